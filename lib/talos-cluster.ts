@@ -1,0 +1,158 @@
+import { Fn, TerraformElement, TerraformIterator } from "cdktf";
+import { Construct } from "constructs";
+import { DataTalosClientConfiguration } from "../.gen/providers/talos/data-talos-client-configuration";
+import { DataTalosClusterKubeconfig } from "../.gen/providers/talos/data-talos-cluster-kubeconfig";
+import { DataTalosMachineConfiguration } from "../.gen/providers/talos/data-talos-machine-configuration";
+import { MachineBootstrap } from "../.gen/providers/talos/machine-bootstrap";
+import { MachineConfigurationApply } from "../.gen/providers/talos/machine-configuration-apply";
+import { MachineSecrets } from "../.gen/providers/talos/machine-secrets";
+
+/** The default cluster name, as in the seed. */
+export const DEFAULT_CLUSTER_NAME = "cloudkoffer";
+/** The default Kubernetes API endpoint: the control planes' virtual IP. */
+export const DEFAULT_CLUSTER_ENDPOINT = "https://192.168.1.101:6443";
+
+/** Properties of a {@link TalosCluster}. */
+export interface TalosClusterProps {
+  /**
+   * Name of the Talos Kubernetes cluster.
+   * @default "cloudkoffer"
+   */
+  readonly clusterName?: string;
+  /**
+   * URL of the Kubernetes API that every node is configured with.
+   * @default "https://192.168.1.101:6443"
+   */
+  readonly clusterEndpoint?: string;
+  /** Talos version with its leading "v", e.g. `v1.7.4` (provider 0.5.0 rejects `1.7.4`). */
+  readonly talosVersion: string;
+  /** Kubernetes version, e.g. `1.30.1`. */
+  readonly kubernetesVersion: string;
+  /** Control-plane node addresses; the first one is bootstrapped. */
+  readonly controlPlaneNodes: string[];
+  /** Worker node addresses. */
+  readonly workerNodes: string[];
+  /** Machine-config patches (YAML, Terraform-escaped) for control planes, applied in order. */
+  readonly controlPlanePatches: string[];
+  /** Machine-config patches (YAML, Terraform-escaped) for workers, applied in order. */
+  readonly workerPatches: string[];
+}
+
+/**
+ * A Talos Linux Kubernetes cluster on bare metal, in the seed's steps:
+ * machine secrets, client and machine configurations, a configuration apply
+ * per node, bootstrap of the first control plane, then the kubeconfig.
+ *
+ * The Terraform addresses are the seed's (`talos_machine_secrets.this`,
+ * `talos_machine_configuration_apply.controlplane["<node>"]`, ...), so a
+ * state made with the seed's plain Terraform keeps working. For that reason
+ * a stack holds at most one TalosCluster.
+ */
+export class TalosCluster extends Construct {
+  /** `talos_machine_secrets.this`: the cluster PKI and tokens. */
+  readonly machineSecrets: MachineSecrets;
+  /** `data.talos_client_configuration.this`: the talosconfig. */
+  readonly clientConfiguration: DataTalosClientConfiguration;
+  /** `data.talos_machine_configuration.controlplane`. */
+  readonly controlPlaneConfiguration: DataTalosMachineConfiguration;
+  /** `data.talos_machine_configuration.worker`. */
+  readonly workerConfiguration: DataTalosMachineConfiguration;
+  /** `talos_machine_configuration_apply.controlplane`, one instance per control plane. */
+  readonly controlPlaneApply: MachineConfigurationApply;
+  /** `talos_machine_configuration_apply.worker`, one instance per worker. */
+  readonly workerApply: MachineConfigurationApply;
+  /** `talos_machine_bootstrap.this`: etcd bootstrap on the first control plane. */
+  readonly bootstrap: MachineBootstrap;
+  /** `data.talos_cluster_kubeconfig.this`: the admin kubeconfig. */
+  readonly kubeconfig: DataTalosClusterKubeconfig;
+
+  constructor(scope: Construct, id: string, props: TalosClusterProps) {
+    super(scope, id);
+    const clusterName = props.clusterName ?? DEFAULT_CLUSTER_NAME;
+    const clusterEndpoint = props.clusterEndpoint ?? DEFAULT_CLUSTER_ENDPOINT;
+    const firstControlPlane = Fn.element(props.controlPlaneNodes, 0);
+
+    this.machineSecrets = atAddress(
+      new MachineSecrets(this, "machine-secrets", { talosVersion: props.talosVersion }),
+      "this",
+    );
+    const clientConfiguration = this.machineSecrets.clientConfiguration;
+
+    this.clientConfiguration = atAddress(
+      new DataTalosClientConfiguration(this, "client-configuration", {
+        clientConfiguration,
+        clusterName,
+        // The VIP comes up only after bootstrap: talk to the control planes themselves.
+        endpoints: props.controlPlaneNodes,
+        nodes: [firstControlPlane],
+      }),
+      "this",
+    );
+
+    const machineConfiguration = (id: string, machineType: string, configPatches: string[]) =>
+      atAddress(
+        new DataTalosMachineConfiguration(this, id, {
+          clusterEndpoint,
+          clusterName,
+          machineSecrets: this.machineSecrets.machineSecrets,
+          machineType,
+          configPatches,
+          docs: false,
+          examples: false,
+          kubernetesVersion: props.kubernetesVersion,
+          talosVersion: this.machineSecrets.talosVersion,
+        }),
+        machineType,
+      );
+    this.controlPlaneConfiguration = machineConfiguration(
+      "controlplane-configuration",
+      "controlplane",
+      props.controlPlanePatches,
+    );
+    this.workerConfiguration = machineConfiguration("worker-configuration", "worker", props.workerPatches);
+
+    const apply = (id: string, address: string, nodes: string[], configuration: DataTalosMachineConfiguration) => {
+      const node = TerraformIterator.fromList(nodes);
+      return atAddress(
+        new MachineConfigurationApply(this, id, {
+          forEach: node,
+          clientConfiguration,
+          machineConfigurationInput: configuration.machineConfiguration,
+          nodeAttribute: node.key,
+        }),
+        address,
+      );
+    };
+    this.controlPlaneApply = apply("controlplane-apply", "controlplane", props.controlPlaneNodes, this.controlPlaneConfiguration);
+    this.workerApply = apply("worker-apply", "worker", props.workerNodes, this.workerConfiguration);
+
+    this.bootstrap = atAddress(
+      new MachineBootstrap(this, "bootstrap", {
+        clientConfiguration,
+        nodeAttribute: firstControlPlane,
+        dependsOn: [this.controlPlaneApply],
+      }),
+      "this",
+    );
+
+    this.kubeconfig = atAddress(
+      new DataTalosClusterKubeconfig(this, "kubeconfig", {
+        clientConfiguration,
+        nodeAttribute: firstControlPlane,
+        // Without this ordering the data source is read before bootstrap and
+        // retries for up to ten minutes.
+        dependsOn: [this.bootstrap],
+      }),
+      "this",
+    );
+  }
+}
+
+/**
+ * Pins an element to its seed address (the logical id is the Terraform
+ * address in somebody's state, so it must not carry cdktf's hash suffix).
+ */
+function atAddress<T extends TerraformElement>(element: T, logicalId: string): T {
+  element.overrideLogicalId(logicalId);
+  return element;
+}
