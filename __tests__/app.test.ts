@@ -1,0 +1,32 @@
+import { execFileSync } from "child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "fs";
+import { tmpdir } from "os";
+import * as path from "path";
+import { CLOUDKOFFER_VERSIONS } from "../lib/cloudkoffer-profile";
+
+const root = path.resolve(__dirname, "..");
+
+describe("npm run synth (main.ts)", () => {
+  const out = mkdtempSync(path.join(tmpdir(), "cdktf-out-"));
+  beforeAll(() => {
+    execFileSync("npm", ["run", "--silent", "synth"], {
+      cwd: root,
+      env: { ...process.env, CDKTF_OUTDIR: out },
+      stdio: "pipe",
+    });
+  });
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  test("synthesizes the three Cloudkoffer stacks", () => {
+    expect(readdirSync(path.join(out, "stacks")).sort()).toEqual(CLOUDKOFFER_VERSIONS.map((v) => `cloudkoffer-${v}`));
+  });
+
+  test.each(CLOUDKOFFER_VERSIONS)("cloudkoffer-%s is one self-contained JSON file naming no path of this machine", (v) => {
+    const folder = path.join(out, "stacks", `cloudkoffer-${v}`);
+    expect(readdirSync(folder)).toEqual(["cdk.tf.json"]);
+    const json = readFileSync(path.join(folder, "cdk.tf.json"), "utf8");
+    for (const local of [root, out, tmpdir()]) {
+      expect(json).not.toContain(local);
+    }
+  });
+});

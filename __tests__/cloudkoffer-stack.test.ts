@@ -1,0 +1,169 @@
+import { parse } from "yaml";
+import { DataTalosClientConfiguration } from "../.gen/providers/talos/data-talos-client-configuration";
+import { DataTalosClusterKubeconfig } from "../.gen/providers/talos/data-talos-cluster-kubeconfig";
+import { DataTalosMachineConfiguration } from "../.gen/providers/talos/data-talos-machine-configuration";
+import { MachineBootstrap } from "../.gen/providers/talos/machine-bootstrap";
+import { MachineConfigurationApply } from "../.gen/providers/talos/machine-configuration-apply";
+import { MachineSecrets } from "../.gen/providers/talos/machine-secrets";
+import { TalosProvider } from "../.gen/providers/talos/provider";
+import { CLOUDKOFFER_PROFILES, CLOUDKOFFER_VERSIONS, CloudkofferVersion } from "../lib/cloudkoffer-profile";
+import { synthCloudkoffer, untemplated } from "./support/synth";
+
+const SECRETS_CLIENT_CONFIGURATION = "${talos_machine_secrets.this.client_configuration}";
+const FIRST_CONTROL_PLANE = "${element(var.nodes.controlplane, 0)}";
+
+/** The seed's Terraform, per Cloudkoffer version. */
+describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: CloudkofferVersion) => {
+  const profile = CLOUDKOFFER_PROFILES[version];
+  const { json, config } = synthCloudkoffer(version);
+  const machineConfiguration = (role: "controlplane" | "worker") => config.data.talos_machine_configuration[role];
+  const patchesOf = (role: "controlplane" | "worker") =>
+    (machineConfiguration(role).config_patches as string[]).map((patch) => parse(untemplated(patch)));
+
+  test("synthesizes the pinned JSON", () => {
+    expect(json).toMatchSnapshot();
+  });
+
+  test("uses siderolabs/talos 0.5.0 with an empty provider block", () => {
+    expect(config.terraform.required_providers.talos).toEqual({ source: "siderolabs/talos", version: "0.5.0" });
+    expect(json).toHaveProvider(TalosProvider);
+    expect(config.provider.talos).toEqual([{}]);
+  });
+
+  test("configure environment variables: the seed's TF_VAR_* names, non-nullable, defaulting to the profile", () => {
+    expect(Object.keys(config.variable).sort()).toEqual(["kubernetes_version", "nodes", "talos_version"]);
+    expect(config.variable.talos_version).toMatchObject({ type: "string", nullable: false, default: "v1.7.4" });
+    expect(config.variable.kubernetes_version).toMatchObject({ type: "string", nullable: false, default: "1.30.1" });
+    expect(config.variable.nodes).toMatchObject({
+      type: "object({controlplane=list(string), worker=list(string)})",
+      nullable: false,
+      default: { controlplane: [...profile.controlPlanes], worker: [...profile.workers] },
+    });
+  });
+
+  test("create talos machine secrets: talos_machine_secrets.this, with the version in its v form", () => {
+    expect(Object.keys(config.resource.talos_machine_secrets)).toEqual(["this"]);
+    expect(json).toHaveResourceWithProperties(MachineSecrets, { talos_version: "${local.talos_version}" });
+    expect(config.locals.talos_version).toBe('v${trimprefix(var.talos_version, "v")}');
+  });
+
+  test("create talos client configuration: endpoints are the control planes, node is the first", () => {
+    expect(Object.keys(config.data.talos_client_configuration)).toEqual(["this"]);
+    expect(json).toHaveDataSourceWithProperties(DataTalosClientConfiguration, {
+      client_configuration: SECRETS_CLIENT_CONFIGURATION,
+      cluster_name: "cloudkoffer",
+      endpoints: "${var.nodes.controlplane}",
+      nodes: [FIRST_CONTROL_PLANE],
+    });
+  });
+
+  test.each(["controlplane", "worker"] as const)(
+    "create talos machine configuration: data.talos_machine_configuration.%s",
+    (role) => {
+      expect(json).toHaveDataSourceWithProperties(DataTalosMachineConfiguration, {
+        cluster_endpoint: "https://192.168.1.101:6443",
+        cluster_name: "cloudkoffer",
+        machine_secrets: "${talos_machine_secrets.this.machine_secrets}",
+        machine_type: role,
+        docs: false,
+        examples: false,
+        kubernetes_version: "${var.kubernetes_version}",
+        talos_version: "${talos_machine_secrets.this.talos_version}",
+      });
+      expect(Object.keys(config.data.talos_machine_configuration).sort()).toEqual(["controlplane", "worker"]);
+    },
+  );
+
+  test("patches: control planes get install + controlplane.yaml + all.yaml, workers install + all.yaml", () => {
+    const [cpInstall, controlPlane, cpAll] = patchesOf("controlplane");
+    const [workerInstall, workerAll] = patchesOf("worker");
+    expect(patchesOf("controlplane")).toHaveLength(3);
+    expect(patchesOf("worker")).toHaveLength(2);
+    expect(controlPlane.cluster.apiServer.certSANs).toEqual(["192.168.1.101", "kube.case.local"]);
+    expect(cpAll).toEqual(workerAll);
+    expect(cpAll.cluster.network.cni.name).toBe("none");
+    expect(cpInstall).toEqual(workerInstall);
+  });
+
+  test(`install patch: disk ${profile.installDisk} and the installer of the requested Talos version`, () => {
+    const [install] = patchesOf("worker");
+    expect(install).toEqual({
+      machine: { install: { disk: profile.installDisk, image: "ghcr.io/siderolabs/installer:${local.talos_version}" } },
+    });
+  });
+
+  test("the VIP is bound by device selector, not by the interface name eth0", () => {
+    const [, controlPlane] = patchesOf("controlplane");
+    expect(controlPlane.machine.network.interfaces).toEqual([
+      { deviceSelector: { physical: true }, mtu: 1500, dhcp: true, vip: { ip: "192.168.1.101" } },
+    ]);
+    expect(json).not.toMatch(/interface:\s*eth0/);
+  });
+
+  test.each(["controlplane", "worker"] as const)(
+    "apply talos machine configuration: talos_machine_configuration_apply.%s for each node",
+    (role) => {
+      expect(json).toHaveResourceWithProperties(MachineConfigurationApply, {
+        for_each: `\${toset(var.nodes.${role})}`,
+        client_configuration: SECRETS_CLIENT_CONFIGURATION,
+        machine_configuration_input: `\${data.talos_machine_configuration.${role}.machine_configuration}`,
+        node: "${each.key}",
+      });
+      expect(Object.keys(config.resource.talos_machine_configuration_apply).sort()).toEqual(["controlplane", "worker"]);
+    },
+  );
+
+  test("bootstrap kubernetes cluster: on the first control plane, after the control-plane applies", () => {
+    expect(Object.keys(config.resource.talos_machine_bootstrap)).toEqual(["this"]);
+    expect(json).toHaveResourceWithProperties(MachineBootstrap, {
+      client_configuration: SECRETS_CLIENT_CONFIGURATION,
+      node: FIRST_CONTROL_PLANE,
+      depends_on: ["talos_machine_configuration_apply.controlplane"],
+    });
+  });
+
+  test("retrieve kubeconfig: from the first control plane, only after bootstrap", () => {
+    expect(Object.keys(config.data.talos_cluster_kubeconfig)).toEqual(["this"]);
+    expect(json).toHaveDataSourceWithProperties(DataTalosClusterKubeconfig, {
+      client_configuration: SECRETS_CLIENT_CONFIGURATION,
+      node: FIRST_CONTROL_PLANE,
+      depends_on: ["talos_machine_bootstrap.this"],
+    });
+  });
+
+  test("outputs: the seed's names, all sensitive", () => {
+    expect(config.output).toEqual({
+      talosconfig: expect.objectContaining({ value: "${data.talos_client_configuration.this.talos_config}", sensitive: true }),
+      kubeconfig_raw: expect.objectContaining({ value: "${data.talos_cluster_kubeconfig.this.kubeconfig_raw}", sensitive: true }),
+      kubeconfig: expect.objectContaining({
+        value: "${data.talos_cluster_kubeconfig.this.kubernetes_client_configuration}",
+        sensitive: true,
+      }),
+      machineconfig_controlplane: expect.objectContaining({
+        value: "${data.talos_machine_configuration.controlplane.machine_configuration}",
+        sensitive: true,
+      }),
+      machineconfig_worker: expect.objectContaining({
+        value: "${data.talos_machine_configuration.worker.machine_configuration}",
+        sensitive: true,
+      }),
+    });
+  });
+
+  test("self-contained: a relative state path outside cdktf.out and no path of this machine", () => {
+    expect(config.terraform.backend).toEqual({ local: { path: `../../../terraform.cloudkoffer-${version}.tfstate` } });
+    expect(json).not.toContain(process.cwd());
+    expect(json).not.toMatch(/"\$\{file\(/);
+  });
+});
+
+test("the three versions differ only in their nodes and install disk", () => {
+  const [v1, v2, v3] = CLOUDKOFFER_VERSIONS.map((version) => synthCloudkoffer(version).json);
+  const neutral = (json: string, version: string) =>
+    json
+      .replace(new RegExp(`cloudkoffer-${version}`, "g"), "cloudkoffer-vX")
+      .replace(/\/dev\/(sda|nvme0n1)/g, "DISK")
+      .replace(/"worker": \[[^\]]*\]/, '"worker": WORKERS');
+  expect(neutral(v2, "v2")).toBe(neutral(v3, "v3"));
+  expect(neutral(v1, "v1")).toBe(neutral(v3, "v3"));
+});
