@@ -2,8 +2,18 @@ import { App } from "cdktf";
 import { CLOUDKOFFER_PROFILES, CLOUDKOFFER_VERSIONS, stackName } from "./lib/cloudkoffer-profile";
 import { CloudkofferStack } from "./lib/cloudkoffer-stack";
 
-const app = new App();
-for (const version of CLOUDKOFFER_VERSIONS) {
-  new CloudkofferStack(app, stackName(version), { profile: CLOUDKOFFER_PROFILES[version] });
+try {
+  const app = new App();
+  for (const version of CLOUDKOFFER_VERSIONS) {
+    new CloudkofferStack(app, stackName(version), {
+      profile: CLOUDKOFFER_PROFILES[version],
+      // Only to run against another provider release, e.g. the stand-in of `npm run providers`.
+      talosProviderVersion: process.env.TALOS_PROVIDER_VERSION || undefined,
+    });
+  }
+  app.synth();
+} catch (error) {
+  // Configuration mistakes are the user's to fix: one line, no stack trace.
+  console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
 }
-app.synth();

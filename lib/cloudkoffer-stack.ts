@@ -1,17 +1,20 @@
 import * as path from "path";
-import { LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
+import { Annotations, LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { TalosProvider } from "../.gen/providers/talos/provider";
 import { CloudkofferProfile } from "./cloudkoffer-profile";
 import { ClusterVariables } from "./cluster-variables";
 import { installPatch } from "./install-patch";
 import { TalosCluster } from "./talos-cluster";
+import { DEFAULT_TALOS_CONFIG_SCHEMA, TalosConfigSchema } from "./talos-config-schema";
 import { readTalosPatch, terraformLiteral } from "./talos-patch";
 
 /** The Talos version the seed installs. */
 export const DEFAULT_TALOS_VERSION = "v1.7.4";
 /** The Kubernetes version the seed installs. */
 export const DEFAULT_KUBERNETES_VERSION = "1.30.1";
+/** The siderolabs/talos release the bindings in .gen/ were generated for (cdktf.json). */
+export const TALOS_PROVIDER_VERSION = "0.5.0";
 /** The folder of the patch files users edit. */
 export const DEFAULT_PATCHES_DIRECTORY = path.join(__dirname, "..", "patches");
 
@@ -64,6 +67,21 @@ export interface CloudkofferStackProps {
    * @default "../../../terraform.<stack>.tfstate" (the project root)
    */
   readonly statePath?: string;
+  /**
+   * Exact siderolabs/talos release the stack requires. Another release than
+   * the one the bindings were generated for is a deliberate choice (e.g. the
+   * stand-in that `npm run providers` builds where 0.5.0 is not served), so
+   * synth warns about it.
+   * @default "0.5.0"
+   */
+  readonly talosProviderVersion?: string;
+  /**
+   * Talos' machine-configuration JSON schema that every patch is checked
+   * against at synth. When the file is missing, synth warns and checks only
+   * the YAML and the top-level sections.
+   * @default `.build/talos/config.schema.json`, written by `npm run setup`
+   */
+  readonly talosConfigSchemaFile?: string;
 }
 
 /**
@@ -79,13 +97,32 @@ export class CloudkofferStack extends TerraformStack {
   constructor(scope: Construct, id: string, props: CloudkofferStackProps) {
     super(scope, id);
     const patchesDirectory = props.patchesDirectory ?? DEFAULT_PATCHES_DIRECTORY;
+    const schemaFile = props.talosConfigSchemaFile ?? DEFAULT_TALOS_CONFIG_SCHEMA;
+    const schema = TalosConfigSchema.load(schemaFile);
+    if (!schema) {
+      Annotations.of(this).addWarning(
+        `patches not checked against Talos' schema: ${schemaFile} is missing (npm run setup writes it)`,
+      );
+    }
     const patchesFrom = (files: readonly string[]): string[] =>
-      files.map((file) => terraformLiteral(readTalosPatch(path.resolve(patchesDirectory, file)).yaml));
+      files.map((file) => terraformLiteral(readTalosPatch(path.resolve(patchesDirectory, file), { schema }).yaml));
     const controlPlanePatches = patchesFrom(props.controlPlanePatchFiles ?? ["controlplane.yaml", "all.yaml"]);
     const workerPatches = patchesFrom(props.workerPatchFiles ?? ["all.yaml"]);
 
     new LocalBackend(this, { path: props.statePath ?? `../../../terraform.${id}.tfstate` });
     new TalosProvider(this, "talos");
+    const talosProviderVersion = props.talosProviderVersion ?? TALOS_PROVIDER_VERSION;
+    if (!/^\d+\.\d+\.\d+$/.test(talosProviderVersion)) {
+      throw new Error(
+        `${id}: siderolabs/talos provider version "${talosProviderVersion}" is not an exact release such as ${TALOS_PROVIDER_VERSION}`,
+      );
+    }
+    if (talosProviderVersion !== TALOS_PROVIDER_VERSION) {
+      this.addOverride("terraform.required_providers.talos.version", talosProviderVersion);
+      Annotations.of(this).addWarning(
+        `requires siderolabs/talos ${talosProviderVersion}; the bindings were generated for ${TALOS_PROVIDER_VERSION}`,
+      );
+    }
 
     this.variables = new ClusterVariables(this, "variables", {
       talosVersion: props.talosVersion ?? DEFAULT_TALOS_VERSION,
