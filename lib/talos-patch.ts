@@ -1,6 +1,10 @@
 import { readFileSync } from "fs";
 import * as path from "path";
-import { isMap, LineCounter, parseAllDocuments } from "yaml";
+import { Document, isMap, isPair, isScalar, isSeq, LineCounter, Node, parseAllDocuments } from "yaml";
+import { TalosConfigSchema } from "./talos-config-schema";
+
+/** The top-level sections of a v1alpha1 machine configuration. */
+const TOP_LEVEL_SECTIONS = ["version", "debug", "persist", "machine", "cluster"];
 
 /**
  * A Talos machine-configuration patch (a strategic merge patch in YAML),
@@ -25,16 +29,31 @@ export class TalosPatchError extends Error {
   }
 }
 
+/** How {@link readTalosPatch} reads and checks a patch. */
+export interface ReadTalosPatchOptions {
+  /**
+   * Directory that error messages name the file relative to.
+   * @default the current working directory
+   */
+  readonly displayRoot?: string;
+  /**
+   * Talos' machine-configuration schema to check every document against
+   * (unknown fields, wrong types).
+   * @default no schema check; the YAML and the top-level sections are checked anyway
+   */
+  readonly schema?: TalosConfigSchema;
+}
+
 /**
- * Reads a patch file and checks that it is YAML whose documents are mappings,
- * so that a broken patch fails at synth and never reaches a node.
+ * Reads a patch file and checks it as far as it can be checked without a
+ * node: YAML whose documents are mappings with known sections and, given
+ * Talos' schema, known fields of the right types. A broken patch fails at
+ * synth, naming file and line, and never reaches a node.
  *
  * @param file path of the patch file
- * @param displayRoot directory that error messages name the file relative to
- * @default displayRoot the current working directory
  */
-export function readTalosPatch(file: string, displayRoot: string = process.cwd()): TalosPatch {
-  const source = path.relative(displayRoot, file) || file;
+export function readTalosPatch(file: string, options: ReadTalosPatchOptions = {}): TalosPatch {
+  const source = path.relative(options.displayRoot ?? process.cwd(), file) || file;
   let yaml: string;
   try {
     yaml = readFileSync(file, "utf8");
@@ -46,12 +65,12 @@ export function readTalosPatch(file: string, displayRoot: string = process.cwd()
       code === "ENOENT" ? "patch file not found; create it or remove it from the stack's patches" : String(error),
     );
   }
-  checkPatchYaml(source, yaml);
+  checkPatchYaml(source, yaml, options.schema);
   return { source, yaml };
 }
 
 /** Throws a {@link TalosPatchError} when `yaml` is not a usable patch. */
-export function checkPatchYaml(source: string, yaml: string): void {
+export function checkPatchYaml(source: string, yaml: string, schema?: TalosConfigSchema): void {
   const lineCounter = new LineCounter();
   const documents = parseAllDocuments(yaml, { lineCounter, prettyErrors: false });
   if (!Array.isArray(documents)) {
@@ -71,10 +90,71 @@ export function checkPatchYaml(source: string, yaml: string): void {
       const offset = contents.range ? contents.range[0] : 0;
       throw new TalosPatchError(source, lineOf(offset), "a patch must be a YAML mapping (e.g. `machine:` or `cluster:`)");
     }
+    const content: unknown = document.toJS();
+    const isOtherKind = typeof (content as Record<string, unknown>).kind === "string";
+    for (const pair of contents.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+      if (!isOtherKind && !TOP_LEVEL_SECTIONS.includes(key)) {
+        throw new TalosPatchError(source, lineOf(nodeOffset(pair.key)), unknownSectionMessage(key));
+      }
+    }
+    const [violation] = schema?.check(content) ?? [];
+    if (violation) {
+      const field = violation.path.length > 0 ? `${dottedPath(violation.path)}: ` : "";
+      throw new TalosPatchError(source, lineOf(offsetOfPath(document, violation.path)), `${field}${violation.message}`);
+    }
   }
   if (documents.every((document) => document.contents === null)) {
     throw new TalosPatchError(source, undefined, "the patch is empty");
   }
+}
+
+/** `machine.network.interfaces[0].dhcp` */
+function dottedPath(path: readonly (string | number)[]): string {
+  return path.map((segment, i) => (typeof segment === "number" ? `[${segment}]` : i === 0 ? segment : `.${segment}`)).join("");
+}
+
+function unknownSectionMessage(key: string): string {
+  const near = TOP_LEVEL_SECTIONS.find((section) => editDistance(section, key) <= 2);
+  return `unknown top-level section "${key}"${near ? ` (did you mean "${near}"?)` : ""}; a machine configuration has ${TOP_LEVEL_SECTIONS.join(", ")}`;
+}
+
+/** Levenshtein distance, for "did you mean". */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}
+
+function nodeOffset(node: unknown): number {
+  const range = (node as Node | null)?.range;
+  return range ? range[0] : 0;
+}
+
+/** Offset of the deepest node of `path` in the document: a map key where the path names one. */
+function offsetOfPath(document: Document, path: readonly (string | number)[]): number {
+  let node: unknown = document.contents;
+  let offset = nodeOffset(node);
+  for (const segment of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && item.key.value === segment);
+      if (!pair) break;
+      offset = nodeOffset(pair.key);
+      node = pair.value;
+    } else if (isSeq(node) && typeof segment === "number" && node.items[segment] !== undefined) {
+      node = node.items[segment];
+      offset = nodeOffset(node);
+    } else {
+      break;
+    }
+  }
+  return offset;
 }
 
 /** The yaml library's message without its own position and code excerpt. */
