@@ -1,3 +1,4 @@
+import { Testing } from "cdktf";
 import { parse } from "yaml";
 import { DataTalosClientConfiguration } from "../.gen/providers/talos/data-talos-client-configuration";
 import { DataTalosClusterKubeconfig } from "../.gen/providers/talos/data-talos-cluster-kubeconfig";
@@ -7,6 +8,7 @@ import { MachineConfigurationApply } from "../.gen/providers/talos/machine-confi
 import { MachineSecrets } from "../.gen/providers/talos/machine-secrets";
 import { TalosProvider } from "../.gen/providers/talos/provider";
 import { CLOUDKOFFER_PROFILES, CLOUDKOFFER_VERSIONS, CloudkofferVersion } from "../lib/cloudkoffer-profile";
+import { CloudkofferStack } from "../lib/cloudkoffer-stack";
 import { synthCloudkoffer, untemplated } from "./support/synth";
 
 const SECRETS_CLIENT_CONFIGURATION = "${talos_machine_secrets.this.client_configuration}";
@@ -166,4 +168,24 @@ test("the three versions differ only in their nodes and install disk", () => {
       .replace(/"worker": \[[^\]]*\]/, '"worker": WORKERS');
   expect(neutral(v2, "v2")).toBe(neutral(v3, "v3"));
   expect(neutral(v1, "v1")).toBe(neutral(v3, "v3"));
+});
+
+test("without Talos' schema at hand, synth warns that patches were checked for YAML only", () => {
+  const app = Testing.app();
+  const stack = new CloudkofferStack(app, "cloudkoffer-v3", {
+    profile: CLOUDKOFFER_PROFILES.v3,
+    talosConfigSchemaFile: "/nonexistent/config.schema.json",
+  });
+  const warnings = stack.node.metadata.filter((entry) => entry.type === "@cdktf/warn").map((entry) => entry.data);
+  expect(warnings).toEqual([
+    "patches not checked against Talos' schema: /nonexistent/config.schema.json is missing (npm run setup writes it)",
+  ]);
+});
+
+test("another provider release is a deliberate choice: exact versions only, and synth warns", () => {
+  const { config } = synthCloudkoffer("v3", { talosProviderVersion: "0.7.1" });
+  expect(config.terraform.required_providers.talos).toEqual({ source: "siderolabs/talos", version: "0.7.1" });
+  expect(() => synthCloudkoffer("v3", { talosProviderVersion: "~> 0.7" })).toThrow(
+    'cloudkoffer-v3: siderolabs/talos provider version "~> 0.7" is not an exact release such as 0.5.0',
+  );
 });

@@ -1,0 +1,121 @@
+import { spawnSync } from "child_process";
+import { cpSync, mkdtempSync, rmSync } from "fs";
+import { tmpdir } from "os";
+import * as path from "path";
+import { PROJECT_ROOT, TERRAFORM_CLI_CONFIG, talosProviderVersion } from "./tiers";
+
+/** What a terraform command printed and how it ended. */
+export interface TerraformResult {
+  readonly status: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** A `terraform output -json` entry. */
+export interface TerraformOutputValue {
+  readonly sensitive: boolean;
+  readonly value: unknown;
+}
+
+/**
+ * The environment the terraform tiers run in: the provider mirror only, no
+ * checkpoint calls, and none of the user's TF_VAR_* or TF_CLI_ARGS* (a test
+ * sets the variables it means).
+ */
+export function terraformEnvironment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!key.startsWith("TF_VAR_") && !key.startsWith("TF_CLI_ARGS")) env[key] = value;
+  }
+  return {
+    ...env,
+    TF_CLI_CONFIG_FILE: TERRAFORM_CLI_CONFIG,
+    CHECKPOINT_DISABLE: "1",
+    TF_IN_AUTOMATION: "1",
+    TF_INPUT: "0",
+    ...extra,
+  };
+}
+
+/**
+ * Synthesizes the app (main.ts, as `npm run synth` does) into a temporary
+ * folder, against the provider release the terraform tiers use.
+ * @returns the `stacks` folder
+ */
+export function synthApp(extra: Record<string, string> = {}): string {
+  const out = mkdtempSync(path.join(tmpdir(), "cdktf-out-"));
+  const version = talosProviderVersion();
+  const result = spawnSync("npm", ["run", "--silent", "synth"], {
+    cwd: PROJECT_ROOT,
+    env: {
+      ...process.env,
+      CDKTF_OUTDIR: out,
+      ...(version && version !== "0.5.0" ? { TALOS_PROVIDER_VERSION: version } : {}),
+      ...extra,
+    },
+    encoding: "utf8",
+  });
+  if (result.status !== 0) {
+    throw new Error(`npm run synth failed (${result.status}):\n${result.stdout}${result.stderr}`);
+  }
+  return path.join(out, "stacks");
+}
+
+/**
+ * A copy of a synthesized stack folder, run with plain terraform in a
+ * temporary folder outside the project, its state beside it: the hand-off.
+ */
+export class TerraformWorkspace {
+  /** Copies `stackFolder` into a new temporary folder. */
+  static copyOf(stackFolder: string): TerraformWorkspace {
+    const parent = mkdtempSync(path.join(tmpdir(), "handoff-"));
+    const dir = path.join(parent, path.basename(stackFolder));
+    cpSync(stackFolder, dir, { recursive: true });
+    return new TerraformWorkspace(parent, dir);
+  }
+
+  /** The state file, kept beside the copy, never the user's. */
+  readonly statePath: string;
+
+  private constructor(
+    private readonly parent: string,
+    readonly dir: string,
+  ) {
+    this.statePath = path.join(parent, "terraform.tfstate");
+  }
+
+  /** Runs terraform; a failure is returned, not thrown. */
+  run(args: readonly string[], env: Record<string, string> = {}): TerraformResult {
+    const result = spawnSync(process.env.TERRAFORM_BINARY_NAME ?? "terraform", [...args], {
+      cwd: this.dir,
+      env: terraformEnvironment(env),
+      encoding: "utf8",
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  /** Runs terraform and throws with everything it printed when it fails. */
+  ok(args: readonly string[], env: Record<string, string> = {}): TerraformResult {
+    const result = this.run(args, env);
+    if (result.status !== 0) {
+      throw new Error(`terraform ${args.join(" ")} exited ${result.status}:\n${result.stdout}\n${result.stderr}`);
+    }
+    return result;
+  }
+
+  /** `terraform init` from the mirror, with the state beside the copy. */
+  init(): TerraformResult {
+    return this.ok(["init", "-no-color", `-backend-config=path=${this.statePath}`]);
+  }
+
+  /** `terraform output -json`, parsed. */
+  outputs(): Record<string, TerraformOutputValue> {
+    return JSON.parse(this.ok(["output", "-json"]).stdout) as Record<string, TerraformOutputValue>;
+  }
+
+  /** Removes the copy and its state. */
+  remove(): void {
+    rmSync(this.parent, { recursive: true, force: true });
+  }
+}

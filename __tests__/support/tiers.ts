@@ -1,0 +1,63 @@
+import { spawnSync } from "child_process";
+import { existsSync, readdirSync } from "fs";
+import * as path from "path";
+import { DEFAULT_TALOS_CONFIG_SCHEMA } from "../../lib/talos-config-schema";
+
+export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+export const PROVIDER_MIRROR = path.join(PROJECT_ROOT, ".providers", "mirror");
+export const TERRAFORM_CLI_CONFIG = path.join(PROJECT_ROOT, ".providers", "terraformrc");
+const TALOS_MIRROR = path.join(PROVIDER_MIRROR, "registry.terraform.io", "siderolabs", "talos");
+
+/** Something a test tier needs from the machine, and how to get it. */
+export type Need = "terraform" | "go" | "talos provider" | "talos schema";
+
+const HOW_TO_GET: Record<Need, string> = {
+  terraform: "terraform 1.11 on PATH",
+  go: "Go on PATH",
+  "talos provider": "a siderolabs/talos build in .providers/mirror (npm run setup)",
+  "talos schema": ".build/talos/config.schema.json (npm run setup)",
+};
+
+function onPath(command: string): boolean {
+  return spawnSync(command, ["version"], { stdio: "ignore" }).status === 0;
+}
+
+function has(need: Need): boolean {
+  switch (need) {
+    case "terraform":
+      return onPath(process.env.TERRAFORM_BINARY_NAME ?? "terraform");
+    case "go":
+      return onPath("go");
+    case "talos provider":
+      return talosProviderVersion() !== undefined;
+    case "talos schema":
+      return existsSync(DEFAULT_TALOS_CONFIG_SCHEMA);
+  }
+}
+
+/**
+ * The siderolabs/talos release the terraform tiers run against: 0.5.0 when it
+ * is in the mirror, otherwise the stand-in `npm run providers` built.
+ */
+export function talosProviderVersion(): string | undefined {
+  const versions = existsSync(TALOS_MIRROR) ? readdirSync(TALOS_MIRROR).sort() : [];
+  return versions.includes("0.5.0") ? "0.5.0" : versions[versions.length - 1];
+}
+
+/**
+ * `describe` for a tier that needs tools from the machine. Where one is missing
+ * the tier skips, loudly, naming it; in CI (CI=true) every tier is mandatory,
+ * so a missing tool fails the run instead.
+ */
+export function describeWith(needs: readonly Need[]): jest.Describe {
+  const missing = needs.filter((need) => !has(need));
+  if (missing.length === 0) {
+    return describe;
+  }
+  const what = missing.map((need) => `${need} (${HOW_TO_GET[need]})`).join(", ");
+  if (process.env.CI === "true") {
+    throw new Error(`CI=true and this tier needs what the machine lacks: ${what}`);
+  }
+  console.warn(`SKIPPING a test tier: it needs ${what}`);
+  return describe.skip;
+}
