@@ -1,0 +1,112 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// controlAPI is the simulator's own HTTP API on loopback, for tests:
+//
+//	GET  /status                    every node's NodeStatus, by address
+//	GET  /nodes/{address}           one node's NodeStatus
+//	POST /nodes/{address}/down      power the node off (its port closes)
+//	POST /nodes/{address}/up        power it on again
+//	POST /nodes/{address}/faults    {"delay":"2s","hang":false,"rejectCode":"Unavailable","rejectMethod":"ApplyConfiguration"}
+//	POST /nodes/{address}/reimage   wipe it: back to maintenance mode, no configuration
+func (s *Simulator) controlAPI() http.Handler {
+	mux := http.NewServeMux()
+
+	mux.HandleFunc("GET /status", func(w http.ResponseWriter, _ *http.Request) {
+		statuses := map[string]NodeStatus{}
+		for _, node := range s.allNodes() {
+			statuses[node.address] = node.status()
+		}
+
+		writeJSON(w, http.StatusOK, map[string]any{"nodes": statuses})
+	})
+
+	mux.HandleFunc("GET /nodes/{address}", s.withNode(func(node *Node, w http.ResponseWriter, _ *http.Request) error {
+		writeJSON(w, http.StatusOK, node.status())
+
+		return nil
+	}))
+
+	mux.HandleFunc("POST /nodes/{address}/down", s.withNode(func(node *Node, w http.ResponseWriter, _ *http.Request) error {
+		return respond(w, node, node.setDown(true))
+	}))
+
+	mux.HandleFunc("POST /nodes/{address}/up", s.withNode(func(node *Node, w http.ResponseWriter, _ *http.Request) error {
+		return respond(w, node, node.setDown(false))
+	}))
+
+	mux.HandleFunc("POST /nodes/{address}/reimage", s.withNode(func(node *Node, w http.ResponseWriter, _ *http.Request) error {
+		return respond(w, node, node.reimage())
+	}))
+
+	mux.HandleFunc("POST /nodes/{address}/faults", s.withNode(func(node *Node, w http.ResponseWriter, r *http.Request) error {
+		var request struct {
+			Delay        string `json:"delay"`
+			Hang         bool   `json:"hang"`
+			RejectCode   string `json:"rejectCode"`
+			RejectMethod string `json:"rejectMethod"`
+		}
+
+		if err := json.NewDecoder(r.Body).Decode(&request); err != nil {
+			return fmt.Errorf("faults: %w", err)
+		}
+
+		if request.RejectCode != "" && codeNamed(request.RejectCode).String() != request.RejectCode {
+			return fmt.Errorf("faults: rejectCode %q is not a gRPC code name such as InvalidArgument or Unavailable", request.RejectCode)
+		}
+
+		faults := Faults{Hang: request.Hang, RejectCode: request.RejectCode, RejectMethod: request.RejectMethod}
+
+		if request.Delay != "" {
+			delay, err := time.ParseDuration(request.Delay)
+			if err != nil {
+				return fmt.Errorf("faults: delay: %w", err)
+			}
+
+			faults.Delay = delay
+		}
+
+		node.setFaults(faults)
+
+		return respond(w, node, nil)
+	}))
+
+	return mux
+}
+
+func (s *Simulator) withNode(handle func(*Node, http.ResponseWriter, *http.Request) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		node := s.node(r.PathValue("address"))
+		if node == nil {
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": "no simulated node " + r.PathValue("address")})
+
+			return
+		}
+
+		if err := handle(node, w, r); err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+		}
+	}
+}
+
+func respond(w http.ResponseWriter, node *Node, err error) error {
+	if err != nil {
+		return err
+	}
+
+	writeJSON(w, http.StatusOK, node.status())
+
+	return nil
+}
+
+func writeJSON(w http.ResponseWriter, code int, value any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(value) //nolint:errcheck
+}

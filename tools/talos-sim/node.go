@@ -1,0 +1,294 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/siderolabs/talos/pkg/machinery/config"
+	"google.golang.org/grpc"
+)
+
+// Modes of a simulated node, as its Talos API shows them.
+const (
+	ModeMaintenance = "maintenance" // booted from the installer medium, no configuration
+	ModeRebooting   = "rebooting"   // installing and rebooting: the port is closed
+	ModeWaiting     = "waiting"     // configured worker waiting for a certificate (trustd)
+	ModeConfigured  = "configured"  // running Talos: mTLS with the cluster's OS CA
+	ModeDown        = "down"        // powered off or unreachable (fault)
+)
+
+// Call is one API call a node saw, for tests to read.
+type Call struct {
+	Method string    `json:"method"`
+	Mode   string    `json:"mode"`
+	Code   string    `json:"code"`
+	At     time.Time `json:"at"`
+}
+
+// Faults injected into a node through the control API.
+type Faults struct {
+	Down         bool          `json:"down"`
+	Delay        time.Duration `json:"delay"`
+	Hang         bool          `json:"hang"`
+	RejectCode   string        `json:"rejectCode,omitempty"`
+	RejectMethod string        `json:"rejectMethod,omitempty"`
+}
+
+// NodeStatus is what the control API reports of a node.
+type NodeStatus struct {
+	Address      string `json:"address"`
+	Mode         string `json:"mode"`
+	Role         string `json:"role"`
+	ConfigDigest string `json:"configDigest"`
+	InstallDisk  string `json:"installDisk"`
+	InstallImage string `json:"installImage"`
+	TalosVersion string `json:"talosVersion"`
+	Applies      int    `json:"applies"`
+	Bootstraps   int    `json:"bootstraps"`
+	Boots        int    `json:"boots"`
+	Faults       Faults `json:"faults"`
+	Calls        []Call `json:"calls"`
+}
+
+// Node is one simulated Talos node on its own loopback address.
+type Node struct {
+	sim     *Simulator
+	address string
+
+	mu           sync.Mutex
+	mode         string
+	config       config.Provider
+	configBytes  []byte
+	talosVersion string
+	applies      int
+	bootstraps   int
+	boots        int
+	faults       Faults
+	calls        []Call
+	server       *grpc.Server
+	rebootTimer  *time.Timer
+}
+
+func newNode(sim *Simulator, address string) *Node {
+	return &Node{sim: sim, address: address, mode: ModeMaintenance, talosVersion: sim.settings.TalosVersion}
+}
+
+// boot starts the Talos API in the mode the node's configuration implies.
+func (n *Node) boot() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+
+	return n.bootLocked()
+}
+
+func (n *Node) bootLocked() error {
+	if n.faults.Down {
+		n.mode = ModeDown
+
+		return nil
+	}
+
+	mode := ModeMaintenance
+
+	creds, err := maintenanceCredentials(n.address)
+	if n.config != nil {
+		mode = ModeConfigured
+		creds, err = n.configuredCredentialsLocked()
+
+		if errors.Is(err, errNoSigningCA) {
+			// Ask again shortly, as a worker asks trustd until a control plane answers.
+			n.mode = ModeWaiting
+			time.AfterFunc(200*time.Millisecond, n.retryWaitingBoot)
+
+			return nil
+		}
+	}
+
+	if err != nil {
+		return err
+	}
+
+	listener, err := net.Listen("tcp", net.JoinHostPort(n.address, strconv.Itoa(n.sim.settings.Port)))
+	if err != nil {
+		return err
+	}
+
+	server := grpc.NewServer(
+		grpc.Creds(creds),
+		grpc.UnaryInterceptor(n.unaryInterceptor),
+		grpc.StreamInterceptor(n.streamInterceptor),
+	)
+	registerServices(server, n)
+
+	go server.Serve(listener) //nolint:errcheck
+
+	n.server = server
+	n.mode = mode
+	n.boots++
+
+	return nil
+}
+
+// stopLocked closes the port, letting calls in flight finish briefly.
+func (n *Node) stopLocked() {
+	if n.rebootTimer != nil {
+		n.rebootTimer.Stop()
+		n.rebootTimer = nil
+	}
+
+	if n.server == nil {
+		return
+	}
+
+	server := n.server
+	n.server = nil
+
+	done := make(chan struct{})
+
+	go func() {
+		server.GracefulStop()
+		close(done)
+	}()
+
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		server.Stop()
+	}
+}
+
+func (n *Node) stop() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+
+	n.stopLocked()
+}
+
+// rebootAfterReply reboots the node once the current reply is on its way:
+// Talos answers ApplyConfiguration first, then installs and reboots.
+func (n *Node) rebootAfterReply() {
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+
+		n.mu.Lock()
+		defer n.mu.Unlock()
+
+		n.stopLocked()
+
+		if n.faults.Down {
+			n.mode = ModeDown
+
+			return
+		}
+
+		n.mode = ModeRebooting
+		n.rebootTimer = time.AfterFunc(n.sim.settings.RebootDelay, func() {
+			n.mu.Lock()
+			defer n.mu.Unlock()
+
+			n.rebootTimer = nil
+			if n.mode != ModeRebooting {
+				return
+			}
+
+			if err := n.bootLocked(); err != nil {
+				fmt.Printf("node %s: boot failed: %v\n", n.address, err)
+			}
+		})
+	}()
+}
+
+// retryWaitingBoot brings a waiting worker up once it can get a certificate.
+func (n *Node) retryWaitingBoot() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+
+	if n.mode == ModeWaiting {
+		if err := n.bootLocked(); err != nil {
+			fmt.Printf("node %s: boot failed: %v\n", n.address, err)
+		}
+	}
+}
+
+// setDown powers the node off (port closed) or on again.
+func (n *Node) setDown(down bool) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+
+	n.faults.Down = down
+	if down {
+		n.stopLocked()
+		n.mode = ModeDown
+
+		return nil
+	}
+
+	if n.mode == ModeDown {
+		return n.bootLocked()
+	}
+
+	return nil
+}
+
+// setFaults replaces the call faults (delay, hang, reject); Down is kept.
+func (n *Node) setFaults(faults Faults) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+
+	faults.Down = n.faults.Down
+	n.faults = faults
+}
+
+// reimage wipes the node and boots it into maintenance mode again, as a
+// Cloudkoffer re-imaged between uses.
+func (n *Node) reimage() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+
+	n.stopLocked()
+	n.config = nil
+	n.configBytes = nil
+	n.bootstraps = 0
+	n.talosVersion = n.sim.settings.TalosVersion
+
+	return n.bootLocked()
+}
+
+func (n *Node) status() NodeStatus {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+
+	status := NodeStatus{
+		Address:      n.address,
+		Mode:         n.mode,
+		TalosVersion: n.talosVersion,
+		Applies:      n.applies,
+		Bootstraps:   n.bootstraps,
+		Boots:        n.boots,
+		Faults:       n.faults,
+		Calls:        append([]Call{}, n.calls...),
+	}
+
+	if n.config != nil {
+		digest := sha256.Sum256(n.configBytes)
+		status.ConfigDigest = hex.EncodeToString(digest[:])
+		status.Role = n.config.Machine().Type().String()
+		status.InstallDisk, _ = n.config.Machine().Install().Disk() //nolint:errcheck
+		status.InstallImage = n.config.Machine().Install().Image()
+	}
+
+	return status
+}
+
+func (n *Node) record(method, mode, code string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+
+	n.calls = append(n.calls, Call{Method: method, Mode: mode, Code: code, At: time.Now().UTC()})
+}

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/siderolabs/talos/pkg/machinery/client"
+	clientconfig "github.com/siderolabs/talos/pkg/machinery/client/config"
+)
+
+// ProbeResult is what `talos-sim probe` prints: whether a node's Talos API
+// answers, and in which mode.
+type ProbeResult struct {
+	Node    string `json:"node"`
+	Ready   bool   `json:"ready"`
+	Mode    string `json:"mode,omitempty"`
+	Version string `json:"version,omitempty"`
+	Error   string `json:"error,omitempty"`
+}
+
+// probe asks one node's Talos API, as talosctl would: with the talosconfig's
+// client certificate (mTLS, a configured node answers Version) or without one
+// (-insecure, only a node in maintenance mode answers). With a talosconfig and
+// without -strict, a node that refuses mTLS is asked again without it.
+func probe(args []string) error {
+	flags := flag.NewFlagSet("probe", flag.ExitOnError)
+	node := flags.String("node", "", "address of the node (required)")
+	port := flags.Int("port", 50000, "port of the Talos API")
+	talosconfig := flags.String("talosconfig", "", "talosconfig with the client certificate")
+	insecure := flags.Bool("insecure", false, "ask without a client certificate (maintenance mode)")
+	strict := flags.Bool("strict", false, "with -talosconfig: do not fall back to asking without a certificate")
+	timeout := flags.Duration("timeout", 5*time.Second, "how long to wait for an answer")
+
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+
+	if *node == "" {
+		return errors.New("-node is required")
+	}
+
+	if !*insecure && *talosconfig == "" {
+		return errors.New("either -talosconfig or -insecure is required")
+	}
+
+	endpoint := net.JoinHostPort(*node, strconv.Itoa(*port))
+	result := ProbeResult{Node: *node}
+
+	var err error
+
+	if !*insecure {
+		result.Version, err = probeConfigured(endpoint, *talosconfig, *timeout)
+		if err == nil {
+			result.Ready, result.Mode = true, ModeConfigured
+		}
+	}
+
+	if *insecure || (err != nil && !*strict) {
+		if maintenanceErr := probeMaintenance(endpoint, *timeout); maintenanceErr == nil {
+			result.Ready, result.Mode, err = true, ModeMaintenance, nil
+		} else if err == nil {
+			err = maintenanceErr
+		}
+	}
+
+	if err != nil {
+		result.Error = err.Error()
+	}
+
+	out, _ := json.Marshal(result) //nolint:errcheck
+	fmt.Println(string(out))
+
+	if !result.Ready {
+		return fmt.Errorf("node %s did not answer", *node)
+	}
+
+	return nil
+}
+
+func probeConfigured(endpoint, talosconfig string, timeout time.Duration) (string, error) {
+	cfg, err := clientconfig.Open(talosconfig)
+	if err != nil {
+		return "", err
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+
+	c, err := client.New(ctx, client.WithConfig(cfg), client.WithEndpoints(endpoint))
+	if err != nil {
+		return "", err
+	}
+	defer c.Close() //nolint:errcheck
+
+	version, err := c.Version(ctx)
+	if err != nil {
+		return "", err
+	}
+
+	if len(version.Messages) == 0 || version.Messages[0].Version == nil {
+		return "", errors.New("empty version reply")
+	}
+
+	return version.Messages[0].Version.Tag, nil
+}
+
+func probeMaintenance(endpoint string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+
+	c, err := client.New(ctx, client.WithTLSConfig(&tls.Config{InsecureSkipVerify: true}), client.WithEndpoints(endpoint)) //nolint:gosec
+	if err != nil {
+		return err
+	}
+	defer c.Close() //nolint:errcheck
+
+	_, err = c.Disks(ctx)
+
+	return err
+}

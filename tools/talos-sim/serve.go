@@ -1,0 +1,153 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Settings shared by every simulated node.
+type Settings struct {
+	Port         int
+	RebootDelay  time.Duration
+	Disks        []string
+	TalosVersion string
+}
+
+// Simulator is one process serving many nodes.
+type Simulator struct {
+	settings Settings
+
+	mu    sync.Mutex
+	nodes map[string]*Node
+	order []string
+}
+
+func serve(args []string) error {
+	flags := flag.NewFlagSet("serve", flag.ExitOnError)
+	nodes := flags.String("nodes", "", "comma-separated loopback addresses, one per node (required)")
+	port := flags.Int("port", 50000, "port of the Talos API on every node")
+	control := flags.String("control", "127.0.0.1:0", "loopback address of the HTTP status and fault-injection API")
+	rebootDelay := flags.Duration("reboot-delay", 500*time.Millisecond, "how long a node is gone after it applied a configuration")
+	disks := flags.String("disks", "/dev/sda,/dev/nvme0n1", "comma-separated disks every node has")
+	talosVersion := flags.String("talos-version", "v1.7.4", "Talos version the nodes run")
+
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+
+	addresses := splitList(*nodes)
+	if len(addresses) == 0 {
+		return errors.New("-nodes: at least one node address is required")
+	}
+
+	for _, address := range append([]string{hostOf(*control)}, addresses...) {
+		if ip := net.ParseIP(address); ip == nil || !ip.IsLoopback() {
+			return fmt.Errorf("%q is not a loopback address: the simulator serves on 127.0.0.0/8 only", address)
+		}
+	}
+
+	sim := &Simulator{
+		settings: Settings{Port: *port, RebootDelay: *rebootDelay, Disks: splitList(*disks), TalosVersion: *talosVersion},
+		nodes:    map[string]*Node{},
+	}
+
+	for _, address := range addresses {
+		if _, dup := sim.nodes[address]; dup {
+			return fmt.Errorf("-nodes: %s is listed twice", address)
+		}
+
+		node := newNode(sim, address)
+		if err := node.boot(); err != nil {
+			sim.shutdown()
+
+			return fmt.Errorf("node %s: %w", address, err)
+		}
+
+		sim.nodes[address] = node
+		sim.order = append(sim.order, address)
+	}
+
+	listener, err := net.Listen("tcp", *control)
+	if err != nil {
+		sim.shutdown()
+
+		return fmt.Errorf("-control: %w", err)
+	}
+
+	server := &http.Server{Handler: sim.controlAPI(), ReadHeaderTimeout: 5 * time.Second}
+
+	go server.Serve(listener) //nolint:errcheck
+
+	ready, _ := json.Marshal(map[string]any{ //nolint:errcheck
+		"control": "http://" + listener.Addr().String(),
+		"nodes":   addresses,
+	})
+	fmt.Println(string(ready))
+
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
+	<-signals
+
+	server.Close() //nolint:errcheck
+	sim.shutdown()
+
+	return nil
+}
+
+// node returns the simulated node at address, or nil.
+func (s *Simulator) node(address string) *Node {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+
+	return s.nodes[address]
+}
+
+// allNodes returns the nodes in the order they were given.
+func (s *Simulator) allNodes() []*Node {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+
+	nodes := make([]*Node, 0, len(s.order))
+	for _, address := range s.order {
+		nodes = append(nodes, s.nodes[address])
+	}
+
+	return nodes
+}
+
+func (s *Simulator) shutdown() {
+	for _, node := range s.allNodes() {
+		node.stop()
+	}
+}
+
+func splitList(value string) []string {
+	var items []string
+
+	for _, item := range strings.Split(value, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			items = append(items, item)
+		}
+	}
+
+	return items
+}
+
+func hostOf(address string) string {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return address
+	}
+
+	return host
+}

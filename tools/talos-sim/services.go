@@ -1,0 +1,327 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-multierror"
+	"github.com/siderolabs/talos/pkg/machinery/api/common"
+	"github.com/siderolabs/talos/pkg/machinery/api/machine"
+	"github.com/siderolabs/talos/pkg/machinery/api/storage"
+	"github.com/siderolabs/talos/pkg/machinery/config"
+	"github.com/siderolabs/talos/pkg/machinery/config/configloader"
+	"github.com/siderolabs/talos/pkg/machinery/config/validation"
+	"github.com/siderolabs/talos/pkg/machinery/role"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/emptypb"
+)
+
+// requiredRoles: what apid demands of the client certificate per method, in configured mode.
+var requiredRoles = map[string]role.Set{
+	"ApplyConfiguration": role.MakeSet(role.Admin),
+	"Bootstrap":          role.MakeSet(role.Admin),
+	"Kubeconfig":         role.MakeSet(role.Admin),
+	"Version":            role.MakeSet(role.Admin, role.Operator, role.Reader),
+	"Disks":              role.MakeSet(role.Admin, role.Operator, role.Reader),
+}
+
+// metalMode is the runtime mode of a bare-metal node: it installs to a disk
+// and does not run in a container.
+type metalMode struct{}
+
+func (metalMode) String() string        { return "metal" }
+func (metalMode) RequiresInstall() bool { return true }
+func (metalMode) InContainer() bool     { return false }
+
+type machineService struct {
+	machine.UnimplementedMachineServiceServer
+
+	node *Node
+}
+
+type storageService struct {
+	storage.UnimplementedStorageServiceServer
+
+	node *Node
+}
+
+func registerServices(server *grpc.Server, node *Node) {
+	machine.RegisterMachineServiceServer(server, &machineService{node: node})
+	storage.RegisterStorageServiceServer(server, &storageService{node: node})
+}
+
+func (n *Node) unaryInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	method := path.Base(info.FullMethod)
+
+	if err := n.admit(ctx, method); err != nil {
+		return nil, err
+	}
+
+	reply, err := handler(ctx, req)
+	n.record(method, n.currentMode(), status.Code(err).String())
+
+	return reply, err
+}
+
+func (n *Node) streamInterceptor(srv any, stream grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	method := path.Base(info.FullMethod)
+
+	if err := n.admit(stream.Context(), method); err != nil {
+		return err
+	}
+
+	err := handler(srv, stream)
+	n.record(method, n.currentMode(), status.Code(err).String())
+
+	return err
+}
+
+// admit applies injected faults and, in configured mode, apid's role check.
+func (n *Node) admit(ctx context.Context, method string) error {
+	n.mu.Lock()
+	faults, mode := n.faults, n.mode
+	n.mu.Unlock()
+
+	fail := func(err error) error {
+		n.record(method, mode, status.Code(err).String())
+
+		return err
+	}
+
+	if faults.Hang {
+		<-ctx.Done()
+
+		return fail(status.FromContextError(ctx.Err()).Err())
+	}
+
+	if faults.Delay > 0 {
+		select {
+		case <-time.After(faults.Delay):
+		case <-ctx.Done():
+			return fail(status.FromContextError(ctx.Err()).Err())
+		}
+	}
+
+	if faults.RejectCode != "" && (faults.RejectMethod == "" || faults.RejectMethod == method) {
+		return fail(status.Errorf(codeNamed(faults.RejectCode), "simulated fault: node %s rejects %s", n.address, method))
+	}
+
+	if mode == ModeConfigured {
+		if md, ok := metadata.FromIncomingContext(ctx); ok {
+			if targets := md.Get("node"); len(targets) > 0 && !slices.Equal(targets, []string{n.address}) {
+				return fail(status.Errorf(codes.Unimplemented, "the simulator does not proxy to other nodes (asked for %s)", strings.Join(targets, ",")))
+			}
+		}
+
+		if required, ok := requiredRoles[method]; ok && !peerRoles(ctx).IncludesAny(required) {
+			return fail(status.Error(codes.PermissionDenied, "not authorized"))
+		}
+	}
+
+	return nil
+}
+
+// codeNamed is the gRPC code spelled as its String() (e.g. "InvalidArgument"), else Unavailable.
+func codeNamed(name string) codes.Code {
+	for code := codes.OK; code <= codes.Unauthenticated; code++ {
+		if code.String() == name {
+			return code
+		}
+	}
+
+	return codes.Unavailable
+}
+
+func (n *Node) currentMode() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+
+	return n.mode
+}
+
+// configuredOnly answers as Talos does for a method the maintenance service lacks.
+func (n *Node) configuredOnly(method string) error {
+	if n.currentMode() != ModeConfigured {
+		return status.Errorf(codes.Unimplemented, "method %s not implemented", method)
+	}
+
+	return nil
+}
+
+// ApplyConfiguration parses and validates the configuration as Talos does,
+// stores it, answers, then reboots into configured mode (from maintenance).
+func (s *machineService) ApplyConfiguration(_ context.Context, in *machine.ApplyConfigurationRequest) (*machine.ApplyConfigurationResponse, error) {
+	n := s.node
+	maintenance := n.currentMode() == ModeMaintenance
+
+	switch in.Mode { //nolint:exhaustive
+	case machine.ApplyConfigurationRequest_TRY, machine.ApplyConfigurationRequest_REBOOT, machine.ApplyConfigurationRequest_AUTO:
+	case machine.ApplyConfigurationRequest_NO_REBOOT, machine.ApplyConfigurationRequest_STAGED:
+		if maintenance {
+			return nil, status.Errorf(codes.Unimplemented, "apply configuration --mode='%s' is not supported in maintenance mode",
+				strings.ReplaceAll(strings.ToLower(in.Mode.String()), "_", "-"))
+		}
+	}
+
+	cfg, err := configloader.NewFromBytes(in.GetData())
+	if err != nil {
+		return nil, fmt.Errorf("failed to parse config: %w", err)
+	}
+
+	warnings, err := n.validate(cfg)
+	if err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "configuration validation failed: %s", err)
+	}
+
+	n.mu.Lock()
+	previous := n.config
+	n.config = cfg
+	n.configBytes = append([]byte{}, in.GetData()...)
+	n.applies++
+	n.mu.Unlock()
+
+	reply := &machine.ApplyConfigurationResponse{Messages: []*machine.ApplyConfiguration{{Warnings: warnings}}}
+
+	switch {
+	case maintenance, in.Mode == machine.ApplyConfigurationRequest_REBOOT:
+		n.rebootAfterReply()
+	case previous != nil && previous.Machine().Type() != cfg.Machine().Type():
+		n.rebootAfterReply()
+	default:
+		reply.Messages[0].ModeDetails = "Applied configuration without a reboot"
+	}
+
+	return reply, nil
+}
+
+// validate is Talos' validation of a configuration for a metal node, with
+// the install disk checked against the node's disks instead of this host's.
+func (n *Node) validate(cfg config.Provider) ([]string, error) {
+	warnings, err := cfg.Validate(metalMode{}, validation.WithLocal())
+
+	var result *multierror.Error
+	if err != nil {
+		if merr, ok := err.(*multierror.Error); ok { //nolint:errorlint
+			result = merr
+		} else {
+			result = multierror.Append(result, err)
+		}
+	}
+
+	if disk, _ := cfg.Machine().Install().Disk(); disk != "" && !slices.Contains(n.sim.settings.Disks, disk) { //nolint:errcheck
+		result = multierror.Append(result, fmt.Errorf("specified install disk does not exist: %q", disk))
+	}
+
+	return warnings, result.ErrorOrNil()
+}
+
+// Bootstrap starts etcd on a control plane, once.
+func (s *machineService) Bootstrap(ctx context.Context, _ *machine.BootstrapRequest) (*machine.BootstrapResponse, error) {
+	n := s.node
+	if err := n.configuredOnly("Bootstrap"); err != nil {
+		return nil, err
+	}
+
+	n.mu.Lock()
+	defer n.mu.Unlock()
+
+	if !n.config.Machine().Type().IsControlPlane() {
+		return nil, status.Error(codes.FailedPrecondition, "bootstrap can only be performed on a control plane node")
+	}
+
+	if n.bootstraps > 0 {
+		return nil, status.Error(codes.AlreadyExists, "etcd data directory is not empty")
+	}
+
+	n.bootstraps++
+
+	return &machine.BootstrapResponse{Messages: []*machine.Bootstrap{{Metadata: n.replyMetadata(ctx)}}}, nil
+}
+
+// Kubeconfig streams the admin kubeconfig as a gzipped tar, as Talos does.
+func (s *machineService) Kubeconfig(_ *emptypb.Empty, stream machine.MachineService_KubeconfigServer) error {
+	n := s.node
+	if err := n.configuredOnly("Kubeconfig"); err != nil {
+		return err
+	}
+
+	n.mu.Lock()
+	cfg := n.config
+	n.mu.Unlock()
+
+	if !cfg.Machine().Type().IsControlPlane() {
+		return status.Error(codes.Unimplemented, "kubeconfig is only available on control plane nodes")
+	}
+
+	archive, err := adminKubeconfigArchive(cfg)
+	if err != nil {
+		return status.Errorf(codes.Internal, "failed to generate kubeconfig: %s", err)
+	}
+
+	const chunk = 16 * 1024
+	for start := 0; start < len(archive); start += chunk {
+		end := min(start+chunk, len(archive))
+		if err := stream.Send(&common.Data{Bytes: archive[start:end]}); err != nil {
+			return err
+		}
+	}
+
+	return nil
+}
+
+// Version answers with the Talos version the node runs.
+func (s *machineService) Version(ctx context.Context, _ *emptypb.Empty) (*machine.VersionResponse, error) {
+	n := s.node
+	if n.currentMode() != ModeConfigured {
+		// The maintenance service demands the admin role no client can have there.
+		return nil, status.Error(codes.Unimplemented, "API is not implemented in maintenance mode")
+	}
+
+	n.mu.Lock()
+	version := n.talosVersion
+	n.mu.Unlock()
+
+	return &machine.VersionResponse{Messages: []*machine.Version{{
+		Metadata: n.replyMetadata(ctx),
+		Version:  &machine.VersionInfo{Tag: version, Os: "linux", Arch: "amd64"},
+		Platform: &machine.PlatformInfo{Name: "metal", Mode: "metal"},
+	}}}, nil
+}
+
+// Disks lists the node's disks; the provider asks for them before anything else.
+func (s *storageService) Disks(ctx context.Context, _ *emptypb.Empty) (*storage.DisksResponse, error) {
+	disks := make([]*storage.Disk, 0, len(s.node.sim.settings.Disks))
+
+	for _, name := range s.node.sim.settings.Disks {
+		diskType := storage.Disk_SSD
+		if strings.Contains(name, "nvme") {
+			diskType = storage.Disk_NVME
+		}
+
+		disks = append(disks, &storage.Disk{
+			DeviceName: name,
+			Size:       512 * 1024 * 1024 * 1024,
+			Model:      "Simulated Disk",
+			Type:       diskType,
+			Serial:     fmt.Sprintf("SIM-%s-%s", s.node.address, path.Base(name)),
+		})
+	}
+
+	return &storage.DisksResponse{Messages: []*storage.Disks{{Metadata: s.node.replyMetadata(ctx), Disks: disks}}}, nil
+}
+
+// replyMetadata names the node in a reply, as apid does for proxied calls.
+func (n *Node) replyMetadata(ctx context.Context) *common.Metadata {
+	if md, ok := metadata.FromIncomingContext(ctx); ok && len(md.Get("node")) > 0 {
+		return &common.Metadata{Hostname: n.address}
+	}
+
+	return nil
+}

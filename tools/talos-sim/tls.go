@@ -1,0 +1,155 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	stdx509 "crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+
+	"github.com/siderolabs/crypto/x509"
+	"github.com/siderolabs/talos/pkg/machinery/role"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/peer"
+)
+
+// errNoSigningCA: a worker's configuration carries the OS CA certificate but
+// not its key; a real worker gets its certificate from trustd on a control
+// plane, so it waits until a control plane of its cluster is configured.
+var errNoSigningCA = errors.New("no OS CA key to sign the API certificate with")
+
+// maintenanceCredentials: TLS with a throwaway self-signed certificate and no
+// client authentication, as Talos' maintenance service.
+func maintenanceCredentials(address string) (credentials.TransportCredentials, error) {
+	ca, err := x509.NewSelfSignedCertificateAuthority(x509.Organization("talos-maintenance"))
+	if err != nil {
+		return nil, err
+	}
+
+	keyPair, err := x509.NewKeyPair(ca,
+		x509.CommonName("maintenance-service"),
+		x509.IPAddresses([]net.IP{net.ParseIP(address)}),
+		x509.ExtKeyUsage([]stdx509.ExtKeyUsage{stdx509.ExtKeyUsageServerAuth}),
+	)
+	if err != nil {
+		return nil, err
+	}
+
+	return credentials.NewTLS(&tls.Config{
+		Certificates: []tls.Certificate{*keyPair.Certificate},
+		ClientAuth:   tls.NoClientCert,
+		MinVersion:   tls.VersionTLS12,
+	}), nil
+}
+
+// configuredCredentialsLocked: mTLS as apid serves it. The server certificate
+// is signed by the OS CA of the applied configuration (IP SANs: the node's
+// address and the IP certSANs); clients must present a certificate signed by
+// that CA or an accepted one.
+func (n *Node) configuredCredentialsLocked() (credentials.TransportCredentials, error) {
+	security := n.config.Machine().Security()
+
+	issuing := security.IssuingCA()
+	if issuing == nil || len(issuing.Crt) == 0 {
+		return nil, errors.New("the configuration has no OS CA (machine.ca)")
+	}
+
+	signing := issuing
+	if len(signing.Key) == 0 {
+		signing = n.sim.signingCAFor(issuing.Crt)
+		if signing == nil {
+			return nil, errNoSigningCA
+		}
+	}
+
+	ca, err := x509.NewCertificateAuthorityFromCertificateAndKey(signing)
+	if err != nil {
+		return nil, fmt.Errorf("machine.ca: %w", err)
+	}
+
+	ips := []net.IP{net.ParseIP(n.address)}
+
+	var dnsNames []string
+
+	for _, san := range security.CertSANs() {
+		if ip := net.ParseIP(san); ip != nil {
+			ips = append(ips, ip)
+		} else {
+			dnsNames = append(dnsNames, san)
+		}
+	}
+
+	keyPair, err := x509.NewKeyPair(ca,
+		x509.CommonName(n.address),
+		x509.IPAddresses(ips),
+		x509.DNSNames(dnsNames),
+		x509.ExtKeyUsage([]stdx509.ExtKeyUsage{stdx509.ExtKeyUsageServerAuth}),
+	)
+	if err != nil {
+		return nil, err
+	}
+
+	clientCAs := stdx509.NewCertPool()
+	clientCAs.AppendCertsFromPEM(issuing.Crt)
+
+	for _, accepted := range security.AcceptedCAs() {
+		clientCAs.AppendCertsFromPEM(accepted.Crt)
+	}
+
+	return credentials.NewTLS(&tls.Config{
+		Certificates: []tls.Certificate{*keyPair.Certificate},
+		ClientAuth:   tls.RequireAndVerifyClientCert,
+		ClientCAs:    clientCAs,
+		MinVersion:   tls.VersionTLS12,
+	}), nil
+}
+
+// signingCAFor finds the OS CA with its key on a configured control plane of
+// the same cluster (what trustd hands a worker).
+func (s *Simulator) signingCAFor(crt []byte) *x509.PEMEncodedCertificateAndKey {
+	for _, node := range s.allNodes() {
+		if issuing := node.controlPlaneIssuingCA(); issuing != nil && bytes.Equal(issuing.Crt, crt) {
+			return issuing
+		}
+	}
+
+	return nil
+}
+
+func (n *Node) controlPlaneIssuingCA() *x509.PEMEncodedCertificateAndKey {
+	if !n.mu.TryLock() {
+		// The node is busy (maybe it is the one asking); a later retry finds it.
+		return nil
+	}
+	defer n.mu.Unlock()
+
+	if n.config == nil || !n.config.Machine().Type().IsControlPlane() {
+		return nil
+	}
+
+	issuing := n.config.Machine().Security().IssuingCA()
+	if issuing == nil || len(issuing.Key) == 0 {
+		return nil
+	}
+
+	return issuing
+}
+
+// peerRoles are the Talos roles of the client certificate (its Organization).
+func peerRoles(ctx context.Context) role.Set {
+	p, ok := peer.FromContext(ctx)
+	if !ok {
+		return role.MakeSet()
+	}
+
+	info, ok := p.AuthInfo.(credentials.TLSInfo)
+	if !ok || len(info.State.PeerCertificates) == 0 {
+		return role.MakeSet()
+	}
+
+	roles, _ := role.Parse(info.State.PeerCertificates[0].Subject.Organization)
+
+	return roles
+}
