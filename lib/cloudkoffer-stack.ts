@@ -5,7 +5,7 @@ import { TalosProvider } from "../.gen/providers/talos/provider";
 import { CloudkofferProfile } from "./cloudkoffer-profile";
 import { ClusterVariables } from "./cluster-variables";
 import { installPatch } from "./install-patch";
-import { TalosCluster } from "./talos-cluster";
+import { DEFAULT_NODE_TIMEOUT, TalosCluster } from "./talos-cluster";
 import { DEFAULT_TALOS_CONFIG_SCHEMA, TalosConfigSchema } from "./talos-config-schema";
 import { readTalosPatch, terraformLiteral } from "./talos-patch";
 
@@ -129,6 +129,7 @@ export class CloudkofferStack extends TerraformStack {
       kubernetesVersion: props.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION,
       controlPlanes: props.profile.controlPlanes,
       workers: props.profile.workers,
+      nodeTimeout: DEFAULT_NODE_TIMEOUT,
     });
 
     const install = installPatch(props.profile.installDisk, this.variables.talosVersion);
@@ -141,16 +142,18 @@ export class CloudkofferStack extends TerraformStack {
       workerNodes: this.variables.workerNodes,
       controlPlanePatches: [install, ...controlPlanePatches],
       workerPatches: [install, ...workerPatches],
+      nodeTimeout: this.variables.nodeTimeout,
     });
 
     // Outputs keep the seed's names; every one of them carries credentials.
     const output = (name: string, value: unknown, description: string) =>
       new TerraformOutput(this, name, { value, description, sensitive: true });
     output("talosconfig", this.cluster.clientConfiguration.talosConfig, "talosconfig for talosctl (endpoints: the control planes).");
-    output("kubeconfig_raw", this.cluster.kubeconfig.kubeconfigRaw, "Admin kubeconfig of the cluster.");
+    const adminKubeconfig = this.cluster.adminKubeconfig.output;
+    output("kubeconfig_raw", adminKubeconfig.lookup("kubeconfig_raw"), "Admin kubeconfig of the cluster.");
     output(
       "kubeconfig",
-      this.cluster.kubeconfig.kubernetesClientConfiguration,
+      adminKubeconfig.lookup("kubernetes_client_configuration"),
       "Admin client configuration: host, CA certificate, client certificate and key.",
     );
     output(

@@ -11,6 +11,8 @@ export interface ClusterVariablesProps {
   readonly controlPlanes: readonly string[];
   /** Default of `nodes.worker`. */
   readonly workers: readonly string[];
+  /** Default of `node_timeout`. */
+  readonly nodeTimeout: string;
 }
 
 /**
@@ -28,6 +30,8 @@ export class ClusterVariables extends Construct {
   readonly kubernetesVersionVariable: TerraformVariable;
   /** `var.nodes`. */
   readonly nodesVariable: TerraformVariable;
+  /** `var.node_timeout`. */
+  readonly nodeTimeoutVariable: TerraformVariable;
   /** `local.talos_version`: the Talos version in the "v1.7.4" form provider 0.5.0 requires. */
   readonly talosVersion: string;
   /** The Kubernetes version. */
@@ -36,6 +40,8 @@ export class ClusterVariables extends Construct {
   readonly controlPlaneNodes: string[];
   /** `var.nodes.worker`. */
   readonly workerNodes: string[];
+  /** How long the provider waits for a node. */
+  readonly nodeTimeout: string;
 
   constructor(scope: Construct, id: string, props: ClusterVariablesProps) {
     super(scope, id);
@@ -67,6 +73,15 @@ export class ClusterVariables extends Construct {
     });
     this.nodesVariable.overrideLogicalId("nodes");
 
+    this.nodeTimeoutVariable = new TerraformVariable(this, "node_timeout", {
+      description:
+        "How long to wait for a node's Talos API when applying its configuration, bootstrapping and reading the kubeconfig (a duration such as 10m or 90s).",
+      type: VariableType.STRING,
+      nullable: false,
+      default: props.nodeTimeout,
+    });
+    this.nodeTimeoutVariable.overrideLogicalId("node_timeout");
+
     // The seed's .envrc says 1.7.4, talosctl and provider 0.5.0 want v1.7.4: accept both.
     const talosVersion = new TerraformLocal(
       this,
@@ -76,6 +91,7 @@ export class ClusterVariables extends Construct {
     talosVersion.overrideLogicalId("talos_version");
     this.talosVersion = talosVersion.asString;
     this.kubernetesVersion = this.kubernetesVersionVariable.stringValue;
+    this.nodeTimeout = this.nodeTimeoutVariable.stringValue;
     this.controlPlaneNodes = Token.asList(Fn.lookupNested(this.nodesVariable.value, ["controlplane"]));
     this.workerNodes = Token.asList(Fn.lookupNested(this.nodesVariable.value, ["worker"]));
   }

@@ -1,4 +1,4 @@
-import { Fn, TerraformElement, TerraformIterator } from "cdktf";
+import { DataResource, Fn, TerraformElement, TerraformIterator, TerraformResource } from "cdktf";
 import { Construct } from "constructs";
 import { DataTalosClientConfiguration } from "../.gen/providers/talos/data-talos-client-configuration";
 import { DataTalosClusterKubeconfig } from "../.gen/providers/talos/data-talos-cluster-kubeconfig";
@@ -11,6 +11,8 @@ import { MachineSecrets } from "../.gen/providers/talos/machine-secrets";
 export const DEFAULT_CLUSTER_NAME = "cloudkoffer";
 /** The default Kubernetes API endpoint: the control planes' virtual IP. */
 export const DEFAULT_CLUSTER_ENDPOINT = "https://192.168.1.101:6443";
+/** How long the provider waits for a node by default (its own default). */
+export const DEFAULT_NODE_TIMEOUT = "10m";
 
 /** Properties of a {@link TalosCluster}. */
 export interface TalosClusterProps {
@@ -36,6 +38,13 @@ export interface TalosClusterProps {
   readonly controlPlanePatches: string[];
   /** Machine-config patches (YAML, Terraform-escaped) for workers, applied in order. */
   readonly workerPatches: string[];
+  /**
+   * How long the provider waits for a node's Talos API when it applies a
+   * configuration, bootstraps or reads the kubeconfig (a Go duration; a
+   * node that is down fails the deploy after this long).
+   * @default "10m"
+   */
+  readonly nodeTimeout?: string;
 }
 
 /**
@@ -63,14 +72,22 @@ export class TalosCluster extends Construct {
   readonly workerApply: MachineConfigurationApply;
   /** `talos_machine_bootstrap.this`: etcd bootstrap on the first control plane. */
   readonly bootstrap: MachineBootstrap;
-  /** `data.talos_cluster_kubeconfig.this`: the admin kubeconfig. */
+  /** `data.talos_cluster_kubeconfig.this`: reads the admin kubeconfig from the first control plane. */
   readonly kubeconfig: DataTalosClusterKubeconfig;
+  /**
+   * `terraform_data.kubeconfig`: the admin kubeconfig as first read. The data
+   * source signs a new client certificate at every read (every plan), which
+   * would change the outputs on every run; this keeps the first one until
+   * bootstrap is replaced, or `-replace=terraform_data.kubeconfig` renews it.
+   */
+  readonly adminKubeconfig: DataResource;
 
   constructor(scope: Construct, id: string, props: TalosClusterProps) {
     super(scope, id);
     const clusterName = props.clusterName ?? DEFAULT_CLUSTER_NAME;
     const clusterEndpoint = props.clusterEndpoint ?? DEFAULT_CLUSTER_ENDPOINT;
     const firstControlPlane = Fn.element(props.controlPlaneNodes, 0);
+    const nodeTimeout = props.nodeTimeout ?? DEFAULT_NODE_TIMEOUT;
 
     this.machineSecrets = atAddress(
       new MachineSecrets(this, "machine-secrets", { talosVersion: props.talosVersion }),
@@ -119,6 +136,7 @@ export class TalosCluster extends Construct {
           clientConfiguration,
           machineConfigurationInput: configuration.machineConfiguration,
           nodeAttribute: node.key,
+          timeouts: { create: nodeTimeout, update: nodeTimeout },
         }),
         address,
       );
@@ -131,6 +149,7 @@ export class TalosCluster extends Construct {
         clientConfiguration,
         nodeAttribute: firstControlPlane,
         dependsOn: [this.controlPlaneApply],
+        timeouts: { create: nodeTimeout },
       }),
       "this",
     );
@@ -142,10 +161,28 @@ export class TalosCluster extends Construct {
         // Without this ordering the data source is read before bootstrap and
         // retries for up to ten minutes.
         dependsOn: [this.bootstrap],
+        timeouts: { read: nodeTimeout },
       }),
       "this",
     );
+
+    this.adminKubeconfig = atAddress(
+      new DataResource(this, "admin-kubeconfig", {
+        input: {
+          kubeconfig_raw: this.kubeconfig.kubeconfigRaw,
+          kubernetes_client_configuration: this.kubeconfig.kubernetesClientConfiguration,
+        },
+        // A plain address: cdktf 0.21 writes a construct here as "${...}", which terraform rejects.
+        lifecycle: { ignoreChanges: ["input"], replaceTriggeredBy: [addressOf(this.bootstrap)] },
+      }),
+      "kubeconfig",
+    );
   }
+}
+
+/** The Terraform address of a resource, e.g. `talos_machine_bootstrap.this`. */
+function addressOf(resource: TerraformResource): string {
+  return `${resource.terraformResourceType}.${resource.friendlyUniqueId}`;
 }
 
 /**
