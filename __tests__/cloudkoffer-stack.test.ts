@@ -33,7 +33,8 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
   });
 
   test("configure environment variables: the seed's TF_VAR_* names, non-nullable, defaulting to the profile", () => {
-    expect(Object.keys(config.variable).sort()).toEqual(["kubernetes_version", "nodes", "talos_version"]);
+    expect(Object.keys(config.variable).sort()).toEqual(["kubernetes_version", "node_timeout", "nodes", "talos_version"]);
+    expect(config.variable.node_timeout).toMatchObject({ type: "string", nullable: false, default: "10m" });
     expect(config.variable.talos_version).toMatchObject({ type: "string", nullable: false, default: "v1.7.4" });
     expect(config.variable.kubernetes_version).toMatchObject({ type: "string", nullable: false, default: "1.30.1" });
     expect(config.variable.nodes).toMatchObject({
@@ -110,6 +111,7 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
         client_configuration: SECRETS_CLIENT_CONFIGURATION,
         machine_configuration_input: `\${data.talos_machine_configuration.${role}.machine_configuration}`,
         node: "${each.key}",
+        timeouts: { create: "${var.node_timeout}", update: "${var.node_timeout}" },
       });
       expect(Object.keys(config.resource.talos_machine_configuration_apply).sort()).toEqual(["controlplane", "worker"]);
     },
@@ -121,6 +123,7 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
       client_configuration: SECRETS_CLIENT_CONFIGURATION,
       node: FIRST_CONTROL_PLANE,
       depends_on: ["talos_machine_configuration_apply.controlplane"],
+      timeouts: { create: "${var.node_timeout}" },
     });
   });
 
@@ -130,15 +133,29 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
       client_configuration: SECRETS_CLIENT_CONFIGURATION,
       node: FIRST_CONTROL_PLANE,
       depends_on: ["talos_machine_bootstrap.this"],
+      timeouts: { read: "${var.node_timeout}" },
+    });
+  });
+
+  test("the kubeconfig is kept as first read, so plans stay empty; bootstrap again renews it", () => {
+    // The data source signs a new client certificate at every read, i.e. at every plan.
+    expect(config.resource.terraform_data).toEqual({
+      kubeconfig: {
+        input: {
+          kubeconfig_raw: "${data.talos_cluster_kubeconfig.this.kubeconfig_raw}",
+          kubernetes_client_configuration: "${data.talos_cluster_kubeconfig.this.kubernetes_client_configuration}",
+        },
+        lifecycle: { ignore_changes: ["input"], replace_triggered_by: ["talos_machine_bootstrap.this"] },
+      },
     });
   });
 
   test("outputs: the seed's names, all sensitive", () => {
     expect(config.output).toEqual({
       talosconfig: expect.objectContaining({ value: "${data.talos_client_configuration.this.talos_config}", sensitive: true }),
-      kubeconfig_raw: expect.objectContaining({ value: "${data.talos_cluster_kubeconfig.this.kubeconfig_raw}", sensitive: true }),
+      kubeconfig_raw: expect.objectContaining({ value: '${terraform_data.kubeconfig.output["kubeconfig_raw"]}', sensitive: true }),
       kubeconfig: expect.objectContaining({
-        value: "${data.talos_cluster_kubeconfig.this.kubernetes_client_configuration}",
+        value: '${terraform_data.kubeconfig.output["kubernetes_client_configuration"]}',
         sensitive: true,
       }),
       machineconfig_controlplane: expect.objectContaining({

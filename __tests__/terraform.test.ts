@@ -79,8 +79,8 @@ describeWith(["terraform", "talos provider", "talos schema"])(
         workspace.ok(["validate", "-no-color"]);
         const plan = workspace.ok(["plan", "-no-color"]);
         const nodes = CLOUDKOFFER_PROFILES[version].controlPlanes.length + CLOUDKOFFER_PROFILES[version].workers.length;
-        // secrets + one apply per node + bootstrap
-        expect(plan.stdout).toContain(`Plan: ${nodes + 2} to add, 0 to change, 0 to destroy.`);
+        // secrets + one apply per node + bootstrap + the kubeconfig kept
+        expect(plan.stdout).toContain(`Plan: ${nodes + 3} to add, 0 to change, 0 to destroy.`);
       });
     });
 
@@ -93,7 +93,7 @@ describeWith(["terraform", "talos provider", "talos schema"])(
 
       test("validates and plans with plain terraform", () => {
         workspace.ok(["validate", "-no-color"]);
-        expect(workspace.ok(["plan", "-no-color"]).stdout).toContain("Plan: 12 to add");
+        expect(workspace.ok(["plan", "-no-color"]).stdout).toContain("Plan: 13 to add");
       });
 
       test("plans a TF_VAR_nodes override of one control plane and one worker", () => {
@@ -111,6 +111,7 @@ describeWith(["terraform", "talos provider", "talos schema"])(
           'talos_machine_configuration_apply.worker["192.168.1.4"]',
           "talos_machine_bootstrap.this",
           "talos_machine_secrets.this",
+          "terraform_data.kubeconfig",
         ].sort());
       });
     });

@@ -71,24 +71,27 @@ export class TerraformWorkspace {
     const parent = mkdtempSync(path.join(tmpdir(), "handoff-"));
     const dir = path.join(parent, path.basename(stackFolder));
     cpSync(stackFolder, dir, { recursive: true });
-    return new TerraformWorkspace(parent, dir);
+    return new TerraformWorkspace(parent, dir, path.join(parent, "terraform.tfstate"));
   }
 
-  /** The state file, kept beside the copy, never the user's. */
-  readonly statePath: string;
+  /** A stack folder that `cdktf deploy` already initialised, with the state its backend names. */
+  static deployed(stackFolder: string, env: Record<string, string>): TerraformWorkspace {
+    return new TerraformWorkspace(undefined, stackFolder, undefined, env);
+  }
 
   private constructor(
-    private readonly parent: string,
+    private readonly parent: string | undefined,
     readonly dir: string,
-  ) {
-    this.statePath = path.join(parent, "terraform.tfstate");
-  }
+    /** The state file, kept beside the copy, never the user's. */
+    readonly statePath: string | undefined,
+    private readonly env: Record<string, string> = {},
+  ) {}
 
   /** Runs terraform; a failure is returned, not thrown. */
   run(args: readonly string[], env: Record<string, string> = {}): TerraformResult {
     const result = spawnSync(process.env.TERRAFORM_BINARY_NAME ?? "terraform", [...args], {
       cwd: this.dir,
-      env: terraformEnvironment(env),
+      env: terraformEnvironment({ ...this.env, ...env }),
       encoding: "utf8",
       maxBuffer: 64 * 1024 * 1024,
     });
@@ -106,7 +109,7 @@ export class TerraformWorkspace {
 
   /** `terraform init` from the mirror, with the state beside the copy. */
   init(): TerraformResult {
-    return this.ok(["init", "-no-color", `-backend-config=path=${this.statePath}`]);
+    return this.ok(["init", "-no-color", ...(this.statePath ? [`-backend-config=path=${this.statePath}`] : [])]);
   }
 
   /** `terraform output -json`, parsed. */
@@ -114,8 +117,44 @@ export class TerraformWorkspace {
     return JSON.parse(this.ok(["output", "-json"]).stdout) as Record<string, TerraformOutputValue>;
   }
 
+  /** Addresses in the state. */
+  stateList(): string[] {
+    return this.ok(["state", "list"]).stdout.split("\n").filter((line) => line !== "");
+  }
+
   /** Removes the copy and its state. */
   remove(): void {
-    rmSync(this.parent, { recursive: true, force: true });
+    if (this.parent) rmSync(this.parent, { recursive: true, force: true });
   }
+}
+
+/** What `cdktf deploy` did, and how long it took. */
+export interface DeployResult extends TerraformResult {
+  readonly seconds: number;
+}
+
+/**
+ * `cdktf deploy <stack> --auto-approve` from the project, as a user runs it,
+ * synthesizing into `<workdir>/cdktf.out` so that the stack's relative state
+ * path puts the state in `<workdir>`, never in the project.
+ */
+export function cdktfDeploy(stack: string, workdir: string, env: Record<string, string>): DeployResult {
+  const version = talosProviderVersion();
+  const started = process.hrtime.bigint();
+  const result = spawnSync(
+    path.join(PROJECT_ROOT, "node_modules", ".bin", "cdktf"),
+    // --skip-provider-lock: `terraform providers lock` asks the registry, which only the mirror replaces here.
+    ["deploy", stack, "--auto-approve", "--skip-provider-lock", "--no-color", "--output", path.join(workdir, "cdktf.out")],
+    {
+      cwd: PROJECT_ROOT,
+      env: terraformEnvironment({
+        ...(version && version !== "0.5.0" ? { TALOS_PROVIDER_VERSION: version } : {}),
+        ...env,
+      }),
+      encoding: "utf8",
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr, seconds };
 }

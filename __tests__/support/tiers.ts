@@ -9,13 +9,15 @@ export const TERRAFORM_CLI_CONFIG = path.join(PROJECT_ROOT, ".providers", "terra
 const TALOS_MIRROR = path.join(PROVIDER_MIRROR, "registry.terraform.io", "siderolabs", "talos");
 
 /** Something a test tier needs from the machine, and how to get it. */
-export type Need = "terraform" | "go" | "talos provider" | "talos schema";
+export type Need = "terraform" | "go" | "talos provider" | "talos schema" | "simulator" | "openssl";
 
 const HOW_TO_GET: Record<Need, string> = {
   terraform: "terraform 1.11 on PATH",
   go: "Go on PATH",
   "talos provider": "a siderolabs/talos build in .providers/mirror (npm run setup)",
   "talos schema": ".build/talos/config.schema.json (npm run setup)",
+  simulator: ".build/bin/talos-sim (npm run setup)",
+  openssl: "openssl on PATH",
 };
 
 function onPath(command: string): boolean {
@@ -32,6 +34,10 @@ function has(need: Need): boolean {
       return talosProviderVersion() !== undefined;
     case "talos schema":
       return existsSync(DEFAULT_TALOS_CONFIG_SCHEMA);
+    case "simulator":
+      return existsSync(path.join(PROJECT_ROOT, ".build", "bin", "talos-sim"));
+    case "openssl":
+      return onPath("openssl");
   }
 }
 

@@ -1,0 +1,171 @@
+import { ChildProcess, spawn, spawnSync } from "child_process";
+import * as path from "path";
+import { createInterface } from "readline";
+import { PROJECT_ROOT } from "./tiers";
+
+/** The simulator binary `npm run setup` builds (tools/talos-sim.sh). */
+export const TALOS_SIM = path.join(PROJECT_ROOT, ".build", "bin", "talos-sim");
+
+/** One API call a simulated node saw. */
+export interface SimulatedCall {
+  readonly method: string;
+  readonly mode: string;
+  readonly code: string;
+  /** When the call ended (ISO 8601). */
+  readonly at: string;
+}
+
+/** What the simulator reports of a node (tools/talos-sim/node.go NodeStatus). */
+export interface SimulatedNode {
+  readonly address: string;
+  readonly mode: "maintenance" | "rebooting" | "waiting" | "configured" | "down";
+  readonly role: "" | "controlplane" | "worker";
+  readonly configDigest: string;
+  readonly installDisk: string;
+  readonly installImage: string;
+  readonly talosVersion: string;
+  readonly applies: number;
+  readonly bootstraps: number;
+  readonly calls: SimulatedCall[];
+}
+
+/** Faults a node can be given. */
+export interface SimulatedFaults {
+  readonly delay?: string;
+  readonly hang?: boolean;
+  readonly rejectCode?: string;
+  readonly rejectMethod?: string;
+}
+
+/** Options of {@link TalosSimulator.start}. */
+export interface TalosSimulatorOptions {
+  /** Loopback addresses, one per node. */
+  readonly nodes: readonly string[];
+  /**
+   * How long a node is gone after applying a configuration.
+   * @default "300ms"
+   */
+  readonly rebootDelay?: string;
+  /**
+   * Disks every node has.
+   * @default ["/dev/sda", "/dev/nvme0n1"]
+   */
+  readonly disks?: readonly string[];
+}
+
+/** `count` loopback addresses 127.<a>.<b>.1, .2, ... */
+export function loopbackAddresses(prefix: `127.${number}.${number}`, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `${prefix}.${i + 1}`);
+}
+
+/**
+ * A running talos-sim process: simulated Talos nodes on their own loopback
+ * addresses, and its control API for status and faults.
+ */
+export class TalosSimulator {
+  /** Starts the simulator and waits until every node listens. */
+  static async start(options: TalosSimulatorOptions): Promise<TalosSimulator> {
+    const child = spawn(
+      TALOS_SIM,
+      [
+        "serve",
+        "-nodes",
+        options.nodes.join(","),
+        "-reboot-delay",
+        options.rebootDelay ?? "300ms",
+        "-disks",
+        (options.disks ?? ["/dev/sda", "/dev/nvme0n1"]).join(","),
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stderr = "";
+    child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const ready = await new Promise<{ control: string }>((resolve, reject) => {
+      const lines = createInterface({ input: child.stdout! }); // eslint-disable-line @typescript-eslint/no-non-null-assertion -- stdio is "pipe"
+      lines.once("line", (line) => resolve(JSON.parse(line) as { control: string }));
+      child.once("exit", (code) => reject(new Error(`talos-sim exited ${code} before it was ready:\n${stderr}`)));
+    });
+    return new TalosSimulator(child, ready.control);
+  }
+
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly controlUrl: string,
+  ) {}
+
+  /** Every node's status, by address. */
+  async status(): Promise<Record<string, SimulatedNode>> {
+    return ((await this.request("GET", "/status")) as { nodes: Record<string, SimulatedNode> }).nodes;
+  }
+
+  /** One node's status. */
+  async node(address: string): Promise<SimulatedNode> {
+    return (await this.request("GET", `/nodes/${address}`)) as SimulatedNode;
+  }
+
+  /** Waits until a node is in `mode` (it reboots after applying a configuration). */
+  async waitFor(address: string, mode: SimulatedNode["mode"], timeoutMs = 10000): Promise<SimulatedNode> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const node = await this.node(address);
+      if (node.mode === mode) return node;
+      if (Date.now() > deadline) throw new Error(`node ${address} is ${node.mode}, not ${mode}, after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** Powers a node off: its port closes. */
+  async down(address: string): Promise<void> {
+    await this.request("POST", `/nodes/${address}/down`);
+  }
+
+  /** Powers a node on again. */
+  async up(address: string): Promise<void> {
+    await this.request("POST", `/nodes/${address}/up`);
+  }
+
+  /** Replaces a node's call faults. */
+  async faults(address: string, faults: SimulatedFaults): Promise<void> {
+    await this.request("POST", `/nodes/${address}/faults`, faults);
+  }
+
+  /** Wipes a node: maintenance mode, no configuration. */
+  async reimage(address: string): Promise<void> {
+    await this.request("POST", `/nodes/${address}/reimage`);
+  }
+
+  /** Stops the process and its nodes. */
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once("exit", resolve));
+    this.child.kill("SIGTERM");
+    await exited;
+  }
+
+  private async request(method: string, route: string, body?: unknown): Promise<unknown> {
+    const response = await fetch(this.controlUrl + route, {
+      method,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const payload = (await response.json()) as unknown;
+    if (!response.ok) {
+      throw new Error(`talos-sim ${method} ${route}: ${JSON.stringify(payload)}`);
+    }
+    return payload;
+  }
+}
+
+/** Result of `talos-sim probe`. */
+export interface ProbeResult {
+  readonly node: string;
+  readonly ready: boolean;
+  readonly mode?: string;
+  readonly version?: string;
+  readonly error?: string;
+}
+
+/** Asks a node's Talos API as talosctl would (tools/talos-sim/probe.go). */
+export function probe(args: readonly string[]): ProbeResult {
+  const result = spawnSync(TALOS_SIM, ["probe", ...args], { encoding: "utf8" });
+  return JSON.parse(result.stdout) as ProbeResult;
+}
