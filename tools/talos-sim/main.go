@@ -12,6 +12,10 @@
 //	talos-sim probe -node 127.10.0.1 (-talosconfig talosconfig | -insecure)
 //
 // probe asks a real or simulated node's Talos API, as talosctl would.
+//
+//	talos-sim validate < jobs.json
+//
+// validate checks machine configurations with patches as Talos does (validate.go).
 package main
 
 import (
@@ -31,6 +35,8 @@ func main() {
 		err = serve(os.Args[2:])
 	case "probe":
 		err = probe(os.Args[2:])
+	case "validate":
+		err = validate(os.Args[2:])
 	case "-h", "-help", "--help", "help":
 		usage()
 	default:
@@ -50,6 +56,8 @@ func usage() {
 commands:
   serve   simulate Talos nodes on loopback addresses (talos-sim serve -h for flags)
   probe   ask a node's Talos API whether it answers, and in which mode (talos-sim probe -h)
+  validate  merge patches onto generated configurations and validate them as Talos does
+            (jobs as JSON on stdin, results as JSON on stdout; exit 1 when one is invalid)
 `)
 	os.Exit(2)
 }

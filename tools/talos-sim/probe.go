@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/siderolabs/talos/pkg/machinery/client"
@@ -19,7 +20,7 @@ import (
 // answers, and in which mode.
 type ProbeResult struct {
 	Node    string `json:"node"`
-	Ready   bool   `json:"ready"`
+	Answers bool   `json:"answers"`
 	Mode    string `json:"mode,omitempty"`
 	Version string `json:"version,omitempty"`
 	Error   string `json:"error,omitempty"`
@@ -27,8 +28,12 @@ type ProbeResult struct {
 
 // probe asks one node's Talos API, as talosctl would: with the talosconfig's
 // client certificate (mTLS, a configured node answers Version) or without one
-// (-insecure, only a node in maintenance mode answers). With a talosconfig and
+// (-insecure, a node in maintenance mode answers Disks). With a talosconfig and
 // without -strict, a node that refuses mTLS is asked again without it.
+//
+// Without a usable client certificate, a configured node refuses the TLS
+// handshake: it answers, in configured mode, but tells nothing more. Only a
+// node that cannot be dialled does not answer.
 func probe(args []string) error {
 	flags := flag.NewFlagSet("probe", flag.ExitOnError)
 	node := flags.String("node", "", "address of the node (required)")
@@ -58,14 +63,20 @@ func probe(args []string) error {
 	if !*insecure {
 		result.Version, err = probeConfigured(endpoint, *talosconfig, *timeout)
 		if err == nil {
-			result.Ready, result.Mode = true, ModeConfigured
+			result.Answers, result.Mode = true, ModeConfigured
 		}
 	}
 
 	if *insecure || (err != nil && !*strict) {
-		if maintenanceErr := probeMaintenance(endpoint, *timeout); maintenanceErr == nil {
-			result.Ready, result.Mode, err = true, ModeMaintenance, nil
-		} else if err == nil {
+		maintenanceErr := probeMaintenance(endpoint, *timeout)
+
+		switch {
+		case maintenanceErr == nil:
+			result.Answers, result.Mode, err = true, ModeMaintenance, nil
+		case !unreachable(maintenanceErr):
+			result.Answers, result.Mode = true, ModeConfigured
+			err = fmt.Errorf("configured: it refuses a client without a valid certificate (%w)", maintenanceErr)
+		case err == nil:
 			err = maintenanceErr
 		}
 	}
@@ -77,11 +88,20 @@ func probe(args []string) error {
 	out, _ := json.Marshal(result) //nolint:errcheck
 	fmt.Println(string(out))
 
-	if !result.Ready {
+	if !result.Answers {
 		return fmt.Errorf("node %s did not answer", *node)
 	}
 
 	return nil
+}
+
+// unreachable: nothing answered at all (closed port, no route, no reply in
+// time), as opposed to a TLS refusal by a running Talos API.
+func unreachable(err error) bool {
+	message := err.Error()
+
+	return strings.Contains(message, "dial tcp") || strings.Contains(message, "DeadlineExceeded") ||
+		strings.Contains(message, "context deadline exceeded")
 }
 
 func probeConfigured(endpoint, talosconfig string, timeout time.Duration) (string, error) {
