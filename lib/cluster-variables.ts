@@ -1,5 +1,11 @@
 import { Fn, TerraformLocal, TerraformVariable, Token, VariableType } from "cdktf";
 import { Construct } from "constructs";
+import {
+  kubernetesVersionValidations,
+  nodesValidations,
+  nodeTimeoutValidations,
+  talosVersionValidations,
+} from "./variable-validations";
 
 /** Defaults of the cluster variables, taken from a Cloudkoffer profile. */
 export interface ClusterVariablesProps {
@@ -32,7 +38,7 @@ export class ClusterVariables extends Construct {
   readonly nodesVariable: TerraformVariable;
   /** `var.node_timeout`. */
   readonly nodeTimeoutVariable: TerraformVariable;
-  /** `local.talos_version`: the Talos version in the "v1.7.4" form provider 0.5.0 requires. */
+  /** `local.inputs.talos_version`: the Talos version in the "v1.7.4" form provider 0.5.0 requires. */
   readonly talosVersion: string;
   /** The Kubernetes version. */
   readonly kubernetesVersion: string;
@@ -51,6 +57,7 @@ export class ClusterVariables extends Construct {
       type: VariableType.STRING,
       nullable: false,
       default: props.talosVersion,
+      validation: talosVersionValidations(),
     });
     this.talosVersionVariable.overrideLogicalId("talos_version");
 
@@ -59,6 +66,7 @@ export class ClusterVariables extends Construct {
       type: VariableType.STRING,
       nullable: false,
       default: props.kubernetesVersion,
+      validation: kubernetesVersionValidations(),
     });
     this.kubernetesVersionVariable.overrideLogicalId("kubernetes_version");
 
@@ -70,6 +78,7 @@ export class ClusterVariables extends Construct {
       }),
       nullable: false,
       default: { controlplane: [...props.controlPlanes], worker: [...props.workers] },
+      validation: nodesValidations(),
     });
     this.nodesVariable.overrideLogicalId("nodes");
 
@@ -79,20 +88,26 @@ export class ClusterVariables extends Construct {
       type: VariableType.STRING,
       nullable: false,
       default: props.nodeTimeout,
+      validation: nodeTimeoutValidations(),
     });
     this.nodeTimeoutVariable.overrideLogicalId("node_timeout");
 
-    // The seed's .envrc says 1.7.4, talosctl and provider 0.5.0 want v1.7.4: accept both.
-    const talosVersion = new TerraformLocal(
-      this,
-      "talos_version_local",
-      `v${Fn.trimprefix(this.talosVersionVariable.stringValue, "v")}`,
-    );
-    talosVersion.overrideLogicalId("talos_version");
-    this.talosVersion = talosVersion.asString;
-    this.kubernetesVersion = this.kubernetesVersionVariable.stringValue;
-    this.nodeTimeout = this.nodeTimeoutVariable.stringValue;
-    this.controlPlaneNodes = Token.asList(Fn.lookupNested(this.nodesVariable.value, ["controlplane"]));
-    this.workerNodes = Token.asList(Fn.lookupNested(this.nodesVariable.value, ["worker"]));
+    // Every value the graph uses goes through local.inputs, which reads all the variables: a
+    // variable that fails its validation then stops the plan before anything is planned, and
+    // the error is all terraform prints (cdktf deploy drops the end of a long partial plan).
+    const inputs = new TerraformLocal(this, "inputs", {
+      // The seed's .envrc says 1.7.4, talosctl and provider 0.5.0 want v1.7.4: accept both.
+      talos_version: `v${Fn.trimprefix(this.talosVersionVariable.stringValue, "v")}`,
+      kubernetes_version: this.kubernetesVersionVariable.stringValue,
+      nodes: this.nodesVariable.value,
+      node_timeout: this.nodeTimeoutVariable.stringValue,
+    });
+    inputs.overrideLogicalId("inputs");
+    const input = (...path: string[]): unknown => Fn.lookupNested(inputs.asAnyMap, path);
+    this.talosVersion = Token.asString(input("talos_version"));
+    this.kubernetesVersion = Token.asString(input("kubernetes_version"));
+    this.nodeTimeout = Token.asString(input("node_timeout"));
+    this.controlPlaneNodes = Token.asList(input("nodes", "controlplane"));
+    this.workerNodes = Token.asList(input("nodes", "worker"));
   }
 }

@@ -1,0 +1,95 @@
+import { TerraformVariableValidationConfig } from "cdktf";
+
+/**
+ * Validation blocks of the cluster variables: they run at plan, before any
+ * node is touched, for `cdktf deploy` and for the handed-off Terraform alike.
+ * Every message names the value that is wrong. (Conditions that read another
+ * variable need Terraform 1.9 or later.)
+ */
+
+/** Kubernetes minor versions each Talos minor supports (Talos' pkg/machinery/compatibility). */
+export const KUBERNETES_SUPPORTED_BY_TALOS: Readonly<Record<string, readonly [number, number]>> = {
+  "1.2": [23, 25],
+  "1.3": [24, 26],
+  "1.4": [25, 27],
+  "1.5": [26, 28],
+  "1.6": [24, 29],
+  "1.7": [25, 30],
+  "1.8": [26, 31],
+  "1.9": [27, 32],
+  "1.10": [28, 33],
+};
+
+const VERSION = "^v?[0-9]+[.][0-9]+[.][0-9]+(-[0-9A-Za-z.-]+)?$";
+const NODE_TIMEOUT = "^([0-9]+(ms|s|m|h))+$";
+
+/** `node_timeout`: a duration terraform-plugin-framework-timeouts understands. */
+export function nodeTimeoutValidations(): TerraformVariableValidationConfig[] {
+  return [
+    {
+      condition: `\${can(regex("${NODE_TIMEOUT}", var.node_timeout))}`,
+      errorMessage: "${jsonencode(var.node_timeout)} is not a duration such as 10m, 90s or 1h30m (node_timeout).",
+    },
+  ];
+}
+
+/** `talos_version`: 1.7.4 or v1.7.4 (a pre-release suffix allowed). */
+export function talosVersionValidations(): TerraformVariableValidationConfig[] {
+  return [
+    {
+      condition: `\${can(regex("${VERSION}", var.talos_version))}`,
+      errorMessage: '${jsonencode(var.talos_version)} is not a Talos version such as 1.7.4 or v1.7.4 (talos_version).',
+    },
+  ];
+}
+
+/** `kubernetes_version`: 1.30.1 or v1.30.1, and one that the Talos version supports. */
+export function kubernetesVersionValidations(): TerraformVariableValidationConfig[] {
+  const table = Object.entries(KUBERNETES_SUPPORTED_BY_TALOS)
+    .map(([talos, [min, max]]) => `"${talos}" = [${min}, ${max}]`)
+    .join(", ");
+  const talosMinor = 'join(".", slice(split(".", trimprefix(var.talos_version, "v")), 0, 2))';
+  const kubernetes = 'split(".", trimprefix(var.kubernetes_version, "v"))';
+  const range = `{${table}}[${talosMinor}]`;
+  return [
+    {
+      condition: `\${can(regex("${VERSION}", var.kubernetes_version))}`,
+      errorMessage:
+        '${jsonencode(var.kubernetes_version)} is not a Kubernetes version such as 1.30.1 (kubernetes_version).',
+    },
+    {
+      // Unknown Talos minors and malformed versions pass here; the format checks name the latter.
+      condition:
+        `\${try(!contains(keys({${table}}), ${talosMinor}) || ` +
+        `(tonumber(${kubernetes}[0]) == 1 && tonumber(${kubernetes}[1]) >= ${range}[0] && tonumber(${kubernetes}[1]) <= ${range}[1]), true)}`,
+      errorMessage:
+        "Kubernetes ${var.kubernetes_version} is not supported by Talos ${var.talos_version}: " +
+        `Talos \${try(${talosMinor}, "")} supports Kubernetes 1.\${try(${range}[0], "?")} to 1.\${try(${range}[1], "?")} (kubernetes_version).`,
+    },
+  ];
+}
+
+/** `nodes`: IP address literals, none twice, at least one control plane. */
+export function nodesValidations(): TerraformVariableValidationConfig[] {
+  const all = "concat(var.nodes.controlplane, var.nodes.worker)";
+  // cidrhost accepts an IPv4 or IPv6 literal with a prefix of 32, and nothing else.
+  const isAddress = (a: string) => `can(cidrhost("\${${a}}/32", 0))`;
+  return [
+    {
+      condition: `\${alltrue([for a in ${all} : ${isAddress("a")}])}`,
+      errorMessage:
+        `\${join(", ", [for a in ${all} : jsonencode(a) if !${isAddress("a")}])}: ` +
+        "not an IPv4 or IPv6 address (nodes). Node addresses are IP literals, e.g. 192.168.1.1.",
+    },
+    {
+      condition: `\${length(distinct(${all})) == length(${all})}`,
+      errorMessage:
+        `\${join(", ", [for a in distinct(${all}) : jsonencode(a) if length([for b in ${all} : b if b == a]) > 1])}: ` +
+        "listed more than once (nodes). Every node is either a control plane or a worker, once.",
+    },
+    {
+      condition: "${length(var.nodes.controlplane) > 0}",
+      errorMessage: "nodes.controlplane is empty: a cluster needs at least one control plane (nodes).",
+    },
+  ];
+}
