@@ -1,13 +1,19 @@
+import { isIP } from "net";
 import * as path from "path";
 import { Annotations, LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { TalosProvider } from "../.gen/providers/talos/provider";
 import { CloudkofferProfile } from "./cloudkoffer-profile";
 import { ClusterVariables } from "./cluster-variables";
-import { installPatch } from "./install-patch";
-import { DEFAULT_NODE_TIMEOUT, TalosCluster } from "./talos-cluster";
+import { MachineConfigPatches } from "./machine-config-patches";
+import { DEFAULT_CLUSTER_ENDPOINT, DEFAULT_CLUSTER_NAME, DEFAULT_NODE_TIMEOUT, TalosCluster } from "./talos-cluster";
 import { DEFAULT_TALOS_CONFIG_SCHEMA, TalosConfigSchema } from "./talos-config-schema";
-import { readTalosPatch, terraformLiteral } from "./talos-patch";
+import {
+  DEFAULT_TALOS_TOOL,
+  describeTalosRejection,
+  TalosValidationJob,
+  validateWithTalos,
+} from "./talos-validation";
 
 /** The Talos version the seed installs. */
 export const DEFAULT_TALOS_VERSION = "v1.7.4";
@@ -82,6 +88,12 @@ export interface CloudkofferStackProps {
    * @default `.build/talos/config.schema.json`, written by `npm run setup`
    */
   readonly talosConfigSchemaFile?: string;
+  /**
+   * The project's Talos tool (tools/talos-sim), which validates the merged
+   * configurations at synth as a node would. When it is missing, synth warns.
+   * @default `.build/bin/talos-sim`, built by `npm run setup`
+   */
+  readonly talosTool?: string;
 }
 
 /**
@@ -94,9 +106,17 @@ export class CloudkofferStack extends TerraformStack {
   /** The stack's variables (`talos_version`, `kubernetes_version`, `nodes`). */
   readonly variables: ClusterVariables;
 
+  /** The stack's patches, per role. */
+  readonly patches: MachineConfigPatches;
+  private readonly clusterName: string;
+  private readonly clusterEndpoint: string;
+
   constructor(scope: Construct, id: string, props: CloudkofferStackProps) {
     super(scope, id);
-    const patchesDirectory = props.patchesDirectory ?? DEFAULT_PATCHES_DIRECTORY;
+    checkProps(id, props);
+    this.clusterName = props.clusterName ?? DEFAULT_CLUSTER_NAME;
+    this.clusterEndpoint = props.clusterEndpoint ?? DEFAULT_CLUSTER_ENDPOINT;
+
     const schemaFile = props.talosConfigSchemaFile ?? DEFAULT_TALOS_CONFIG_SCHEMA;
     const schema = TalosConfigSchema.load(schemaFile);
     if (!schema) {
@@ -104,19 +124,38 @@ export class CloudkofferStack extends TerraformStack {
         `patches not checked against Talos' schema: ${schemaFile} is missing (npm run setup writes it)`,
       );
     }
-    const patchesFrom = (files: readonly string[]): string[] =>
-      files.map((file) => terraformLiteral(readTalosPatch(path.resolve(patchesDirectory, file), { schema }).yaml));
-    const controlPlanePatches = patchesFrom(props.controlPlanePatchFiles ?? ["controlplane.yaml", "all.yaml"]);
-    const workerPatches = patchesFrom(props.workerPatchFiles ?? ["all.yaml"]);
+    this.patches = new MachineConfigPatches({
+      directory: props.patchesDirectory ?? DEFAULT_PATCHES_DIRECTORY,
+      controlPlaneFiles: props.controlPlanePatchFiles ?? ["controlplane.yaml", "all.yaml"],
+      workerFiles: props.workerPatchFiles ?? ["all.yaml"],
+      installDisk: props.profile.installDisk,
+      schema,
+    });
+
+    // What a node would say of the merged configurations, asked at synth: a patch Talos rejects
+    // stops the deploy before any node is touched.
+    const talosTool = props.talosTool ?? DEFAULT_TALOS_TOOL;
+    const defaults: ValidationVersions = {
+      talosVersion: props.talosVersion ?? DEFAULT_TALOS_VERSION,
+      kubernetesVersion: props.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION,
+    };
+    this.node.addValidation({
+      validate: () => {
+        const results = validateWithTalos([this.talosValidationJob(defaults)], { tool: talosTool });
+        if (!results) {
+          Annotations.of(this).addWarning(
+            `merged configurations not validated by Talos: ${talosTool} is missing (npm run setup builds it)`,
+          );
+        }
+        return (results ?? []).filter((result) => !result.valid).map(describeTalosRejection);
+      },
+    });
 
     new LocalBackend(this, { path: props.statePath ?? `../../../terraform.${id}.tfstate` });
+    // Variable validations read other variables and name the values: Terraform 1.9 and later.
+    this.addOverride("terraform.required_version", ">= 1.9.0");
     new TalosProvider(this, "talos");
     const talosProviderVersion = props.talosProviderVersion ?? TALOS_PROVIDER_VERSION;
-    if (!/^\d+\.\d+\.\d+$/.test(talosProviderVersion)) {
-      throw new Error(
-        `${id}: siderolabs/talos provider version "${talosProviderVersion}" is not an exact release such as ${TALOS_PROVIDER_VERSION}`,
-      );
-    }
     if (talosProviderVersion !== TALOS_PROVIDER_VERSION) {
       this.addOverride("terraform.required_providers.talos.version", talosProviderVersion);
       Annotations.of(this).addWarning(
@@ -125,23 +164,22 @@ export class CloudkofferStack extends TerraformStack {
     }
 
     this.variables = new ClusterVariables(this, "variables", {
-      talosVersion: props.talosVersion ?? DEFAULT_TALOS_VERSION,
-      kubernetesVersion: props.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION,
+      ...defaults,
       controlPlanes: props.profile.controlPlanes,
       workers: props.profile.workers,
       nodeTimeout: DEFAULT_NODE_TIMEOUT,
     });
 
-    const install = installPatch(props.profile.installDisk, this.variables.talosVersion);
+    const patches = this.patches.forTerraform(this.variables.talosVersion);
     this.cluster = new TalosCluster(this, "cluster", {
-      clusterName: props.clusterName,
-      clusterEndpoint: props.clusterEndpoint,
+      clusterName: this.clusterName,
+      clusterEndpoint: this.clusterEndpoint,
       talosVersion: this.variables.talosVersion,
       kubernetesVersion: this.variables.kubernetesVersion,
       controlPlaneNodes: this.variables.controlPlaneNodes,
       workerNodes: this.variables.workerNodes,
-      controlPlanePatches: [install, ...controlPlanePatches],
-      workerPatches: [install, ...workerPatches],
+      controlPlanePatches: patches.controlPlane,
+      workerPatches: patches.worker,
       nodeTimeout: this.variables.nodeTimeout,
     });
 
@@ -162,5 +200,71 @@ export class CloudkofferStack extends TerraformStack {
       "Machine configuration applied to the control planes.",
     );
     output("machineconfig_worker", this.cluster.workerConfiguration.machineConfiguration, "Machine configuration applied to the workers.");
+  }
+
+  /** What Talos is asked to validate for this stack, for the given versions. */
+  talosValidationJob(versions: ValidationVersions): TalosValidationJob {
+    const talosVersion = `v${versions.talosVersion.replace(/^v/, "")}`;
+    return {
+      name: this.node.id,
+      clusterName: this.clusterName,
+      clusterEndpoint: this.clusterEndpoint,
+      talosVersion,
+      kubernetesVersion: versions.kubernetesVersion,
+      roles: this.patches.sources(talosVersion),
+    };
+  }
+}
+
+/** The versions a {@link CloudkofferStack.talosValidationJob} validates with. */
+export interface ValidationVersions {
+  /** Talos version, with or without the leading "v". */
+  readonly talosVersion: string;
+  /** Kubernetes version. */
+  readonly kubernetesVersion: string;
+}
+
+/** Rejects props that cannot make a cluster, naming the stack and the prop. */
+function checkProps(id: string, props: CloudkofferStackProps): void {
+  const fail = (what: string) => {
+    throw new Error(`${id}: ${what}`);
+  };
+  const version = /^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
+  if (props.talosVersion !== undefined && !version.test(props.talosVersion)) {
+    fail(`talosVersion "${props.talosVersion}" is not a version such as 1.7.4 or v1.7.4`);
+  }
+  if (props.kubernetesVersion !== undefined && !version.test(props.kubernetesVersion)) {
+    fail(`kubernetesVersion "${props.kubernetesVersion}" is not a version such as 1.30.1`);
+  }
+  if (props.clusterName !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(props.clusterName)) {
+    fail(`clusterName "${props.clusterName}" is not a DNS label (lower-case letters, digits and "-")`);
+  }
+  if (props.clusterEndpoint !== undefined) {
+    let url: URL | undefined;
+    try {
+      url = new URL(props.clusterEndpoint);
+    } catch {
+      url = undefined;
+    }
+    if (!url || url.protocol !== "https:" || !url.hostname) {
+      fail(`clusterEndpoint "${props.clusterEndpoint}" is not an https URL such as https://192.168.1.101:6443`);
+    }
+  }
+  const talosProviderVersion = props.talosProviderVersion ?? TALOS_PROVIDER_VERSION;
+  if (!/^\d+\.\d+\.\d+$/.test(talosProviderVersion)) {
+    fail(`siderolabs/talos provider version "${talosProviderVersion}" is not an exact release such as ${TALOS_PROVIDER_VERSION}`);
+  }
+  const { controlPlanes, workers, installDisk } = props.profile;
+  if (controlPlanes.length === 0) {
+    fail(`profile ${props.profile.version} has no control plane`);
+  }
+  const seen = new Set<string>();
+  for (const address of [...controlPlanes, ...workers]) {
+    if (isIP(address) === 0) fail(`profile ${props.profile.version}: "${address}" is not an IPv4 or IPv6 address`);
+    if (seen.has(address)) fail(`profile ${props.profile.version}: ${address} is listed twice`);
+    seen.add(address);
+  }
+  if (!/^\/dev\/\S+$/.test(installDisk)) {
+    fail(`profile ${props.profile.version}: install disk "${installDisk}" is not a device path such as /dev/sda`);
   }
 }

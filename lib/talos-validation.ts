@@ -1,0 +1,115 @@
+import { spawnSync } from "child_process";
+import { createHash } from "crypto";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "fs";
+import * as path from "path";
+
+/** The project's Talos tool (tools/talos-sim), built by `npm run setup`. */
+export const DEFAULT_TALOS_TOOL = path.join(__dirname, "..", ".build", "bin", "talos-sim");
+/** Where verdicts are kept, by input: patches rarely change, synth runs on every deploy. */
+export const DEFAULT_VALIDATION_CACHE = path.join(__dirname, "..", ".build", "talos", "validated");
+
+/** A patch and where it came from. */
+export interface TalosPatchSource {
+  /** e.g. `patches/all.yaml` */
+  readonly source: string;
+  /** The YAML as Talos receives it (not Terraform-escaped). */
+  readonly yaml: string;
+}
+
+/** One stack's machine configurations, as talos_machine_configuration generates them. */
+export interface TalosValidationJob {
+  /** e.g. `cloudkoffer-v3` */
+  readonly name: string;
+  readonly clusterName: string;
+  readonly clusterEndpoint: string;
+  /** With its leading "v". */
+  readonly talosVersion: string;
+  readonly kubernetesVersion: string;
+  /** Patches per role, in the order they are applied. */
+  readonly roles: { readonly controlplane: readonly TalosPatchSource[]; readonly worker: readonly TalosPatchSource[] };
+}
+
+/** Talos' verdict on one role's merged configuration (tools/talos-sim/validate.go). */
+export interface TalosValidationResult {
+  readonly name: string;
+  readonly role: "controlplane" | "worker";
+  readonly valid: boolean;
+  /** The first patch after which the configuration no longer loads or validates. */
+  readonly source?: string;
+  readonly errors?: string[];
+  readonly warnings?: string[];
+}
+
+/** How {@link validateWithTalos} runs. */
+export interface TalosValidationOptions {
+  /**
+   * The talos-sim binary.
+   * @default `.build/bin/talos-sim`
+   */
+  readonly tool?: string;
+  /**
+   * Folder of cached verdicts; undefined to always ask Talos.
+   * @default `.build/talos/validated`
+   */
+  readonly cacheDirectory?: string | undefined;
+}
+
+/**
+ * Merges each job's patches onto the configuration the provider generates
+ * and validates it for a metal node with Talos' own code, as a node does
+ * before it accepts a configuration.
+ *
+ * @returns the verdicts, or undefined when the tool is not built
+ */
+export function validateWithTalos(
+  jobs: readonly TalosValidationJob[],
+  options: TalosValidationOptions = {},
+): TalosValidationResult[] | undefined {
+  const tool = options.tool ?? DEFAULT_TALOS_TOOL;
+  if (!existsSync(tool)) {
+    return undefined;
+  }
+  const cacheDirectory = "cacheDirectory" in options ? options.cacheDirectory : DEFAULT_VALIDATION_CACHE;
+  // A rebuilt tool may judge differently: its identity is part of the key.
+  const { size, mtimeMs } = statSync(tool);
+  const cacheFile = (job: TalosValidationJob) =>
+    cacheDirectory &&
+    path.join(cacheDirectory, `${createHash("sha256").update(JSON.stringify([size, mtimeMs, job])).digest("hex")}.json`);
+
+  const cached = new Map<TalosValidationJob, TalosValidationResult[]>();
+  for (const job of jobs) {
+    const file = cacheFile(job);
+    if (file && existsSync(file)) {
+      cached.set(job, JSON.parse(readFileSync(file, "utf8")) as TalosValidationResult[]);
+    }
+  }
+  const missing = jobs.filter((job) => !cached.has(job));
+  if (missing.length > 0) {
+    const fresh = runTool(tool, missing);
+    for (const job of missing) {
+      const results = fresh.filter((result) => result.name === job.name);
+      cached.set(job, results);
+      const file = cacheFile(job);
+      if (file) {
+        mkdirSync(path.dirname(file), { recursive: true });
+        writeFileSync(file, JSON.stringify(results));
+      }
+    }
+  }
+  return jobs.flatMap((job) => cached.get(job) ?? []);
+}
+
+function runTool(tool: string, jobs: readonly TalosValidationJob[]): TalosValidationResult[] {
+  const run = spawnSync(tool, ["validate"], { input: JSON.stringify(jobs), encoding: "utf8" });
+  // Exit status 1 with verdicts on stdout means "invalid"; anything else is the tool failing.
+  if (run.status === 0 || (run.status === 1 && run.stdout.startsWith("["))) {
+    return JSON.parse(run.stdout) as TalosValidationResult[];
+  }
+  throw new Error(`${tool} validate failed (${run.status ?? run.signal}): ${run.stderr.trim()}`);
+}
+
+/** One line per problem, naming stack, role and patch. */
+export function describeTalosRejection(result: TalosValidationResult): string {
+  const where = `${result.name} ${result.role}${result.source ? `, after ${result.source}` : ""}`;
+  return `Talos rejects the ${where}: ${(result.errors ?? []).join("; ")}`;
+}
