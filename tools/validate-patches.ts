@@ -1,0 +1,47 @@
+/**
+ * npm run validate-patches -- <stack>
+ *
+ * Validates a stack's merged machine configurations as Talos does, without a
+ * cache: the configuration talos_machine_configuration generates for each
+ * role, the stack's patches merged in order, validated for a metal node.
+ * Versions come from TF_VAR_talos_version / TF_VAR_kubernetes_version when set
+ * (the seed's .envrc), else the stack's defaults.
+ * Exit status: 0 valid, 1 Talos rejects a configuration, 2 the command could not run.
+ */
+import { mkdtempSync, rmSync } from "fs";
+import { tmpdir } from "os";
+import * as path from "path";
+import { App } from "cdktf";
+import { CloudkofferStack, DEFAULT_KUBERNETES_VERSION, DEFAULT_TALOS_VERSION } from "../lib/cloudkoffer-stack";
+import { selectStack } from "../lib/deploy-target";
+import { describeTalosRejection, validateWithTalos } from "../lib/talos-validation";
+
+const outdir = mkdtempSync(path.join(tmpdir(), "validate-patches-"));
+try {
+  const selected = selectStack(process.argv[2]);
+  const stack = new CloudkofferStack(new App({ outdir }), selected.name, { profile: selected.profile });
+  const versions = {
+    talosVersion: process.env.TF_VAR_talos_version ?? DEFAULT_TALOS_VERSION,
+    kubernetesVersion: process.env.TF_VAR_kubernetes_version ?? DEFAULT_KUBERNETES_VERSION,
+  };
+  const job = stack.talosValidationJob(versions);
+  const results = validateWithTalos([job], { cacheDirectory: undefined });
+  if (!results) {
+    throw new Error("the Talos tool .build/bin/talos-sim is not built; run npm run setup");
+  }
+  for (const result of results) {
+    const patches = job.roles[result.role].map((patch) => patch.source).join(", ");
+    console.log(
+      result.valid
+        ? `${result.name} ${result.role}: valid for Talos ${job.talosVersion}, Kubernetes ${job.kubernetesVersion} (${patches})`
+        : describeTalosRejection(result),
+    );
+    for (const warning of result.warnings ?? []) console.log(`  warning: ${warning}`);
+  }
+  process.exitCode = results.every((result) => result.valid) ? 0 : 1;
+} catch (error) {
+  console.error(`validate-patches: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 2;
+} finally {
+  rmSync(outdir, { recursive: true, force: true });
+}
