@@ -12,7 +12,7 @@ import { CloudkofferStack } from "../lib/cloudkoffer-stack";
 import { synthCloudkoffer, untemplated } from "./support/synth";
 
 const SECRETS_CLIENT_CONFIGURATION = "${talos_machine_secrets.this.client_configuration}";
-const FIRST_CONTROL_PLANE = "${element(var.nodes.controlplane, 0)}";
+const FIRST_CONTROL_PLANE = "${element(local.inputs.nodes.controlplane, 0)}";
 
 /** The seed's Terraform, per Cloudkoffer version. */
 describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: CloudkofferVersion) => {
@@ -44,10 +44,25 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
     });
   });
 
+  test("every variable is validated at plan, and every value reaches the graph through local.inputs", () => {
+    const conditions = (name: string) => (config.variable[name].validation as { condition: string }[]).length;
+    expect([conditions("talos_version"), conditions("kubernetes_version"), conditions("nodes"), conditions("node_timeout")]).toEqual([1, 2, 3, 1]);
+    expect((config.terraform as unknown as { required_version: string }).required_version).toBe(">= 1.9.0");
+    const graph = JSON.stringify({ resource: config.resource, data: config.data });
+    expect(graph).not.toMatch(/\bvar\./);
+  });
+
   test("create talos machine secrets: talos_machine_secrets.this, with the version in its v form", () => {
     expect(Object.keys(config.resource.talos_machine_secrets)).toEqual(["this"]);
-    expect(json).toHaveResourceWithProperties(MachineSecrets, { talos_version: "${local.talos_version}" });
-    expect(config.locals.talos_version).toBe('v${trimprefix(var.talos_version, "v")}');
+    expect(json).toHaveResourceWithProperties(MachineSecrets, { talos_version: "${local.inputs.talos_version}" });
+    expect(config.locals).toEqual({
+      inputs: {
+        talos_version: 'v${trimprefix(var.talos_version, "v")}',
+        kubernetes_version: "${var.kubernetes_version}",
+        nodes: "${var.nodes}",
+        node_timeout: "${var.node_timeout}",
+      },
+    });
   });
 
   test("create talos client configuration: endpoints are the control planes, node is the first", () => {
@@ -55,7 +70,7 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
     expect(json).toHaveDataSourceWithProperties(DataTalosClientConfiguration, {
       client_configuration: SECRETS_CLIENT_CONFIGURATION,
       cluster_name: "cloudkoffer",
-      endpoints: "${var.nodes.controlplane}",
+      endpoints: "${local.inputs.nodes.controlplane}",
       nodes: [FIRST_CONTROL_PLANE],
     });
   });
@@ -70,7 +85,7 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
         machine_type: role,
         docs: false,
         examples: false,
-        kubernetes_version: "${var.kubernetes_version}",
+        kubernetes_version: "${local.inputs.kubernetes_version}",
         talos_version: "${talos_machine_secrets.this.talos_version}",
       });
       expect(Object.keys(config.data.talos_machine_configuration).sort()).toEqual(["controlplane", "worker"]);
@@ -91,7 +106,7 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
   test(`install patch: disk ${profile.installDisk} and the installer of the requested Talos version`, () => {
     const [install] = patchesOf("worker");
     expect(install).toEqual({
-      machine: { install: { disk: profile.installDisk, image: "ghcr.io/siderolabs/installer:${local.talos_version}" } },
+      machine: { install: { disk: profile.installDisk, image: "ghcr.io/siderolabs/installer:${local.inputs.talos_version}" } },
     });
   });
 
@@ -107,11 +122,11 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
     "apply talos machine configuration: talos_machine_configuration_apply.%s for each node",
     (role) => {
       expect(json).toHaveResourceWithProperties(MachineConfigurationApply, {
-        for_each: `\${toset(var.nodes.${role})}`,
+        for_each: `\${toset(local.inputs.nodes.${role})}`,
         client_configuration: SECRETS_CLIENT_CONFIGURATION,
         machine_configuration_input: `\${data.talos_machine_configuration.${role}.machine_configuration}`,
         node: "${each.key}",
-        timeouts: { create: "${var.node_timeout}", update: "${var.node_timeout}" },
+        timeouts: { create: "${local.inputs.node_timeout}", update: "${local.inputs.node_timeout}" },
       });
       expect(Object.keys(config.resource.talos_machine_configuration_apply).sort()).toEqual(["controlplane", "worker"]);
     },
@@ -123,7 +138,7 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
       client_configuration: SECRETS_CLIENT_CONFIGURATION,
       node: FIRST_CONTROL_PLANE,
       depends_on: ["talos_machine_configuration_apply.controlplane"],
-      timeouts: { create: "${var.node_timeout}" },
+      timeouts: { create: "${local.inputs.node_timeout}" },
     });
   });
 
@@ -133,7 +148,7 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
       client_configuration: SECRETS_CLIENT_CONFIGURATION,
       node: FIRST_CONTROL_PLANE,
       depends_on: ["talos_machine_bootstrap.this"],
-      timeouts: { read: "${var.node_timeout}" },
+      timeouts: { read: "${local.inputs.node_timeout}" },
     });
   });
 

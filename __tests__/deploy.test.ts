@@ -89,18 +89,23 @@ describeWith(["terraform", "talos provider", "simulator", "openssl"])(
         writeFileSync(talosconfig, stack.ok(["output", "-raw", "talosconfig"]).stdout, { mode: 0o600 });
         for (const node of [controlPlanes[0], workers[0]]) {
           expect(probe(["-node", node, "-talosconfig", talosconfig, "-strict"])).toMatchObject({
-            ready: true,
+            answers: true,
             mode: "configured",
             version: "v1.7.4",
           });
         }
-        expect(probe(["-node", controlPlanes[0], "-insecure"])).toMatchObject({ ready: false });
+        // Without a certificate the node refuses the handshake: configured, but nothing more to learn.
+        expect(probe(["-node", controlPlanes[0], "-insecure"])).toMatchObject({
+          answers: true,
+          mode: "configured",
+          error: expect.stringContaining("refuses a client without a valid certificate"),
+        });
 
         const wrong = path.join(files, "wrong-talosconfig");
         writeFileSync(wrong, withForeignClientCertificate(talosconfig, files), { mode: 0o600 });
         // Refused in the TLS handshake, so the client sees the connection dropped.
         expect(probe(["-node", controlPlanes[0], "-talosconfig", wrong, "-strict"])).toMatchObject({
-          ready: false,
+          answers: false,
           error: expect.stringMatching(/Unavailable/),
         });
       } finally {

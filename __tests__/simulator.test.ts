@@ -36,7 +36,7 @@ describeWith(["terraform", "talos provider", "simulator"])("simulated Talos node
   };
 
   test("nodes in maintenance mode answer without a client certificate only", () => {
-    expect(probe(["-node", controlPlane, "-insecure"])).toMatchObject({ ready: true, mode: "maintenance" });
+    expect(probe(["-node", controlPlane, "-insecure"])).toMatchObject({ answers: true, mode: "maintenance" });
   });
 
   test("a configuration Talos rejects (install disk not on the node) fails at once: InvalidArgument is not retried", async () => {

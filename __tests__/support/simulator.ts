@@ -158,7 +158,7 @@ export class TalosSimulator {
 /** Result of `talos-sim probe`. */
 export interface ProbeResult {
   readonly node: string;
-  readonly ready: boolean;
+  readonly answers: boolean;
   readonly mode?: string;
   readonly version?: string;
   readonly error?: string;

@@ -117,9 +117,12 @@ export class TerraformWorkspace {
     return JSON.parse(this.ok(["output", "-json"]).stdout) as Record<string, TerraformOutputValue>;
   }
 
-  /** Addresses in the state. */
+  /** Addresses in the state; none where there is no state yet. */
   stateList(): string[] {
-    return this.ok(["state", "list"]).stdout.split("\n").filter((line) => line !== "");
+    const list = this.run(["state", "list"]);
+    if (list.status !== 0 && /No state file was found/.test(list.stderr)) return [];
+    if (list.status !== 0) throw new Error(`terraform state list exited ${list.status}:\n${list.stderr}`);
+    return list.stdout.split("\n").filter((line) => line !== "");
   }
 
   /** Removes the copy and its state. */
@@ -131,6 +134,8 @@ export class TerraformWorkspace {
 /** What `cdktf deploy` did, and how long it took. */
 export interface DeployResult extends TerraformResult {
   readonly seconds: number;
+  /** stdout and stderr without terminal codes, whitespace runs (cdktf's wrapping) as one space. */
+  readonly text: string;
 }
 
 /**
@@ -138,13 +143,18 @@ export interface DeployResult extends TerraformResult {
  * synthesizing into `<workdir>/cdktf.out` so that the stack's relative state
  * path puts the state in `<workdir>`, never in the project.
  */
-export function cdktfDeploy(stack: string, workdir: string, env: Record<string, string>): DeployResult {
+export function cdktfDeploy(
+  stack: string,
+  workdir: string,
+  env: Record<string, string>,
+  extraArgs: readonly string[] = [],
+): DeployResult {
   const version = talosProviderVersion();
   const started = process.hrtime.bigint();
   const result = spawnSync(
     path.join(PROJECT_ROOT, "node_modules", ".bin", "cdktf"),
     // --skip-provider-lock: `terraform providers lock` asks the registry, which only the mirror replaces here.
-    ["deploy", stack, "--auto-approve", "--skip-provider-lock", "--no-color", "--output", path.join(workdir, "cdktf.out")],
+    ["deploy", stack, "--auto-approve", "--skip-provider-lock", "--no-color", "--output", path.join(workdir, "cdktf.out"), ...extraArgs],
     {
       cwd: PROJECT_ROOT,
       env: terraformEnvironment({
@@ -156,5 +166,8 @@ export function cdktfDeploy(stack: string, workdir: string, env: Record<string, 
     },
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr, seconds };
+  const text = `${result.stdout}\n${result.stderr}`
+    .replace(/\x1b\[[0-9;]*[A-Za-z]/g, "") // eslint-disable-line no-control-regex -- terminal codes
+    .replace(/\s+/g, " ");
+  return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr, seconds, text };
 }
