@@ -37,6 +37,8 @@ func main() {
 		err = probe(os.Args[2:])
 	case "validate":
 		err = validate(os.Args[2:])
+	case "talosctl":
+		err = talosctl(os.Args[2:])
 	case "-h", "-help", "--help", "help":
 		usage()
 	default:
@@ -56,6 +58,7 @@ func usage() {
 commands:
   serve   simulate Talos nodes on loopback addresses (talos-sim serve -h for flags)
   probe   ask a node's Talos API whether it answers, and in which mode (talos-sim probe -h)
+  talosctl  answer the talosctl commands this project runs (a test double; see talosctl.go)
   validate  merge patches onto generated configurations and validate them as Talos does
             (jobs as JSON on stdin, results as JSON on stdout; exit 1 when one is invalid)
 `)

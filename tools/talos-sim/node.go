@@ -52,6 +52,8 @@ type NodeStatus struct {
 	Applies      int    `json:"applies"`
 	Bootstraps   int    `json:"bootstraps"`
 	Boots        int    `json:"boots"`
+	Upgrades     int    `json:"upgrades"`
+	Staged       string `json:"stagedVersion,omitempty"`
 	Faults       Faults `json:"faults"`
 	Calls        []Call `json:"calls"`
 }
@@ -69,10 +71,14 @@ type Node struct {
 	applies      int
 	bootstraps   int
 	boots        int
-	faults       Faults
-	calls        []Call
-	server       *grpc.Server
-	rebootTimer  *time.Timer
+	upgrades     int
+	// Version the node boots into next (an upgrade), and one staged for the reboot after.
+	pendingVersion string
+	stagedVersion  string
+	faults         Faults
+	calls          []Call
+	server         *grpc.Server
+	rebootTimer    *time.Timer
 }
 
 func newNode(sim *Simulator, address string) *Node {
@@ -112,6 +118,10 @@ func (n *Node) bootLocked() error {
 
 	if err != nil {
 		return err
+	}
+
+	if n.pendingVersion != "" {
+		n.talosVersion, n.pendingVersion = n.pendingVersion, ""
 	}
 
 	listener, err := net.Listen("tcp", net.JoinHostPort(n.address, strconv.Itoa(n.sim.settings.Port)))
@@ -256,6 +266,7 @@ func (n *Node) reimage() error {
 	n.configBytes = nil
 	n.bootstraps = 0
 	n.talosVersion = n.sim.settings.TalosVersion
+	n.pendingVersion, n.stagedVersion = "", ""
 
 	return n.bootLocked()
 }
@@ -271,6 +282,8 @@ func (n *Node) status() NodeStatus {
 		Applies:      n.applies,
 		Bootstraps:   n.bootstraps,
 		Boots:        n.boots,
+		Upgrades:     n.upgrades,
+		Staged:       n.stagedVersion,
 		Faults:       n.faults,
 		Calls:        append([]Call{}, n.calls...),
 	}

@@ -28,6 +28,8 @@ var requiredRoles = map[string]role.Set{
 	"ApplyConfiguration": role.MakeSet(role.Admin),
 	"Bootstrap":          role.MakeSet(role.Admin),
 	"Kubeconfig":         role.MakeSet(role.Admin),
+	"Upgrade":            role.MakeSet(role.Admin, role.Operator),
+	"Reboot":             role.MakeSet(role.Admin, role.Operator),
 	"Version":            role.MakeSet(role.Admin, role.Operator, role.Reader),
 	"Disks":              role.MakeSet(role.Admin, role.Operator, role.Reader),
 }
@@ -185,6 +187,11 @@ func (s *machineService) ApplyConfiguration(_ context.Context, in *machine.Apply
 	n.config = cfg
 	n.configBytes = append([]byte{}, in.GetData()...)
 	n.applies++
+
+	// Installing from maintenance mode boots the version of the installer image.
+	if image := cfg.Machine().Install().Image(); maintenance && strings.Contains(image, "/installer:") {
+		n.pendingVersion = image[strings.LastIndex(image, ":")+1:]
+	}
 	n.mu.Unlock()
 
 	reply := &machine.ApplyConfigurationResponse{Messages: []*machine.ApplyConfiguration{{Warnings: warnings}}}
@@ -324,4 +331,56 @@ func (n *Node) replyMetadata(ctx context.Context) *common.Metadata {
 	}
 
 	return nil
+}
+
+// Upgrade installs another Talos version as Talos does: at once (the node
+// reboots into it), or with stage set on the next reboot. Only a configured
+// node upgrades here; the version is the installer image's tag.
+func (s *machineService) Upgrade(ctx context.Context, in *machine.UpgradeRequest) (*machine.UpgradeResponse, error) {
+	n := s.node
+	if err := n.configuredOnly("Upgrade"); err != nil {
+		return nil, err
+	}
+
+	tag := in.GetImage()[strings.LastIndex(in.GetImage(), ":")+1:]
+	if !strings.HasPrefix(tag, "v") || !strings.Contains(in.GetImage(), "/installer:") {
+		return nil, status.Errorf(codes.InvalidArgument, "image %q is not a Talos installer image", in.GetImage())
+	}
+
+	n.mu.Lock()
+	n.upgrades++
+	if in.GetStage() {
+		n.stagedVersion = tag
+	} else {
+		n.pendingVersion = tag
+	}
+	n.mu.Unlock()
+
+	if !in.GetStage() {
+		n.rebootAfterReply()
+	}
+
+	return &machine.UpgradeResponse{Messages: []*machine.Upgrade{{
+		Metadata: n.replyMetadata(ctx),
+		Ack:      "Upgrade request received",
+		ActorId:  fmt.Sprintf("upgrade-%s-%s", n.address, tag),
+	}}}, nil
+}
+
+// Reboot reboots the node; a staged upgrade takes effect now.
+func (s *machineService) Reboot(ctx context.Context, _ *machine.RebootRequest) (*machine.RebootResponse, error) {
+	n := s.node
+	if err := n.configuredOnly("Reboot"); err != nil {
+		return nil, err
+	}
+
+	n.mu.Lock()
+	if n.stagedVersion != "" {
+		n.pendingVersion, n.stagedVersion = n.stagedVersion, ""
+	}
+	n.mu.Unlock()
+
+	n.rebootAfterReply()
+
+	return &machine.RebootResponse{Messages: []*machine.Reboot{{Metadata: n.replyMetadata(ctx), ActorId: "reboot-" + n.address}}}, nil
 }
