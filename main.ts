@@ -7,8 +7,9 @@ try {
   for (const version of CLOUDKOFFER_VERSIONS) {
     new CloudkofferStack(app, stackName(version), {
       profile: CLOUDKOFFER_PROFILES[version],
-      // Only to run against another provider release, e.g. the stand-in of `npm run providers`.
+      // Only to run against other provider releases, e.g. the stand-ins of `npm run providers`.
       talosProviderVersion: process.env.TALOS_PROVIDER_VERSION || undefined,
+      nullProviderVersion: process.env.NULL_PROVIDER_VERSION || undefined,
     });
   }
   app.synth();

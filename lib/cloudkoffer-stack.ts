@@ -1,12 +1,14 @@
 import { isIP } from "net";
 import * as path from "path";
-import { Annotations, LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
+import { Annotations, Fn, LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
+import { NullProvider } from "@cdktf/provider-null/lib/provider";
 import { TalosProvider } from "../.gen/providers/talos/provider";
 import { CloudkofferProfile } from "./cloudkoffer-profile";
 import { ClusterVariables } from "./cluster-variables";
 import { MachineConfigPatches } from "./machine-config-patches";
 import { DEFAULT_CLUSTER_ENDPOINT, DEFAULT_CLUSTER_NAME, DEFAULT_NODE_TIMEOUT, TalosCluster } from "./talos-cluster";
+import { TalosMaintenance } from "./talos-maintenance";
 import { DEFAULT_TALOS_CONFIG_SCHEMA, TalosConfigSchema } from "./talos-config-schema";
 import {
   DEFAULT_TALOS_TOOL,
@@ -21,6 +23,8 @@ export const DEFAULT_TALOS_VERSION = "v1.7.4";
 export const DEFAULT_KUBERNETES_VERSION = "1.30.1";
 /** The siderolabs/talos release the bindings in .gen/ were generated for (cdktf.json). */
 export const TALOS_PROVIDER_VERSION = "0.5.0";
+/** The hashicorp/null release @cdktf/provider-null 11.0.1 binds. */
+export const NULL_PROVIDER_VERSION = "3.2.4";
 /** The folder of the patch files users edit. */
 export const DEFAULT_PATCHES_DIRECTORY = path.join(__dirname, "..", "patches");
 
@@ -81,6 +85,12 @@ export interface CloudkofferStackProps {
    * @default "0.5.0"
    */
   readonly talosProviderVersion?: string;
+  /**
+   * Exact hashicorp/null release the stack requires; another one is a
+   * deliberate choice (e.g. the stand-in of `npm run providers`), so synth warns.
+   * @default "3.2.4"
+   */
+  readonly nullProviderVersion?: string;
   /**
    * Talos' machine-configuration JSON schema that every patch is checked
    * against at synth. When the file is missing, synth warns and checks only
@@ -155,13 +165,9 @@ export class CloudkofferStack extends TerraformStack {
     // Variable validations read other variables and name the values: Terraform 1.9 and later.
     this.addOverride("terraform.required_version", ">= 1.9.0");
     new TalosProvider(this, "talos");
-    const talosProviderVersion = props.talosProviderVersion ?? TALOS_PROVIDER_VERSION;
-    if (talosProviderVersion !== TALOS_PROVIDER_VERSION) {
-      this.addOverride("terraform.required_providers.talos.version", talosProviderVersion);
-      Annotations.of(this).addWarning(
-        `requires siderolabs/talos ${talosProviderVersion}; the bindings were generated for ${TALOS_PROVIDER_VERSION}`,
-      );
-    }
+    new NullProvider(this, "null");
+    this.requireProvider("talos", "siderolabs/talos", props.talosProviderVersion, TALOS_PROVIDER_VERSION);
+    this.requireProvider("null", "hashicorp/null", props.nullProviderVersion, NULL_PROVIDER_VERSION);
 
     this.variables = new ClusterVariables(this, "variables", {
       ...defaults,
@@ -183,15 +189,25 @@ export class CloudkofferStack extends TerraformStack {
       nodeTimeout: this.variables.nodeTimeout,
     });
 
+    new TalosMaintenance(this, "maintenance", {
+      talosVersion: this.variables.talosVersion,
+      kubernetesVersion: this.variables.kubernetesVersion,
+      controlPlaneNodes: this.variables.controlPlaneNodes,
+      workerNodes: this.variables.workerNodes,
+      talosconfig: this.cluster.clientConfiguration.talosConfig,
+      stage: this.variables.talosUpgradeStage,
+      deployedAfter: [this.cluster.controlPlaneApply, this.cluster.workerApply, this.cluster.bootstrap],
+    });
+
     // Outputs keep the seed's names; every one of them carries credentials.
     const output = (name: string, value: unknown, description: string) =>
       new TerraformOutput(this, name, { value, description, sensitive: true });
     output("talosconfig", this.cluster.clientConfiguration.talosConfig, "talosconfig for talosctl (endpoints: the control planes).");
-    const adminKubeconfig = this.cluster.adminKubeconfig.output;
-    output("kubeconfig_raw", adminKubeconfig.lookup("kubeconfig_raw"), "Admin kubeconfig of the cluster.");
+    const adminKubeconfig = this.cluster.adminKubeconfig.triggers;
+    output("kubeconfig_raw", Fn.lookup(adminKubeconfig, "kubeconfig_raw"), "Admin kubeconfig of the cluster.");
     output(
       "kubeconfig",
-      adminKubeconfig.lookup("kubernetes_client_configuration"),
+      Fn.jsondecode(Fn.lookup(adminKubeconfig, "kubernetes_client_configuration")),
       "Admin client configuration: host, CA certificate, client certificate and key.",
     );
     output(
@@ -200,6 +216,14 @@ export class CloudkofferStack extends TerraformStack {
       "Machine configuration applied to the control planes.",
     );
     output("machineconfig_worker", this.cluster.workerConfiguration.machineConfiguration, "Machine configuration applied to the workers.");
+  }
+
+  /** Requires another release of a provider than the bindings', and says so. */
+  private requireProvider(name: string, source: string, version: string | undefined, bound: string): void {
+    if (version !== undefined && version !== bound) {
+      this.addOverride(`terraform.required_providers.${name}.version`, version);
+      Annotations.of(this).addWarning(`requires ${source} ${version}; the bindings were generated for ${bound}`);
+    }
   }
 
   /** What Talos is asked to validate for this stack, for the given versions. */
@@ -250,9 +274,13 @@ function checkProps(id: string, props: CloudkofferStackProps): void {
       fail(`clusterEndpoint "${props.clusterEndpoint}" is not an https URL such as https://192.168.1.101:6443`);
     }
   }
-  const talosProviderVersion = props.talosProviderVersion ?? TALOS_PROVIDER_VERSION;
-  if (!/^\d+\.\d+\.\d+$/.test(talosProviderVersion)) {
-    fail(`siderolabs/talos provider version "${talosProviderVersion}" is not an exact release such as ${TALOS_PROVIDER_VERSION}`);
+  for (const [source, version, example] of [
+    ["siderolabs/talos", props.talosProviderVersion, TALOS_PROVIDER_VERSION],
+    ["hashicorp/null", props.nullProviderVersion, NULL_PROVIDER_VERSION],
+  ]) {
+    if (version !== undefined && !/^\d+\.\d+\.\d+$/.test(version)) {
+      fail(`${source} provider version "${version}" is not an exact release such as ${example}`);
+    }
   }
   const { controlPlanes, workers, installDisk } = props.profile;
   if (controlPlanes.length === 0) {

@@ -1,4 +1,4 @@
-import { Fn, TerraformLocal, TerraformVariable, Token, VariableType } from "cdktf";
+import { Fn, IResolvable, TerraformLocal, TerraformVariable, Token, VariableType } from "cdktf";
 import { Construct } from "constructs";
 import {
   kubernetesVersionValidations,
@@ -38,6 +38,8 @@ export class ClusterVariables extends Construct {
   readonly nodesVariable: TerraformVariable;
   /** `var.node_timeout`. */
   readonly nodeTimeoutVariable: TerraformVariable;
+  /** `var.talos_upgrade_stage`. */
+  readonly talosUpgradeStageVariable: TerraformVariable;
   /** `local.inputs.talos_version`: the Talos version in the "v1.7.4" form provider 0.5.0 requires. */
   readonly talosVersion: string;
   /** The Kubernetes version. */
@@ -48,6 +50,8 @@ export class ClusterVariables extends Construct {
   readonly workerNodes: string[];
   /** How long the provider waits for a node. */
   readonly nodeTimeout: string;
+  /** Whether Talos upgrades are staged (`--stage`, then a reboot); a boolean token. */
+  readonly talosUpgradeStage: IResolvable;
 
   constructor(scope: Construct, id: string, props: ClusterVariablesProps) {
     super(scope, id);
@@ -92,6 +96,15 @@ export class ClusterVariables extends Construct {
     });
     this.nodeTimeoutVariable.overrideLogicalId("node_timeout");
 
+    this.talosUpgradeStageVariable = new TerraformVariable(this, "talos_upgrade_stage", {
+      description:
+        "Upgrade Talos with --stage and then talosctl reboot --wait, for nodes where a process holds a file open and a plain upgrade fails.",
+      type: VariableType.BOOL,
+      nullable: false,
+      default: false,
+    });
+    this.talosUpgradeStageVariable.overrideLogicalId("talos_upgrade_stage");
+
     // Every value the graph uses goes through local.inputs, which reads all the variables: a
     // variable that fails its validation then stops the plan before anything is planned, and
     // the error is all terraform prints (cdktf deploy drops the end of a long partial plan).
@@ -101,12 +114,14 @@ export class ClusterVariables extends Construct {
       kubernetes_version: this.kubernetesVersionVariable.stringValue,
       nodes: this.nodesVariable.value,
       node_timeout: this.nodeTimeoutVariable.stringValue,
+      talos_upgrade_stage: this.talosUpgradeStageVariable.booleanValue,
     });
     inputs.overrideLogicalId("inputs");
     const input = (...path: string[]): unknown => Fn.lookupNested(inputs.asAnyMap, path);
     this.talosVersion = Token.asString(input("talos_version"));
     this.kubernetesVersion = Token.asString(input("kubernetes_version"));
     this.nodeTimeout = Token.asString(input("node_timeout"));
+    this.talosUpgradeStage = Token.asAny(input("talos_upgrade_stage"));
     this.controlPlaneNodes = Token.asList(input("nodes", "controlplane"));
     this.workerNodes = Token.asList(input("nodes", "worker"));
   }

@@ -1,4 +1,5 @@
-import { DataResource, Fn, TerraformElement, TerraformIterator, TerraformResource } from "cdktf";
+import { Resource } from "@cdktf/provider-null/lib/resource";
+import { Fn, TerraformIterator } from "cdktf";
 import { Construct } from "constructs";
 import { DataTalosClientConfiguration } from "../.gen/providers/talos/data-talos-client-configuration";
 import { DataTalosClusterKubeconfig } from "../.gen/providers/talos/data-talos-cluster-kubeconfig";
@@ -6,6 +7,7 @@ import { DataTalosMachineConfiguration } from "../.gen/providers/talos/data-talo
 import { MachineBootstrap } from "../.gen/providers/talos/machine-bootstrap";
 import { MachineConfigurationApply } from "../.gen/providers/talos/machine-configuration-apply";
 import { MachineSecrets } from "../.gen/providers/talos/machine-secrets";
+import { addressOf, atAddress } from "./terraform-address";
 
 /** The default cluster name, as in the seed. */
 export const DEFAULT_CLUSTER_NAME = "cloudkoffer";
@@ -75,12 +77,13 @@ export class TalosCluster extends Construct {
   /** `data.talos_cluster_kubeconfig.this`: reads the admin kubeconfig from the first control plane. */
   readonly kubeconfig: DataTalosClusterKubeconfig;
   /**
-   * `terraform_data.kubeconfig`: the admin kubeconfig as first read. The data
+   * `null_resource.kubeconfig`: the admin kubeconfig as first read (triggers
+   * `kubeconfig_raw`, and `kubernetes_client_configuration` as JSON). The data
    * source signs a new client certificate at every read (every plan), which
    * would change the outputs on every run; this keeps the first one until
-   * bootstrap is replaced, or `-replace=terraform_data.kubeconfig` renews it.
+   * bootstrap is replaced, or `-replace=null_resource.kubeconfig` renews it.
    */
-  readonly adminKubeconfig: DataResource;
+  readonly adminKubeconfig: Resource;
 
   constructor(scope: Construct, id: string, props: TalosClusterProps) {
     super(scope, id);
@@ -167,29 +170,18 @@ export class TalosCluster extends Construct {
     );
 
     this.adminKubeconfig = atAddress(
-      new DataResource(this, "admin-kubeconfig", {
-        input: {
+      new Resource(this, "admin-kubeconfig", {
+        // A null_resource, not terraform_data: terraform_data keeps no sensitivity on its output,
+        // so a plan that replaces it would print the client key. Here the plan says
+        // "(sensitive value)".
+        triggers: Fn.sensitive({
           kubeconfig_raw: this.kubeconfig.kubeconfigRaw,
-          kubernetes_client_configuration: this.kubeconfig.kubernetesClientConfiguration,
-        },
+          kubernetes_client_configuration: Fn.jsonencode(this.kubeconfig.kubernetesClientConfiguration),
+        }),
         // A plain address: cdktf 0.21 writes a construct here as "${...}", which terraform rejects.
-        lifecycle: { ignoreChanges: ["input"], replaceTriggeredBy: [addressOf(this.bootstrap)] },
+        lifecycle: { ignoreChanges: ["triggers"], replaceTriggeredBy: [addressOf(this.bootstrap)] },
       }),
       "kubeconfig",
     );
   }
-}
-
-/** The Terraform address of a resource, e.g. `talos_machine_bootstrap.this`. */
-function addressOf(resource: TerraformResource): string {
-  return `${resource.terraformResourceType}.${resource.friendlyUniqueId}`;
-}
-
-/**
- * Pins an element to its seed address (the logical id is the Terraform
- * address in somebody's state, so it must not carry cdktf's hash suffix).
- */
-function atAddress<T extends TerraformElement>(element: T, logicalId: string): T {
-  element.overrideLogicalId(logicalId);
-  return element;
 }

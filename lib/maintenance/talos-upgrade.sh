@@ -1,0 +1,57 @@
+# Rolling Talos upgrade, run by null_resource.talos_upgrade when talos_version
+# changes: one node at a time, control planes first in order, then workers.
+# Each node is upgraded the seed's way and must come back with the new
+# version before the next starts; a failure stops the roll at that node,
+# leaving later nodes untouched. Nodes already at the version are skipped,
+# so deploying again resumes where a roll stopped.
+#
+# Environment: TALOS_VERSION (v1.7.5), CONTROL_PLANES and WORKERS (addresses,
+# space-separated), STAGE (true: --stage, then talosctl reboot --wait),
+# FIRST_DEPLOY (true: the cluster was installed at this version in this run),
+# TALOSCONFIG_CONTENT (the talosconfig; only ever written to a 0600 file).
+set -euo pipefail
+
+if [ "$FIRST_DEPLOY" = true ]; then
+  echo "talos upgrade: the cluster was just installed with Talos $TALOS_VERSION; nothing to upgrade"
+  exit 0
+fi
+if ! command -v talosctl >/dev/null 2>&1; then
+  echo "talos upgrade: talosctl is not on PATH; install talosctl (https://www.talos.dev/v1.7/talos-guides/install/talosctl/) to upgrade the nodes to Talos $TALOS_VERSION, then deploy again" >&2
+  exit 1
+fi
+
+workdir="$(mktemp -d)"
+trap 'rm -rf "$workdir"' EXIT
+(umask 077 && printf '%s' "$TALOSCONFIG_CONTENT" >"$workdir/talosconfig")
+unset TALOSCONFIG_CONTENT
+export TALOSCONFIG="$workdir/talosconfig"
+
+image="ghcr.io/siderolabs/installer:$TALOS_VERSION"
+
+# The Talos version a node runs, as talosctl version reports it.
+running() {
+  talosctl version --nodes="$1" --endpoints="$1" | awk '/^Server:/ { server = 1 } server && /Tag:/ { tag = $2 } END { print tag }'
+}
+
+stop() {
+  echo "talos upgrade: $1; the roll stopped at node $node, the nodes after it are untouched. Fix node $node and deploy again to resume." >&2
+  exit 1
+}
+
+for node in $CONTROL_PLANES $WORKERS; do
+  current="$(running "$node")" || stop "cannot ask node $node for its Talos version"
+  if [ "$current" = "$TALOS_VERSION" ]; then
+    echo "talos upgrade: node $node runs Talos $TALOS_VERSION already"
+    continue
+  fi
+  echo "talos upgrade: node $node, Talos $current -> $TALOS_VERSION"
+  if [ "$STAGE" = true ]; then
+    talosctl upgrade --image="$image" --nodes="$node" --endpoints="$node" --stage || stop "staging the upgrade of node $node failed"
+    talosctl reboot --nodes="$node" --endpoints="$node" --wait || stop "rebooting node $node into Talos $TALOS_VERSION failed"
+  else
+    talosctl upgrade --image="$image" --nodes="$node" --endpoints="$node" || stop "upgrading node $node failed"
+  fi
+  current="$(running "$node")" || stop "node $node did not come back after its upgrade"
+  [ "$current" = "$TALOS_VERSION" ] || stop "node $node came back with Talos $current, not $TALOS_VERSION"
+  echo "talos upgrade: node $node runs Talos $TALOS_VERSION"
+done

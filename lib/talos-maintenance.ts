@@ -1,0 +1,116 @@
+import { readFileSync } from "fs";
+import * as path from "path";
+import { Resource } from "@cdktf/provider-null/lib/resource";
+import { DataResource, Fn, IResolvable, ITerraformDependable, Op } from "cdktf";
+import { Construct } from "constructs";
+import { terraformLiteral } from "./talos-patch";
+import { atAddress } from "./terraform-address";
+
+/** Properties of {@link TalosMaintenance}. */
+export interface TalosMaintenanceProps {
+  /** Talos version with its leading "v" (a token). */
+  readonly talosVersion: string;
+  /** Kubernetes version (a token). */
+  readonly kubernetesVersion: string;
+  /** Control-plane addresses, in the order they are upgraded (a token). */
+  readonly controlPlaneNodes: string[];
+  /** Worker addresses, upgraded after the control planes (a token). */
+  readonly workerNodes: string[];
+  /** The talosconfig talosctl uses (sensitive; it only reaches a 0600 file). */
+  readonly talosconfig: string;
+  /** Upgrade with `--stage` and `talosctl reboot --wait` (a boolean token). */
+  readonly stage: IResolvable;
+  /** What makes the cluster deployed: every apply and the bootstrap. */
+  readonly deployedAfter: ITerraformDependable[];
+}
+
+/** The shell scripts the upgrades run, inlined so that the synthesized folder stands alone. */
+function script(name: string): string {
+  return terraformLiteral(readFileSync(path.join(__dirname, "maintenance", name), "utf8"));
+}
+
+/**
+ * The seed's maintenance steps as part of the stack, with the null provider:
+ * a change of `talos_version` upgrades the nodes one at a time (control
+ * planes first, then workers, each back before the next), a change of
+ * `kubernetes_version` runs `talosctl upgrade-k8s` once, after any Talos roll.
+ * Provider 0.5.0 does neither.
+ *
+ * Nothing runs while the versions stay, and nothing on the deploy that
+ * installs the cluster: `terraform_data.deployed` records the plan time of
+ * that deploy, so an upgrade that sees its own plan time there knows the
+ * nodes were just installed with the version it was asked for.
+ */
+export class TalosMaintenance extends Construct {
+  /** `terraform_data.deployed`: when the cluster was first fully deployed. */
+  readonly deployed: DataResource;
+  /** `null_resource.talos_upgrade`: the rolling Talos upgrade. */
+  readonly talosUpgrade: Resource;
+  /** `null_resource.kubernetes_upgrade`: the Kubernetes upgrade. */
+  readonly kubernetesUpgrade: Resource;
+
+  constructor(scope: Construct, id: string, props: TalosMaintenanceProps) {
+    super(scope, id);
+
+    this.deployed = atAddress(
+      new DataResource(this, "deployed", {
+        input: { plan_time: Fn.plantimestamp() },
+        dependsOn: props.deployedAfter,
+        lifecycle: { ignoreChanges: ["input"] },
+      }),
+      "deployed",
+    );
+    const firstDeploy = Fn.conditional(
+      Op.eq(Fn.lookupNested(this.deployed.output, ["plan_time"]), Fn.plantimestamp()),
+      "true",
+      "false",
+    );
+    // talosctl reads it from a 0600 file the script writes; Terraform prints neither environment nor
+    // script output of secrets, but with a sensitive value it would hide the whole output, errors included.
+    const talosconfig = Fn.nonsensitive(props.talosconfig);
+
+    this.talosUpgrade = atAddress(
+      new Resource(this, "talos-upgrade", {
+        triggers: { talos_version: props.talosVersion },
+        dependsOn: [...props.deployedAfter, this.deployed],
+        provisioners: [
+          {
+            type: "local-exec",
+            interpreter: ["/bin/bash", "-c"],
+            command: script("talos-upgrade.sh"),
+            environment: {
+              TALOS_VERSION: props.talosVersion,
+              CONTROL_PLANES: Fn.join(" ", props.controlPlaneNodes),
+              WORKERS: Fn.join(" ", props.workerNodes),
+              STAGE: Fn.conditional(props.stage, "true", "false"),
+              FIRST_DEPLOY: firstDeploy,
+              TALOSCONFIG_CONTENT: talosconfig,
+            },
+          },
+        ],
+      }),
+      "talos_upgrade",
+    );
+
+    this.kubernetesUpgrade = atAddress(
+      new Resource(this, "kubernetes-upgrade", {
+        triggers: { kubernetes_version: props.kubernetesVersion },
+        dependsOn: [this.talosUpgrade],
+        provisioners: [
+          {
+            type: "local-exec",
+            interpreter: ["/bin/bash", "-c"],
+            command: script("kubernetes-upgrade.sh"),
+            environment: {
+              KUBERNETES_VERSION: props.kubernetesVersion,
+              CONTROL_PLANE: Fn.element(props.controlPlaneNodes, 0),
+              FIRST_DEPLOY: firstDeploy,
+              TALOSCONFIG_CONTENT: talosconfig,
+            },
+          },
+        ],
+      }),
+      "kubernetes_upgrade",
+    );
+  }
+}
