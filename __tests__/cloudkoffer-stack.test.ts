@@ -33,7 +33,14 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
   });
 
   test("configure environment variables: the seed's TF_VAR_* names, non-nullable, defaulting to the profile", () => {
-    expect(Object.keys(config.variable).sort()).toEqual(["kubernetes_version", "node_timeout", "nodes", "talos_version"]);
+    expect(Object.keys(config.variable).sort()).toEqual([
+      "kubernetes_version",
+      "node_timeout",
+      "nodes",
+      "talos_upgrade_stage",
+      "talos_version",
+    ]);
+    expect(config.variable.talos_upgrade_stage).toMatchObject({ type: "bool", nullable: false, default: false });
     expect(config.variable.node_timeout).toMatchObject({ type: "string", nullable: false, default: "10m" });
     expect(config.variable.talos_version).toMatchObject({ type: "string", nullable: false, default: "v1.7.4" });
     expect(config.variable.kubernetes_version).toMatchObject({ type: "string", nullable: false, default: "1.30.1" });
@@ -61,6 +68,7 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
         kubernetes_version: "${var.kubernetes_version}",
         nodes: "${var.nodes}",
         node_timeout: "${var.node_timeout}",
+        talos_upgrade_stage: "${var.talos_upgrade_stage}",
       },
     });
   });
@@ -154,23 +162,47 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
 
   test("the kubeconfig is kept as first read, so plans stay empty; bootstrap again renews it", () => {
     // The data source signs a new client certificate at every read, i.e. at every plan.
-    expect(config.resource.terraform_data).toEqual({
-      kubeconfig: {
-        input: {
-          kubeconfig_raw: "${data.talos_cluster_kubeconfig.this.kubeconfig_raw}",
-          kubernetes_client_configuration: "${data.talos_cluster_kubeconfig.this.kubernetes_client_configuration}",
-        },
-        lifecycle: { ignore_changes: ["input"], replace_triggered_by: ["talos_machine_bootstrap.this"] },
-      },
+    expect(config.resource.null_resource.kubeconfig).toEqual({
+      triggers:
+        '${sensitive({"kubeconfig_raw" = data.talos_cluster_kubeconfig.this.kubeconfig_raw, ' +
+        '"kubernetes_client_configuration" = jsonencode(data.talos_cluster_kubeconfig.this.kubernetes_client_configuration)})}',
+      lifecycle: { ignore_changes: ["triggers"], replace_triggered_by: ["talos_machine_bootstrap.this"] },
+    });
+  });
+
+  test("maintenance: the Talos roll after every apply and the bootstrap, the Kubernetes upgrade after the roll", () => {
+    const { talos_upgrade, kubernetes_upgrade } = config.resource.null_resource as Record<string, Record<string, unknown>>;
+    expect(talos_upgrade.triggers).toEqual({ talos_version: "${local.inputs.talos_version}" });
+    expect(talos_upgrade.depends_on).toEqual([
+      "talos_machine_configuration_apply.controlplane",
+      "talos_machine_configuration_apply.worker",
+      "talos_machine_bootstrap.this",
+      "terraform_data.deployed",
+    ]);
+    expect(kubernetes_upgrade.triggers).toEqual({ kubernetes_version: "${local.inputs.kubernetes_version}" });
+    expect(kubernetes_upgrade.depends_on).toEqual(["null_resource.talos_upgrade"]);
+    const roll = (talos_upgrade.provisioner as { "local-exec": { environment: Record<string, string>; command: string } }[])[0]["local-exec"];
+    expect(roll.environment).toEqual({
+      TALOS_VERSION: "${local.inputs.talos_version}",
+      CONTROL_PLANES: '${join(" ", local.inputs.nodes.controlplane)}',
+      WORKERS: '${join(" ", local.inputs.nodes.worker)}',
+      STAGE: '${local.inputs.talos_upgrade_stage ? "true" : "false"}',
+      FIRST_DEPLOY: '${(terraform_data.deployed.output.plan_time == plantimestamp()) ? "true" : "false"}',
+      TALOSCONFIG_CONTENT: "${nonsensitive(data.talos_client_configuration.this.talos_config)}",
+    });
+    expect(roll.command).toContain('talosctl upgrade --image="$image" --nodes="$node" --endpoints="$node"');
+    expect(config.resource.terraform_data.deployed).toMatchObject({
+      input: { plan_time: "${plantimestamp()}" },
+      lifecycle: { ignore_changes: ["input"] },
     });
   });
 
   test("outputs: the seed's names, all sensitive", () => {
     expect(config.output).toEqual({
       talosconfig: expect.objectContaining({ value: "${data.talos_client_configuration.this.talos_config}", sensitive: true }),
-      kubeconfig_raw: expect.objectContaining({ value: '${terraform_data.kubeconfig.output["kubeconfig_raw"]}', sensitive: true }),
+      kubeconfig_raw: expect.objectContaining({ value: "${null_resource.kubeconfig.triggers.kubeconfig_raw}", sensitive: true }),
       kubeconfig: expect.objectContaining({
-        value: '${terraform_data.kubeconfig.output["kubernetes_client_configuration"]}',
+        value: "${jsondecode(null_resource.kubeconfig.triggers.kubernetes_client_configuration)}",
         sensitive: true,
       }),
       machineconfig_controlplane: expect.objectContaining({

@@ -32,7 +32,7 @@ async function counts(simulator: TalosSimulator): Promise<Record<string, [number
   return Object.fromEntries(Object.values(status).map((node) => [node.address, [applies(node), node.bootstraps]]));
 }
 
-describeWith(["terraform", "talos provider", "simulator", "openssl"])(
+describeWith(["terraform", "talos provider", "null provider", "simulator", "openssl"])(
   "cdktf deploy cloudkoffer-v3 to a simulated Cloudkoffer v3 (3 control planes, 7 workers)",
   () => {
     const [controlPlanes, workers, [spare]] = ((all) => [all.slice(0, 3), all.slice(3, 10), all.slice(10)])(
@@ -158,7 +158,7 @@ describeWith(["terraform", "talos provider", "simulator", "openssl"])(
   },
 );
 
-describeWith(["terraform", "talos provider", "simulator"])("cdktf deploy with a node that is down", () => {
+describeWith(["terraform", "talos provider", "null provider", "simulator"])("cdktf deploy with a node that is down", () => {
   const all = loopbackAddresses("127.21.0", 10);
   const [controlPlanes, workers] = [all.slice(0, 3), all.slice(3)];
   const down = workers[3];
@@ -200,7 +200,16 @@ describeWith(["terraform", "talos provider", "simulator"])("cdktf deploy with a 
     await simulator.up(down);
     expectDeployed(cdktfDeploy("cloudkoffer-v3", workdir, env));
     expect(await counts(simulator)).toEqual({ ...before, [down]: [1, 0] });
-    expect(stack.stateList()).toEqual([...applied, `talos_machine_configuration_apply.worker["${down}"]`].sort());
+    // ... and what waits for every node: the maintenance resources
+    expect(stack.stateList()).toEqual(
+      [
+        ...applied,
+        `talos_machine_configuration_apply.worker["${down}"]`,
+        "null_resource.kubernetes_upgrade",
+        "null_resource.talos_upgrade",
+        "terraform_data.deployed",
+      ].sort(),
+    );
   });
 });
 

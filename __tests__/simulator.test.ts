@@ -8,7 +8,7 @@ import { describeWith } from "./support/tiers";
  * The simulator must answer the real provider as Talos nodes do, faults
  * included; here with plain terraform on a handed-off stack (1 + 1 nodes).
  */
-describeWith(["terraform", "talos provider", "simulator"])("simulated Talos nodes, seen by the real provider", () => {
+describeWith(["terraform", "talos provider", "null provider", "simulator"])("simulated Talos nodes, seen by the real provider", () => {
   const [controlPlane, worker] = loopbackAddresses("127.22.0", 2);
   const nodes = `{"controlplane"=["${controlPlane}"],"worker"=["${worker}"]}`;
   let stacks: string;

@@ -26,7 +26,7 @@ function applyLocalHalf(workspace: TerraformWorkspace, env: Record<string, strin
   };
 }
 
-describeWith(["terraform", "talos provider", "talos schema"])(
+describeWith(["terraform", "talos provider", "null provider", "talos schema"])(
   `the synthesized Terraform with terraform and siderolabs/talos ${talosProviderVersion()}`,
   () => {
     let stacks: string;
@@ -53,14 +53,16 @@ describeWith(["terraform", "talos provider", "talos schema"])(
     });
 
     test("the JSON under test is the app's JSON, but for the provider release it names", () => {
-      const pinned = synthApp({ TALOS_PROVIDER_VERSION: "" });
+      const pinned = synthApp({ TALOS_PROVIDER_VERSION: "", NULL_PROVIDER_VERSION: "" });
       try {
         for (const version of CLOUDKOFFER_VERSIONS) {
           const file = `cloudkoffer-${version}/cdk.tf.json`;
           const underTest = JSON.parse(readFileSync(path.join(stacks, file), "utf8"));
           const original = JSON.parse(readFileSync(path.join(pinned, file), "utf8"));
           expect(original.terraform.required_providers.talos.version).toBe("0.5.0");
-          original.terraform.required_providers.talos.version = talosProviderVersion();
+          expect(original.terraform.required_providers.null.version).toBe("3.2.4");
+          original.terraform.required_providers.talos.version = underTest.terraform.required_providers.talos.version;
+          original.terraform.required_providers.null.version = underTest.terraform.required_providers.null.version;
           // cdktf's own metadata records that an override was made
           delete underTest["//"];
           delete original["//"];
@@ -76,11 +78,12 @@ describeWith(["terraform", "talos provider", "talos schema"])(
         const workspace = workspaceOf(version);
         const init = workspace.init();
         expect(init.stdout).toMatch(new RegExp(`Installing siderolabs/talos v${talosProviderVersion()}`));
+        expect(init.stdout).toMatch(/Installing hashicorp\/null v/);
         workspace.ok(["validate", "-no-color"]);
         const plan = workspace.ok(["plan", "-no-color"]);
         const nodes = CLOUDKOFFER_PROFILES[version].controlPlanes.length + CLOUDKOFFER_PROFILES[version].workers.length;
-        // secrets + one apply per node + bootstrap + the kubeconfig kept
-        expect(plan.stdout).toContain(`Plan: ${nodes + 3} to add, 0 to change, 0 to destroy.`);
+        // secrets + one apply per node + bootstrap + the kubeconfig kept + the deployed marker + 2 upgrades
+        expect(plan.stdout).toContain(`Plan: ${nodes + 6} to add, 0 to change, 0 to destroy.`);
       });
     });
 
@@ -93,7 +96,7 @@ describeWith(["terraform", "talos provider", "talos schema"])(
 
       test("validates and plans with plain terraform", () => {
         workspace.ok(["validate", "-no-color"]);
-        expect(workspace.ok(["plan", "-no-color"]).stdout).toContain("Plan: 13 to add");
+        expect(workspace.ok(["plan", "-no-color"]).stdout).toContain("Plan: 16 to add");
       });
 
       test("plans a TF_VAR_nodes override of one control plane and one worker", () => {
@@ -111,7 +114,10 @@ describeWith(["terraform", "talos provider", "talos schema"])(
           'talos_machine_configuration_apply.worker["192.168.1.4"]',
           "talos_machine_bootstrap.this",
           "talos_machine_secrets.this",
-          "terraform_data.kubeconfig",
+          "null_resource.kubeconfig",
+          "terraform_data.deployed",
+          "null_resource.talos_upgrade",
+          "null_resource.kubernetes_upgrade",
         ].sort());
       });
     });

@@ -2,7 +2,7 @@ import { spawnSync } from "child_process";
 import { cpSync, mkdtempSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { PROJECT_ROOT, TERRAFORM_CLI_CONFIG, talosProviderVersion } from "./tiers";
+import { PROJECT_ROOT, providerVersionEnvironment, TERRAFORM_CLI_CONFIG } from "./tiers";
 
 /** What a terraform command printed and how it ended. */
 export interface TerraformResult {
@@ -44,15 +44,9 @@ export function terraformEnvironment(extra: Record<string, string> = {}): NodeJS
  */
 export function synthApp(extra: Record<string, string> = {}): string {
   const out = mkdtempSync(path.join(tmpdir(), "cdktf-out-"));
-  const version = talosProviderVersion();
   const result = spawnSync("npm", ["run", "--silent", "synth"], {
     cwd: PROJECT_ROOT,
-    env: {
-      ...process.env,
-      CDKTF_OUTDIR: out,
-      ...(version && version !== "0.5.0" ? { TALOS_PROVIDER_VERSION: version } : {}),
-      ...extra,
-    },
+    env: { ...process.env, CDKTF_OUTDIR: out, ...providerVersionEnvironment(), ...extra },
     encoding: "utf8",
   });
   if (result.status !== 0) {
@@ -149,7 +143,6 @@ export function cdktfDeploy(
   env: Record<string, string>,
   extraArgs: readonly string[] = [],
 ): DeployResult {
-  const version = talosProviderVersion();
   const started = process.hrtime.bigint();
   const result = spawnSync(
     path.join(PROJECT_ROOT, "node_modules", ".bin", "cdktf"),
@@ -157,10 +150,7 @@ export function cdktfDeploy(
     ["deploy", stack, "--auto-approve", "--skip-provider-lock", "--no-color", "--output", path.join(workdir, "cdktf.out"), ...extraArgs],
     {
       cwd: PROJECT_ROOT,
-      env: terraformEnvironment({
-        ...(version && version !== "0.5.0" ? { TALOS_PROVIDER_VERSION: version } : {}),
-        ...env,
-      }),
+      env: terraformEnvironment({ ...providerVersionEnvironment(), ...env }),
       encoding: "utf8",
       maxBuffer: 64 * 1024 * 1024,
     },

@@ -7,14 +7,16 @@ export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
 export const PROVIDER_MIRROR = path.join(PROJECT_ROOT, ".providers", "mirror");
 export const TERRAFORM_CLI_CONFIG = path.join(PROJECT_ROOT, ".providers", "terraformrc");
 const TALOS_MIRROR = path.join(PROVIDER_MIRROR, "registry.terraform.io", "siderolabs", "talos");
+const NULL_MIRROR = path.join(PROVIDER_MIRROR, "registry.terraform.io", "hashicorp", "null");
 
 /** Something a test tier needs from the machine, and how to get it. */
-export type Need = "terraform" | "go" | "talos provider" | "talos schema" | "simulator" | "openssl";
+export type Need = "terraform" | "go" | "talos provider" | "null provider" | "talos schema" | "simulator" | "openssl";
 
 const HOW_TO_GET: Record<Need, string> = {
   terraform: "terraform 1.11 on PATH",
   go: "Go on PATH",
   "talos provider": "a siderolabs/talos build in .providers/mirror (npm run setup)",
+  "null provider": "a hashicorp/null build in .providers/mirror (npm run setup)",
   "talos schema": ".build/talos/config.schema.json (npm run setup)",
   simulator: ".build/bin/talos-sim (npm run setup)",
   openssl: "openssl on PATH",
@@ -32,6 +34,8 @@ function has(need: Need): boolean {
       return onPath("go");
     case "talos provider":
       return talosProviderVersion() !== undefined;
+    case "null provider":
+      return mirrored(NULL_MIRROR, "3.2.4") !== undefined;
     case "talos schema":
       return existsSync(DEFAULT_TALOS_CONFIG_SCHEMA);
     case "simulator":
@@ -46,8 +50,26 @@ function has(need: Need): boolean {
  * is in the mirror, otherwise the stand-in `npm run providers` built.
  */
 export function talosProviderVersion(): string | undefined {
-  const versions = existsSync(TALOS_MIRROR) ? readdirSync(TALOS_MIRROR).sort() : [];
-  return versions.includes("0.5.0") ? "0.5.0" : versions[versions.length - 1];
+  return mirrored(TALOS_MIRROR, "0.5.0");
+}
+
+/** The pinned release in a provider's mirror folder, else the stand-in there. */
+function mirrored(folder: string, pinned: string): string | undefined {
+  const versions = existsSync(folder) ? readdirSync(folder).sort() : [];
+  return versions.includes(pinned) ? pinned : versions[versions.length - 1];
+}
+
+/**
+ * TALOS_PROVIDER_VERSION and NULL_PROVIDER_VERSION for the app, where the
+ * mirror holds stand-ins instead of the pinned releases.
+ */
+export function providerVersionEnvironment(): Record<string, string> {
+  const env: Record<string, string> = {};
+  const talos = mirrored(TALOS_MIRROR, "0.5.0");
+  const nullVersion = mirrored(NULL_MIRROR, "3.2.4");
+  if (talos && talos !== "0.5.0") env.TALOS_PROVIDER_VERSION = talos;
+  if (nullVersion && nullVersion !== "3.2.4") env.NULL_PROVIDER_VERSION = nullVersion;
+  return env;
 }
 
 /**

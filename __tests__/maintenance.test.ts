@@ -1,0 +1,249 @@
+import { spawnSync } from "child_process";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import * as path from "path";
+import { loopbackAddresses, TALOS_SIM, TalosSimulator } from "./support/simulator";
+import { cdktfDeploy, DeployResult, terraformEnvironment, TerraformWorkspace } from "./support/terraform";
+import { describeWith, PROJECT_ROOT, providerVersionEnvironment } from "./support/tiers";
+
+const [cp1, cp2, cp3, w1, w2] = loopbackAddresses("127.26.0", 5);
+const CONTROL_PLANES = [cp1, cp2, cp3];
+const WORKERS = [w1, w2];
+const NODES = `{"controlplane"=["${cp1}","${cp2}","${cp3}"],"worker"=["${w1}","${w2}"]}`;
+
+/**
+ * A talosctl on PATH that records its arguments (and the mode of the
+ * talosconfig file it was given) and answers as talosctl does, through
+ * talos-sim's talosctl double, against the simulated nodes.
+ */
+class TalosctlDouble {
+  readonly bin = mkdtempSync(path.join(tmpdir(), "talosctl-"));
+
+  constructor() {
+    writeFileSync(
+      path.join(this.bin, "talosctl"),
+      [
+        "#!/bin/sh",
+        `echo "$*" >> "${this.bin}/calls"`,
+        `[ -n "$TALOSCONFIG" ] && stat -c '%a %n' "$TALOSCONFIG" >> "${this.bin}/talosconfigs"`,
+        `exec "${TALOS_SIM}" talosctl "$@"`,
+        "",
+      ].join("\n"),
+    );
+    chmodSync(path.join(this.bin, "talosctl"), 0o755);
+  }
+
+  /** The calls since the last one, and forget them. */
+  takeCalls(): string[] {
+    const file = path.join(this.bin, "calls");
+    const calls = existsSync(file) ? readFileSync(file, "utf8").trim().split("\n").filter(Boolean) : [];
+    rmSync(file, { force: true });
+    return calls;
+  }
+
+  /** Every talosconfig file talosctl was given: mode and path. */
+  talosconfigs(): { mode: string; file: string }[] {
+    const file = path.join(this.bin, "talosconfigs");
+    if (!existsSync(file)) return [];
+    return readFileSync(file, "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => ({ mode: line.split(" ")[0], file: line.split(" ")[1] }));
+  }
+
+  remove(): void {
+    rmSync(this.bin, { recursive: true, force: true });
+  }
+}
+
+/** The commands of the seed's upgrade of one node. */
+const upgradeOf = (node: string, version: string) => [
+  `version --nodes=${node} --endpoints=${node}`,
+  `upgrade --image=ghcr.io/siderolabs/installer:${version} --nodes=${node} --endpoints=${node}`,
+  `version --nodes=${node} --endpoints=${node}`,
+];
+const stagedUpgradeOf = (node: string, version: string) => [
+  `version --nodes=${node} --endpoints=${node}`,
+  `upgrade --image=ghcr.io/siderolabs/installer:${version} --nodes=${node} --endpoints=${node} --stage`,
+  `reboot --nodes=${node} --endpoints=${node} --wait`,
+  `version --nodes=${node} --endpoints=${node}`,
+];
+
+describeWith(["terraform", "talos provider", "null provider", "simulator"])(
+  "maintenance from the stack: rolling Talos upgrades, staged upgrades, Kubernetes upgrades",
+  () => {
+    let simulator: TalosSimulator;
+    let workdir: string;
+    let talosctl: TalosctlDouble;
+    let talosconfigText: string;
+    const env = (extra: Record<string, string> = {}, withTalosctl = true) => ({
+      TF_VAR_nodes: NODES,
+      PATH: withTalosctl ? `${talosctl.bin}:${process.env.PATH}` : (process.env.PATH ?? ""),
+      ...extra,
+    });
+    // Every deploy's output, and every key the state held after it (a replaced key is no less secret).
+    const logs: string[] = [];
+    const secretsSeen = new Set<string>();
+    const deploy = (extra: Record<string, string> = {}, withTalosctl = true): DeployResult => {
+      const result = cdktfDeploy("cloudkoffer-v3", workdir, env(extra, withTalosctl));
+      logs.push(result.stdout, result.stderr);
+      const stack = TerraformWorkspace.deployed(path.join(workdir, "cdktf.out", "stacks", "cloudkoffer-v3"), env());
+      clusterSecrets(JSON.parse(stack.ok(["show", "-json"]).stdout)).forEach((secret) => secretsSeen.add(secret));
+      return result;
+    };
+    const deployed = (result: DeployResult): DeployResult => {
+      if (result.status !== 0) throw new Error(`cdktf deploy exited ${result.status}:\n${result.text}`);
+      return result;
+    };
+    const versions = async () => Object.fromEntries(Object.values(await simulator.status()).map((node) => [node.address, node.talosVersion]));
+
+    beforeAll(async () => {
+      simulator = await TalosSimulator.start({ nodes: [...CONTROL_PLANES, ...WORKERS], rebootDelay: "200ms" });
+      workdir = mkdtempSync(path.join(tmpdir(), "maintenance-"));
+      talosctl = new TalosctlDouble();
+    });
+    afterAll(async () => {
+      await simulator?.stop();
+      talosctl?.remove();
+      rmSync(workdir, { recursive: true, force: true });
+    });
+
+    test("the first deploy upgrades nothing and needs no talosctl", async () => {
+      const result = deployed(deploy({}, false));
+      expect(result.text).toContain("talos upgrade: the cluster was just installed with Talos v1.7.4; nothing to upgrade");
+      expect(result.text).toContain("kubernetes upgrade: the cluster was just installed with Kubernetes 1.30.1; nothing to upgrade");
+      expect(talosctl.takeCalls()).toEqual([]);
+      const stack = TerraformWorkspace.deployed(path.join(workdir, "cdktf.out", "stacks", "cloudkoffer-v3"), env());
+      talosconfigText = stack.ok(["output", "-raw", "talosconfig"]).stdout;
+    });
+
+    test("nothing runs when the versions do not change", () => {
+      deployed(deploy());
+      expect(talosctl.takeCalls()).toEqual([]);
+    });
+
+    test("a Talos change upgrades the nodes one at a time: control planes in order, then workers", async () => {
+      const result = deployed(deploy({ TF_VAR_talos_version: "1.7.5" }));
+      expect(talosctl.takeCalls()).toEqual([...CONTROL_PLANES, ...WORKERS].flatMap((node) => upgradeOf(node, "v1.7.5")));
+      expect(Object.values(await versions())).toEqual(Array(5).fill("v1.7.5"));
+      // each node back before the next: its Upgrade call comes after the previous node's last call
+      const status = await simulator.status();
+      const upgradedAt = [...CONTROL_PLANES, ...WORKERS].map((node) =>
+        Date.parse(status[node].calls.filter((call) => call.method === "Upgrade").pop()?.at ?? ""),
+      );
+      expect([...upgradedAt].sort((a, b) => a - b)).toEqual(upgradedAt);
+      expect(result.text).not.toContain("(local-exec): talos upgrade: the cluster was just installed");
+    });
+
+    test("talosctl gets the talosconfig through a 0600 file that is gone afterwards, and it never reaches the logs", () => {
+      const files = talosctl.talosconfigs();
+      expect(files.length).toBeGreaterThan(0);
+      for (const { mode, file } of files) {
+        expect(mode).toBe("600");
+        expect(existsSync(file)).toBe(false);
+      }
+      const result = deployed(deploy({ TF_VAR_talos_version: "1.7.5" }));
+      const secrets = [...talosconfigText.matchAll(/(?:ca|crt|key): (\S{40,})/g)].map((match) => match[1]);
+      expect(secrets.length).toBe(3);
+      for (const secret of secrets) expect(result.stdout + result.stderr).not.toContain(secret);
+    });
+
+    test("a stage-mode change: --stage, then talosctl reboot --wait, node by node", async () => {
+      deployed(deploy({ TF_VAR_talos_version: "v1.7.6", TF_VAR_talos_upgrade_stage: "true" }));
+      expect(talosctl.takeCalls()).toEqual([...CONTROL_PLANES, ...WORKERS].flatMap((node) => stagedUpgradeOf(node, "v1.7.6")));
+      expect(Object.values(await versions())).toEqual(Array(5).fill("v1.7.6"));
+    });
+
+    test("a Kubernetes change runs talosctl upgrade-k8s once, after the Talos roll", () => {
+      deployed(deploy({ TF_VAR_talos_version: "v1.7.7", TF_VAR_kubernetes_version: "1.30.2" }));
+      const calls = talosctl.takeCalls();
+      expect(calls).toEqual([
+        ...[...CONTROL_PLANES, ...WORKERS].flatMap((node) => upgradeOf(node, "v1.7.7")),
+        `upgrade-k8s --to=1.30.2 --nodes=${cp1} --endpoints=${cp1}`,
+      ]);
+      deployed(deploy({ TF_VAR_talos_version: "v1.7.7", TF_VAR_kubernetes_version: "1.30.2" }));
+      expect(talosctl.takeCalls()).toEqual([]);
+    });
+
+    test("an upgrade without talosctl on PATH is a clear error", () => {
+      const result = deploy({ TF_VAR_talos_version: "v1.7.8", TF_VAR_kubernetes_version: "1.30.2" }, false);
+      expect(result.status).not.toBe(0);
+      expect(result.text).toContain("talos upgrade: talosctl is not on PATH; install talosctl");
+    });
+
+    test("a failing node stops the roll there, later nodes untouched; deploying again resumes from it", async () => {
+      const target = { TF_VAR_talos_version: "v1.7.8", TF_VAR_kubernetes_version: "1.30.2" };
+      await simulator.faults(cp3, { rejectCode: "Unavailable", rejectMethod: "Upgrade" });
+      const failed = deploy(target);
+      expect(failed.status).not.toBe(0);
+      expect(failed.text).toContain(`talos upgrade: upgrading node ${cp3} failed; the roll stopped at node ${cp3}, the nodes after it are untouched`);
+      expect(await versions()).toEqual({ [cp1]: "v1.7.8", [cp2]: "v1.7.8", [cp3]: "v1.7.7", [w1]: "v1.7.7", [w2]: "v1.7.7" });
+      expect(talosctl.takeCalls()).toEqual([
+        ...upgradeOf(cp1, "v1.7.8"),
+        ...upgradeOf(cp2, "v1.7.8"),
+        ...upgradeOf(cp3, "v1.7.8").slice(0, 2),
+      ]);
+
+      await simulator.faults(cp3, {});
+      deployed(deploy(target));
+      expect(talosctl.takeCalls()).toEqual([
+        `version --nodes=${cp1} --endpoints=${cp1}`,
+        `version --nodes=${cp2} --endpoints=${cp2}`,
+        ...[cp3, ...WORKERS].flatMap((node) => upgradeOf(node, "v1.7.8")),
+      ]);
+      expect(Object.values(await versions())).toEqual(Array(5).fill("v1.7.8"));
+    });
+
+    test("no key or token the cluster ever had appears in the output of any of these deploys", () => {
+      expect(secretsSeen.size).toBeGreaterThan(10);
+      const output = logs.join("\n");
+      expect([...secretsSeen].filter((secret) => output.includes(secret))).toEqual([]);
+    });
+
+    test("a re-imaged Cloudkoffer is reprovisioned: every node configured again, bootstrapped once, same secrets", async () => {
+      const before = await simulator.status();
+      for (const node of [...CONTROL_PLANES, ...WORKERS]) await simulator.reimage(node);
+      const run = spawnSync(
+        "npm",
+        ["run", "--silent", "reprovision", "--", "cloudkoffer-v3", "--output", path.join(workdir, "cdktf.out"), "--auto-approve"],
+        {
+          cwd: PROJECT_ROOT,
+          encoding: "utf8",
+          env: terraformEnvironment({
+            ...providerVersionEnvironment(),
+            ...env({ TF_VAR_talos_version: "v1.7.8", TF_VAR_kubernetes_version: "1.30.2" }),
+          }),
+        },
+      );
+      if (run.status !== 0) throw new Error(`reprovision exited ${run.status}:\n${run.stdout}\n${run.stderr}`);
+      expect(run.stdout).toContain("reprovision cloudkoffer-v3: applying the configuration to 5 nodes again and bootstrapping, keeping the secrets");
+      const after = await simulator.status();
+      for (const node of [...CONTROL_PLANES, ...WORKERS]) {
+        await simulator.waitFor(node, "configured");
+        expect(after[node].configDigest).toBe(before[node].configDigest);
+      }
+      expect(CONTROL_PLANES.map((node) => after[node].bootstraps)).toEqual([1, 0, 0]);
+      const stack = TerraformWorkspace.deployed(path.join(workdir, "cdktf.out", "stacks", "cloudkoffer-v3"), env());
+      expect(stack.ok(["output", "-raw", "talosconfig"]).stdout).toBe(talosconfigText);
+      expect(talosctl.takeCalls()).toEqual([]);
+    });
+  },
+);
+
+/** Private keys (base64 PEM) and tokens anywhere in a `terraform show -json` state. */
+function clusterSecrets(state: unknown): string[] {
+  const found = new Set<string>();
+  const walk = (value: unknown, key: string) => {
+    if (typeof value === "string") {
+      const decoded = Buffer.from(value, "base64").toString("utf8");
+      if (decoded.includes("PRIVATE KEY") || /token|secret/.test(key)) found.add(value);
+      for (const pem of value.match(/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[^-]+/g) ?? []) found.add(pem.split("\n")[1]);
+    } else if (Array.isArray(value)) {
+      value.forEach((item) => walk(item, key));
+    } else if (value && typeof value === "object") {
+      Object.entries(value).forEach(([child, item]) => walk(item, child));
+    }
+  };
+  walk(state, "");
+  return [...found].filter((secret) => secret.length >= 16);
+}
