@@ -3,12 +3,21 @@ import eslint from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: [".gen/**", "node_modules/**", "cdktf.out/**", "coverage/**", "jest.config.js"] },
+  { ignores: [".gen/**", ".build/**", ".providers/**", "node_modules/**", "cdktf.out/**", "coverage/**", "jest.config.js"] },
   eslint.configs.recommended,
   ...tseslint.configs.strict,
   {
     rules: {
       "@typescript-eslint/no-explicit-any": "error",
     },
+  },
+  {
+    // The app launcher stays plain CommonJS: it runs before anything is compiled.
+    files: ["tools/*.js"],
+    languageOptions: {
+      sourceType: "commonjs",
+      globals: { require: "readonly", __dirname: "readonly", process: "readonly", module: "readonly" },
+    },
+    rules: { "@typescript-eslint/no-require-imports": "off" },
   },
 );

@@ -177,7 +177,7 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
       "talos_machine_configuration_apply.controlplane",
       "talos_machine_configuration_apply.worker",
       "talos_machine_bootstrap.this",
-      "terraform_data.deployed",
+      "null_resource.deployed",
     ]);
     expect(kubernetes_upgrade.triggers).toEqual({ kubernetes_version: "${local.inputs.kubernetes_version}" });
     expect(kubernetes_upgrade.depends_on).toEqual(["null_resource.talos_upgrade"]);
@@ -187,13 +187,13 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
       CONTROL_PLANES: '${join(" ", local.inputs.nodes.controlplane)}',
       WORKERS: '${join(" ", local.inputs.nodes.worker)}',
       STAGE: '${local.inputs.talos_upgrade_stage ? "true" : "false"}',
-      FIRST_DEPLOY: '${(terraform_data.deployed.output.plan_time == plantimestamp()) ? "true" : "false"}',
+      FIRST_DEPLOY: '${(null_resource.deployed.triggers.plan_time == plantimestamp()) ? "true" : "false"}',
       TALOSCONFIG_CONTENT: "${nonsensitive(data.talos_client_configuration.this.talos_config)}",
     });
     expect(roll.command).toContain('talosctl upgrade --image="$image" --nodes="$node" --endpoints="$node"');
-    expect(config.resource.terraform_data.deployed).toMatchObject({
-      input: { plan_time: "${plantimestamp()}" },
-      lifecycle: { ignore_changes: ["input"] },
+    expect(config.resource.null_resource.deployed).toMatchObject({
+      triggers: { plan_time: "${plantimestamp()}" },
+      lifecycle: { ignore_changes: ["triggers"] },
     });
   });
 

@@ -205,9 +205,9 @@ describeWith(["terraform", "talos provider", "null provider", "simulator"])("cdk
       [
         ...applied,
         `talos_machine_configuration_apply.worker["${down}"]`,
+        "null_resource.deployed",
         "null_resource.kubernetes_upgrade",
         "null_resource.talos_upgrade",
-        "terraform_data.deployed",
       ].sort(),
     );
   });

@@ -115,7 +115,7 @@ describeWith(["terraform", "talos provider", "null provider", "talos schema"])(
           "talos_machine_bootstrap.this",
           "talos_machine_secrets.this",
           "null_resource.kubeconfig",
-          "terraform_data.deployed",
+          "null_resource.deployed",
           "null_resource.talos_upgrade",
           "null_resource.kubernetes_upgrade",
         ].sort());

@@ -1,5 +1,4 @@
 import { isIP } from "net";
-import * as path from "path";
 import { Annotations, Fn, LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { NullProvider } from "@cdktf/provider-null/lib/provider";
@@ -7,6 +6,7 @@ import { TalosProvider } from "../.gen/providers/talos/provider";
 import { CloudkofferProfile } from "./cloudkoffer-profile";
 import { ClusterVariables } from "./cluster-variables";
 import { MachineConfigPatches } from "./machine-config-patches";
+import { projectPath } from "./project-paths";
 import { DEFAULT_CLUSTER_ENDPOINT, DEFAULT_CLUSTER_NAME, DEFAULT_NODE_TIMEOUT, TalosCluster } from "./talos-cluster";
 import { TalosMaintenance } from "./talos-maintenance";
 import { DEFAULT_TALOS_CONFIG_SCHEMA, TalosConfigSchema } from "./talos-config-schema";
@@ -26,7 +26,7 @@ export const TALOS_PROVIDER_VERSION = "0.5.0";
 /** The hashicorp/null release @cdktf/provider-null 11.0.1 binds. */
 export const NULL_PROVIDER_VERSION = "3.2.4";
 /** The folder of the patch files users edit. */
-export const DEFAULT_PATCHES_DIRECTORY = path.join(__dirname, "..", "patches");
+export const DEFAULT_PATCHES_DIRECTORY = projectPath("patches");
 
 /** Properties of a {@link CloudkofferStack}. */
 export interface CloudkofferStackProps {

@@ -1,9 +1,14 @@
-import { existsSync, readFileSync } from "fs";
+import { createHash } from "crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "fs";
 import * as path from "path";
-import Ajv2020, { ErrorObject, ValidateFunction } from "ajv/dist/2020";
+import type Ajv2020 from "ajv/dist/2020";
+import type { ErrorObject, ValidateFunction } from "ajv/dist/2020";
+import { projectPath } from "./project-paths";
 
 /** Where `npm run setup` puts Talos' own machine-configuration schema (tools/talos-config-schema.sh). */
-export const DEFAULT_TALOS_CONFIG_SCHEMA = path.join(__dirname, "..", ".build", "talos", "config.schema.json");
+export const DEFAULT_TALOS_CONFIG_SCHEMA = projectPath(".build", "talos", "config.schema.json");
+/** Where the schema check remembers patches it found valid: synth runs on every deploy. */
+export const DEFAULT_SCHEMA_VERDICTS = projectPath(".build", "talos", "schema-valid");
 
 /** One way a patch document breaks the schema, at a path into the document. */
 export interface TalosSchemaViolation {
@@ -28,30 +33,61 @@ export class TalosConfigSchema {
 
   /**
    * The schema in `file`, or undefined when the file is not there (run `npm run setup`).
-   * Compiled once per file and process: synth checks many patches.
+   * One per file and process; it is compiled only when a patch needs checking.
    */
-  static load(file: string = DEFAULT_TALOS_CONFIG_SCHEMA): TalosConfigSchema | undefined {
+  static load(file: string = DEFAULT_TALOS_CONFIG_SCHEMA, verdicts: string = DEFAULT_SCHEMA_VERDICTS): TalosConfigSchema | undefined {
     let schema = TalosConfigSchema.loaded.get(file);
     if (!schema && existsSync(file)) {
-      schema = new TalosConfigSchema(JSON.parse(readFileSync(file, "utf8")) as JsonSchema);
+      schema = new TalosConfigSchema(readFileSync(file, "utf8"), verdicts);
       TalosConfigSchema.loaded.set(file, schema);
     }
     return schema;
   }
 
-  private readonly ajv: Ajv2020;
+  private compiled?: { ajv: Ajv2020; definitionByKind: Map<string, string> };
   private readonly validators = new Map<string, ValidateFunction>();
-  private readonly definitionByKind = new Map<string, string>();
+  private readonly digest: string;
 
-  private constructor(schema: JsonSchema) {
-    // strict: false because the schema carries editor keywords (markdownDescription, x-intellij-*).
-    this.ajv = new Ajv2020({ strict: false, allErrors: true, formats: { uri: true } });
-    this.ajv.addSchema(schema, "talos");
-    for (const [name, definition] of Object.entries(schema.$defs)) {
-      for (const kind of definition.properties?.kind?.enum ?? []) {
-        this.definitionByKind.set(kind, name);
+  private constructor(
+    private readonly text: string,
+    private readonly verdicts: string,
+  ) {
+    this.digest = createHash("sha256").update(text).digest("hex");
+  }
+
+  /** Whether this patch text was found valid against this schema before. */
+  knownValid(yaml: string): boolean {
+    return existsSync(this.verdictFile(yaml));
+  }
+
+  /** Remembers that this patch text is valid against this schema. */
+  rememberValid(yaml: string): void {
+    mkdirSync(this.verdicts, { recursive: true });
+    writeFileSync(this.verdictFile(yaml), "");
+  }
+
+  private verdictFile(yaml: string): string {
+    return path.join(this.verdicts, createHash("sha256").update(this.digest).update(yaml).digest("hex"));
+  }
+
+  private compile(): { ajv: Ajv2020; definitionByKind: Map<string, string> } {
+    if (!this.compiled) {
+      // Loaded here, not at the top: synth skips it while the patches are the ones found valid.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { default: Ajv } = require("ajv/dist/2020") as typeof import("ajv/dist/2020");
+      const schema = JSON.parse(this.text) as JsonSchema;
+      // strict: false because the schema carries editor keywords (markdownDescription, x-intellij-*).
+      const ajv = new Ajv({ strict: false, allErrors: true, formats: { uri: true } });
+      ajv.addSchema(schema, "talos");
+      const definitionByKind = new Map<string, string>();
+      for (const [name, definition] of Object.entries(schema.$defs)) {
+        for (const kind of definition.properties?.kind?.enum ?? []) {
+          definitionByKind.set(kind, name);
+        }
       }
+      this.compiled = { ajv, definitionByKind };
     }
+    return this.compiled;
   }
 
   /**
@@ -61,7 +97,7 @@ export class TalosConfigSchema {
    */
   check(document: unknown): TalosSchemaViolation[] {
     const kind = isObject(document) && typeof document.kind === "string" ? document.kind : undefined;
-    const definition = kind === undefined ? "v1alpha1.Config" : this.definitionByKind.get(kind);
+    const definition = kind === undefined ? "v1alpha1.Config" : this.compile().definitionByKind.get(kind);
     if (definition === undefined) {
       return [{ path: ["kind"], message: `unknown document kind "${kind}"` }];
     }
@@ -73,7 +109,7 @@ export class TalosConfigSchema {
   private validator(definition: string): ValidateFunction {
     let validate = this.validators.get(definition);
     if (!validate) {
-      validate = this.ajv.compile({ $ref: `talos#/$defs/${definition}` });
+      validate = this.compile().ajv.compile({ $ref: `talos#/$defs/${definition}` });
       this.validators.set(definition, validate);
     }
     return validate;

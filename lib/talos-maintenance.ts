@@ -1,8 +1,8 @@
 import { readFileSync } from "fs";
-import * as path from "path";
 import { Resource } from "@cdktf/provider-null/lib/resource";
-import { DataResource, Fn, IResolvable, ITerraformDependable, Op } from "cdktf";
+import { Fn, IResolvable, ITerraformDependable, Op } from "cdktf";
 import { Construct } from "constructs";
+import { projectPath } from "./project-paths";
 import { terraformLiteral } from "./talos-patch";
 import { atAddress } from "./terraform-address";
 
@@ -26,7 +26,7 @@ export interface TalosMaintenanceProps {
 
 /** The shell scripts the upgrades run, inlined so that the synthesized folder stands alone. */
 function script(name: string): string {
-  return terraformLiteral(readFileSync(path.join(__dirname, "maintenance", name), "utf8"));
+  return terraformLiteral(readFileSync(projectPath("lib", "maintenance", name), "utf8"));
 }
 
 /**
@@ -37,13 +37,13 @@ function script(name: string): string {
  * Provider 0.5.0 does neither.
  *
  * Nothing runs while the versions stay, and nothing on the deploy that
- * installs the cluster: `terraform_data.deployed` records the plan time of
+ * installs the cluster: `null_resource.deployed` records the plan time of
  * that deploy, so an upgrade that sees its own plan time there knows the
  * nodes were just installed with the version it was asked for.
  */
 export class TalosMaintenance extends Construct {
-  /** `terraform_data.deployed`: when the cluster was first fully deployed. */
-  readonly deployed: DataResource;
+  /** `null_resource.deployed`: when the cluster was first fully deployed. */
+  readonly deployed: Resource;
   /** `null_resource.talos_upgrade`: the rolling Talos upgrade. */
   readonly talosUpgrade: Resource;
   /** `null_resource.kubernetes_upgrade`: the Kubernetes upgrade. */
@@ -52,16 +52,18 @@ export class TalosMaintenance extends Construct {
   constructor(scope: Construct, id: string, props: TalosMaintenanceProps) {
     super(scope, id);
 
+    // A null_resource rather than terraform_data: cdktf runs `terraform version` at every synth
+    // to check that terraform_data is supported, and synth runs on every deploy.
     this.deployed = atAddress(
-      new DataResource(this, "deployed", {
-        input: { plan_time: Fn.plantimestamp() },
+      new Resource(this, "deployed", {
+        triggers: { plan_time: Fn.plantimestamp() },
         dependsOn: props.deployedAfter,
-        lifecycle: { ignoreChanges: ["input"] },
+        lifecycle: { ignoreChanges: ["triggers"] },
       }),
       "deployed",
     );
     const firstDeploy = Fn.conditional(
-      Op.eq(Fn.lookupNested(this.deployed.output, ["plan_time"]), Fn.plantimestamp()),
+      Op.eq(Fn.lookup(this.deployed.triggers, "plan_time"), Fn.plantimestamp()),
       "true",
       "false",
     );

@@ -77,6 +77,7 @@ export function checkPatchYaml(source: string, yaml: string, schema?: TalosConfi
     throw new TalosPatchError(source, undefined, "not a YAML document");
   }
   const lineOf = (offset: number): number => lineCounter.linePos(offset).line;
+  const schemaValid = schema?.knownValid(yaml) ?? false;
   for (const document of documents) {
     const [error] = document.errors;
     if (error) {
@@ -98,7 +99,7 @@ export function checkPatchYaml(source: string, yaml: string, schema?: TalosConfi
         throw new TalosPatchError(source, lineOf(nodeOffset(pair.key)), unknownSectionMessage(key));
       }
     }
-    const [violation] = schema?.check(content) ?? [];
+    const [violation] = schema && !schemaValid ? schema.check(content) : [];
     if (violation) {
       const field = violation.path.length > 0 ? `${dottedPath(violation.path)}: ` : "";
       throw new TalosPatchError(source, lineOf(offsetOfPath(document, violation.path)), `${field}${violation.message}`);
@@ -107,6 +108,7 @@ export function checkPatchYaml(source: string, yaml: string, schema?: TalosConfi
   if (documents.every((document) => document.contents === null)) {
     throw new TalosPatchError(source, undefined, "the patch is empty");
   }
+  if (schema && !schemaValid) schema.rememberValid(yaml);
 }
 
 /** `machine.network.interfaces[0].dhcp` */

@@ -2,11 +2,12 @@ import { spawnSync } from "child_process";
 import { createHash } from "crypto";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "fs";
 import * as path from "path";
+import { projectPath } from "./project-paths";
 
 /** The project's Talos tool (tools/talos-sim), built by `npm run setup`. */
-export const DEFAULT_TALOS_TOOL = path.join(__dirname, "..", ".build", "bin", "talos-sim");
+export const DEFAULT_TALOS_TOOL = projectPath(".build", "bin", "talos-sim");
 /** Where verdicts are kept, by input: patches rarely change, synth runs on every deploy. */
-export const DEFAULT_VALIDATION_CACHE = path.join(__dirname, "..", ".build", "talos", "validated");
+export const DEFAULT_VALIDATION_CACHE = projectPath(".build", "talos", "validated");
 
 /** A patch and where it came from. */
 export interface TalosPatchSource {
