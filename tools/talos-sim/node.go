@@ -29,6 +29,8 @@ type Call struct {
 	Mode   string    `json:"mode"`
 	Code   string    `json:"code"`
 	At     time.Time `json:"at"`
+	// Ms is how long the call took, injected delays included.
+	Ms int64 `json:"ms"`
 }
 
 // Faults injected into a node through the control API.
@@ -299,9 +301,10 @@ func (n *Node) status() NodeStatus {
 	return status
 }
 
-func (n *Node) record(method, mode, code string) {
+func (n *Node) record(method, mode, code string, started time.Time) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 
-	n.calls = append(n.calls, Call{Method: method, Mode: mode, Code: code, At: time.Now().UTC()})
+	now := time.Now()
+	n.calls = append(n.calls, Call{Method: method, Mode: mode, Code: code, At: now.UTC(), Ms: now.Sub(started).Milliseconds()})
 }

@@ -60,39 +60,39 @@ func registerServices(server *grpc.Server, node *Node) {
 }
 
 func (n *Node) unaryInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	method := path.Base(info.FullMethod)
+	method, started := path.Base(info.FullMethod), time.Now()
 
-	if err := n.admit(ctx, method); err != nil {
+	if err := n.admit(ctx, method, started); err != nil {
 		return nil, err
 	}
 
 	reply, err := handler(ctx, req)
-	n.record(method, n.currentMode(), status.Code(err).String())
+	n.record(method, n.currentMode(), status.Code(err).String(), started)
 
 	return reply, err
 }
 
 func (n *Node) streamInterceptor(srv any, stream grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-	method := path.Base(info.FullMethod)
+	method, started := path.Base(info.FullMethod), time.Now()
 
-	if err := n.admit(stream.Context(), method); err != nil {
+	if err := n.admit(stream.Context(), method, started); err != nil {
 		return err
 	}
 
 	err := handler(srv, stream)
-	n.record(method, n.currentMode(), status.Code(err).String())
+	n.record(method, n.currentMode(), status.Code(err).String(), started)
 
 	return err
 }
 
 // admit applies injected faults and, in configured mode, apid's role check.
-func (n *Node) admit(ctx context.Context, method string) error {
+func (n *Node) admit(ctx context.Context, method string, started time.Time) error {
 	n.mu.Lock()
 	faults, mode := n.faults, n.mode
 	n.mu.Unlock()
 
 	fail := func(err error) error {
-		n.record(method, mode, status.Code(err).String())
+		n.record(method, mode, status.Code(err).String(), started)
 
 		return err
 	}
