@@ -13,6 +13,8 @@ export interface SimulatedCall {
   readonly code: string;
   /** When the call ended (ISO 8601). */
   readonly at: string;
+  /** How long it took, in milliseconds, injected delays included. */
+  readonly ms: number;
 }
 
 /** What the simulator reports of a node (tools/talos-sim/node.go NodeStatus). */

@@ -1,0 +1,255 @@
+/**
+ * npm run bench [-- --runs 5]
+ *
+ * Measures, each figure the median of several runs and each beside its
+ * baseline in the same run, and prints a table (also bench/results.json):
+ *  1. synth of all three stacks by the main job (npm run synth, tools/app.js)
+ *     against the cdktf template's runner (`cdktf synth` with `npx ts-node
+ *     main.ts`, TypeScript 5) and against `node -e "require('cdktf')"`;
+ *     targets: >= 5x faster than the template, <= 3x the floor; peak RSS.
+ *  2. a full deploy of a simulated 3 + 7 Cloudkoffer: `cdktf deploy` against
+ *     `terraform init && terraform apply` of the same JSON (target: <= 1.2x),
+ *     and the node applies: wall time against the sum of the nodes' times.
+ *  3. no-change redeploy and plan, for 10 and for 50 simulated workers.
+ * Needs npm run setup (providers, simulator); talks to 127.0.0.0/8 only.
+ */
+import { spawnSync } from "child_process";
+import { cpus, totalmem, tmpdir } from "os";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "fs";
+import * as path from "path";
+import { parseArgs } from "util";
+import { loopbackAddresses, TalosSimulator } from "../__tests__/support/simulator";
+import { cdktfDeploy, terraformEnvironment, TerraformWorkspace } from "../__tests__/support/terraform";
+import { PROJECT_ROOT, providerVersionEnvironment } from "../__tests__/support/tiers";
+
+interface Sample {
+  readonly seconds: number;
+  readonly rssKb?: number;
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+
+/** Runs a command, timing it, with its peak RSS from GNU time. */
+function timed(command: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env, cwd = PROJECT_ROOT): Sample {
+  const started = process.hrtime.bigint();
+  const run = spawnSync("/usr/bin/time", ["-f", "RSS %M", command, ...args], { cwd, env, encoding: "utf8", maxBuffer: 1 << 26 });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (run.status !== 0) throw new Error(`${command} ${args.join(" ")} failed (${run.status}):\n${run.stdout}${run.stderr}`);
+  const rss = /RSS (\d+)/.exec(run.stderr);
+  return { seconds, rssKb: rss ? Number(rss[1]) : undefined };
+}
+
+/** Median seconds (and peak RSS) of `runs` runs of `sample`, interleaved with the others'. */
+function compare(runs: number, samplers: Record<string, () => Sample>): Record<string, { seconds: number; rssKb?: number; runs: number[] }> {
+  const samples: Record<string, Sample[]> = Object.fromEntries(Object.keys(samplers).map((name) => [name, []]));
+  for (let run = 0; run < runs; run++) {
+    for (const [name, sampler] of Object.entries(samplers)) samples[name].push(sampler());
+  }
+  return Object.fromEntries(
+    Object.entries(samples).map(([name, list]) => [
+      name,
+      {
+        seconds: median(list.map((sample) => sample.seconds)),
+        rssKb: list.some((sample) => sample.rssKb) ? Math.max(...list.map((sample) => sample.rssKb ?? 0)) : undefined,
+        runs: list.map((sample) => Number(sample.seconds.toFixed(3))),
+      },
+    ]),
+  );
+}
+
+const nodesVariable = (controlPlanes: readonly string[], workers: readonly string[]) =>
+  JSON.stringify({ controlplane: controlPlanes, worker: workers });
+
+const simulators: TalosSimulator[] = [];
+
+/** A simulator stopped however the bench ends. */
+async function simulate(nodes: readonly string[], rebootDelay: string): Promise<TalosSimulator> {
+  const simulator = await TalosSimulator.start({ nodes, rebootDelay });
+  simulators.push(simulator);
+  return simulator;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { runs: { type: "string", default: "5" } } });
+  const runs = Number(values.runs);
+  const work = mkdtempSync(path.join(tmpdir(), "bench-"));
+  const results: Record<string, unknown> = {
+    machine: {
+      cpus: `${cpus().length} x ${cpus()[0]?.model ?? "unknown"}`,
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      terraform: spawnSync("terraform", ["version"], { encoding: "utf8" }).stdout.split("\n")[0],
+      date: new Date().toISOString(),
+    },
+  };
+  try {
+    // 1. synth
+    const versions = providerVersionEnvironment();
+    const out = (name: string) => ({ ...process.env, ...versions, CHECKPOINT_DISABLE: "1", CDKTF_OUTDIR: path.join(work, name) });
+    timed("node", ["tools/app.js"], out("warm")); // builds the bundle and fills the verdict caches once
+    const synth = compare(runs, {
+      "main job (npm run synth)": () => timed("node", ["tools/app.js"], out("main")),
+      "cdktf template (cdktf synth, npx ts-node main.ts)": () =>
+        timed("npx", ["cdktf", "synth", "--app", "npx ts-node main.ts", "--output", path.join(work, "ts-node")], out("ts-node")),
+      "floor (node -e require('cdktf'))": () => timed("node", ["-e", "require('cdktf')"]),
+    });
+    const [main, template, floor] = Object.values(synth);
+    results.synth = {
+      ...synth,
+      speedupOverTemplate: Number((template.seconds / main.seconds).toFixed(1)),
+      timesFloor: Number((main.seconds / floor.seconds).toFixed(2)),
+      peakRssMiB: Math.round((main.rssKb ?? 0) / 1024),
+      targets: { speedupOverTemplate: ">= 5", timesFloor: "<= 3" },
+    };
+
+    // 2. full deploy of 3 + 7, cdktf deploy against terraform apply of the same JSON
+    const all = loopbackAddresses("127.40.0", 10);
+    const [controlPlanes, workers] = [all.slice(0, 3), all.slice(3)];
+    // Installing and rebooting takes a real node minutes; 10 s here keeps the bench short but
+    // the deploy dominated by the nodes, as it is on hardware.
+    const simulator = await simulate(all, "10s");
+    const env = { TF_VAR_nodes: nodesVariable(controlPlanes, workers) };
+    const applySpans: { wall: number; sum: number; slowest: number }[] = [];
+    const fresh = async (delay: string) => {
+      for (const node of all) {
+        await simulator.reimage(node);
+        await simulator.faults(node, { delay });
+      }
+    };
+    const recordApplies = async (since: number) => {
+      const status = await simulator.status();
+      const spans = all.map((node) => {
+        const applies = status[node].calls.filter((call) => call.mode === "maintenance" && Date.parse(call.at) - call.ms >= since);
+        const start = Math.min(...applies.map((call) => Date.parse(call.at) - call.ms));
+        const end = Math.max(...applies.map((call) => Date.parse(call.at)));
+        return { start, end };
+      });
+      applySpans.push({
+        wall: (Math.max(...spans.map((span) => span.end)) - Math.min(...spans.map((span) => span.start))) / 1000,
+        sum: spans.reduce((total, span) => total + span.end - span.start, 0) / 1000,
+        slowest: Math.max(...spans.map((span) => span.end - span.start)) / 1000,
+      });
+    };
+    let deployRun = 0;
+    const deploySamples: Record<string, Sample[]> = { "cdktf deploy": [], "terraform init + apply": [] };
+    for (let run = 0; run < runs; run++) {
+      await fresh("500ms");
+      const dir = path.join(work, `deploy-${deployRun++}`);
+      mkdirSync(dir);
+      const cdktfStarted = Date.now();
+      const deployed = cdktfDeploy("cloudkoffer-v3", dir, env);
+      if (deployed.status !== 0) throw new Error(`cdktf deploy failed:\n${deployed.text}`);
+      deploySamples["cdktf deploy"].push({ seconds: deployed.seconds });
+      await recordApplies(cdktfStarted);
+
+      await fresh("500ms");
+      const terraformStarted = Date.now();
+      const copy = TerraformWorkspace.copyOf(path.join(dir, "cdktf.out", "stacks", "cloudkoffer-v3"));
+      // The same JSON, handed off: without cdktf's working files
+      rmSync(path.join(copy.dir, ".terraform"), { recursive: true, force: true });
+      rmSync(path.join(copy.dir, ".terraform.lock.hcl"), { force: true });
+      rmSync(path.join(copy.dir, "plan"), { force: true });
+      const tfEnv = terraformEnvironment(env);
+      const started = process.hrtime.bigint();
+      for (const args of [["init", "-input=false", `-backend-config=path=${copy.statePath}`], ["apply", "-auto-approve", "-input=false"]]) {
+        const step = spawnSync("terraform", args, { cwd: copy.dir, env: tfEnv, encoding: "utf8", maxBuffer: 1 << 26 });
+        if (step.status !== 0) throw new Error(`terraform ${args[0]} failed:\n${step.stdout}${step.stderr}`);
+      }
+      deploySamples["terraform init + apply"].push({ seconds: Number(process.hrtime.bigint() - started) / 1e9 });
+      await recordApplies(terraformStarted);
+      copy.remove();
+    }
+    const deployMedians = Object.fromEntries(
+      Object.entries(deploySamples).map(([name, list]) => [
+        name,
+        { seconds: median(list.map((sample) => sample.seconds)), runs: list.map((sample) => Number(sample.seconds.toFixed(2))) },
+      ]),
+    );
+    results.deploy = {
+      nodes: "3 control planes + 7 workers; every call 500 ms, install and reboot 10 s",
+      ...deployMedians,
+      overhead: Number((deployMedians["cdktf deploy"].seconds / deployMedians["terraform init + apply"].seconds).toFixed(2)),
+      overheadSeconds: Number((deployMedians["cdktf deploy"].seconds - deployMedians["terraform init + apply"].seconds).toFixed(2)),
+      nodeApplies: {
+        wallSeconds: median(applySpans.map((span) => span.wall)),
+        slowestNodeSeconds: median(applySpans.map((span) => span.slowest)),
+        sumOfNodesSeconds: median(applySpans.map((span) => span.sum)),
+      },
+      targets: { overhead: "<= 1.2", nodeApplies: "wall close to the slowest node, far below the sum" },
+    };
+    await simulator.stop();
+
+    // 3. no-change redeploy and plan, 10 and 50 workers
+    const scaling: Record<string, unknown> = {};
+    for (const [prefix, count] of [["127.41", 10], ["127.42", 50]] as const) {
+      const nodes = loopbackAddresses(`${prefix}.0`, 3 + count);
+      const sim = await simulate(nodes, "100ms");
+      const dir = path.join(work, `scale-${count}`);
+      mkdirSync(dir);
+      const scaleEnv = { TF_VAR_nodes: nodesVariable(nodes.slice(0, 3), nodes.slice(3)) };
+      const first = cdktfDeploy("cloudkoffer-v3", dir, scaleEnv);
+      if (first.status !== 0) throw new Error(`cdktf deploy of ${count} workers failed:\n${first.text}`);
+      const stackDir = path.join(dir, "cdktf.out", "stacks", "cloudkoffer-v3");
+      const measured = compare(runs, {
+        "no-change cdktf deploy": () => {
+          const result = cdktfDeploy("cloudkoffer-v3", dir, scaleEnv);
+          if (result.status !== 0) throw new Error(result.text);
+          return { seconds: result.seconds };
+        },
+        "no-change terraform plan": () => timed("terraform", ["plan", "-input=false", "-detailed-exitcode"], terraformEnvironment(scaleEnv), stackDir),
+      });
+      scaling[`${count} workers`] = { firstDeploySeconds: Number(first.seconds.toFixed(2)), ...measured };
+      await sim.stop();
+    }
+    results.scaling = scaling;
+
+    mkdirSync(path.join(PROJECT_ROOT, "bench"), { recursive: true });
+    writeFileSync(path.join(PROJECT_ROOT, "bench", "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+    printTable(results);
+  } finally {
+    await Promise.all(simulators.map((simulator) => simulator.stop()));
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function printTable(results: Record<string, unknown>): void {
+  const r = JSON.parse(JSON.stringify(results)) as {
+    machine: Record<string, string>;
+    synth: Record<string, { seconds: number; rssKb?: number }> & { speedupOverTemplate: number; timesFloor: number; peakRssMiB: number };
+    deploy: Record<string, { seconds: number }> & { overhead: number; overheadSeconds: number; nodeApplies: Record<string, number> };
+    scaling: Record<string, Record<string, { seconds: number }> & { firstDeploySeconds: number }>;
+  };
+  const rows: string[][] = [["measure", "median", "baseline / note"]];
+  const s = (value: number) => `${value.toFixed(2)} s`;
+  rows.push(["synth, main job (npm run synth)", s(r.synth["main job (npm run synth)"].seconds), `peak RSS ${r.synth.peakRssMiB} MiB`]);
+  rows.push(["synth, cdktf template (ts-node)", s(r.synth["cdktf template (cdktf synth, npx ts-node main.ts)"].seconds), `main job ${r.synth.speedupOverTemplate}x faster (target >= 5x)`]);
+  rows.push(["floor, node -e require('cdktf')", s(r.synth["floor (node -e require('cdktf'))"].seconds), `main job ${r.synth.timesFloor}x the floor (target <= 3x)`]);
+  rows.push([
+    "deploy 3+7, cdktf deploy",
+    s(r.deploy["cdktf deploy"].seconds),
+    `${r.deploy.overhead}x terraform, +${s(r.deploy.overheadSeconds)} (target <= 1.2x)`,
+  ]);
+  rows.push(["deploy 3+7, terraform init + apply", s(r.deploy["terraform init + apply"].seconds), "same JSON"]);
+  rows.push([
+    "node applies, wall time",
+    s(r.deploy.nodeApplies.wallSeconds),
+    `slowest node ${s(r.deploy.nodeApplies.slowestNodeSeconds)}, sum of nodes ${s(r.deploy.nodeApplies.sumOfNodesSeconds)}`,
+  ]);
+  for (const [workers, measured] of Object.entries(r.scaling)) {
+    rows.push([`no-change cdktf deploy, ${workers}`, s(measured["no-change cdktf deploy"].seconds), `first deploy ${s(measured.firstDeploySeconds)}`]);
+    rows.push([`no-change terraform plan, ${workers}`, s(measured["no-change terraform plan"].seconds), ""]);
+  }
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  console.log(`machine: ${r.machine.cpus}, ${r.machine.memoryGiB} GiB, ${r.machine.node}, ${r.machine.terraform}`);
+  for (const row of rows) console.log(row.map((cell, column) => cell.padEnd(widths[column])).join("  "));
+  console.log("written to bench/results.json");
+}
+
+main().catch((error: unknown) => {
+  console.error(`bench: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+});
