@@ -1,6 +1,6 @@
 import { App } from "cdktf";
 import { CLOUDKOFFER_PROFILES, CLOUDKOFFER_VERSIONS, stackName } from "./lib/cloudkoffer-profile";
-import { CloudkofferStack } from "./lib/cloudkoffer-stack";
+import { CloudkofferStack, StateBackend } from "./lib/cloudkoffer-stack";
 
 try {
   const app = new App();
@@ -10,6 +10,10 @@ try {
       // Only to run against other provider releases, e.g. the stand-ins of `npm run providers`.
       talosProviderVersion: process.env.TALOS_PROVIDER_VERSION || undefined,
       nullProviderVersion: process.env.NULL_PROVIDER_VERSION || undefined,
+      // Only to destroy a cluster for good: the secrets are protected from destruction otherwise.
+      protectSecrets: process.env.CLOUDKOFFER_DESTROY_SECRETS !== "yes",
+      // local (a file in the project) or pg (PostgreSQL, locked; PG_CONN_STR in the environment)
+      backend: (process.env.CLOUDKOFFER_BACKEND || undefined) as StateBackend | undefined,
     });
   }
   app.synth();

@@ -1,12 +1,13 @@
 import { isIP } from "net";
-import { Annotations, Fn, LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
+import { Annotations, Fn, LocalBackend, PgBackend, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { NullProvider } from "@cdktf/provider-null/lib/provider";
 import { TalosProvider } from "../.gen/providers/talos/provider";
 import { CloudkofferProfile } from "./cloudkoffer-profile";
-import { ClusterVariables } from "./cluster-variables";
+import { ClusterVariables, DEFAULT_CILIUM_CLI_IMAGE } from "./cluster-variables";
 import { MachineConfigPatches } from "./machine-config-patches";
 import { projectPath } from "./project-paths";
+import { unpinnedReferences } from "./supply-chain";
 import { DEFAULT_CLUSTER_ENDPOINT, DEFAULT_CLUSTER_NAME, DEFAULT_NODE_TIMEOUT, TalosCluster } from "./talos-cluster";
 import { TalosMaintenance } from "./talos-maintenance";
 import { DEFAULT_TALOS_CONFIG_SCHEMA, TalosConfigSchema } from "./talos-config-schema";
@@ -27,6 +28,11 @@ export const TALOS_PROVIDER_VERSION = "0.5.0";
 export const NULL_PROVIDER_VERSION = "3.2.4";
 /** The folder of the patch files users edit. */
 export const DEFAULT_PATCHES_DIRECTORY = projectPath("patches");
+
+/** The state backends a stack can use. */
+export const STATE_BACKENDS = ["local", "pg"] as const;
+/** A state backend: `local` or `pg`. */
+export type StateBackend = (typeof STATE_BACKENDS)[number];
 
 /** Properties of a {@link CloudkofferStack}. */
 export interface CloudkofferStackProps {
@@ -78,6 +84,15 @@ export interface CloudkofferStackProps {
    */
   readonly statePath?: string;
   /**
+   * Where the state lives: `local` (a file, see statePath) or `pg`, Terraform's
+   * PostgreSQL backend, which locks the state so that a team can share a
+   * cluster. With `pg` the connection string comes from the environment
+   * (PG_CONN_STR, password e.g. in PGPASSWORD), never from the synthesized
+   * JSON; each stack has its own schema (`cloudkoffer_v3`).
+   * @default "local"
+   */
+  readonly backend?: StateBackend;
+  /**
    * Exact siderolabs/talos release the stack requires. Another release than
    * the one the bindings were generated for is a deliberate choice (e.g. the
    * stand-in that `npm run providers` builds where 0.5.0 is not served), so
@@ -104,6 +119,12 @@ export interface CloudkofferStackProps {
    * @default `.build/bin/talos-sim`, built by `npm run setup`
    */
   readonly talosTool?: string;
+  /**
+   * Refuse to destroy or replace the cluster secrets. Turn it off only to
+   * destroy a cluster for good, after `npm run secrets -- export <stack>`.
+   * @default true
+   */
+  readonly protectSecrets?: boolean;
 }
 
 /**
@@ -140,7 +161,13 @@ export class CloudkofferStack extends TerraformStack {
       workerFiles: props.workerPatchFiles ?? ["all.yaml"],
       installDisk: props.profile.installDisk,
       schema,
+      placeholders: { cilium_cli_image: DEFAULT_CILIUM_CLI_IMAGE },
     });
+    for (const { source, yaml } of this.patches.files) {
+      for (const { line, message } of unpinnedReferences(yaml)) {
+        Annotations.of(this).addWarning(`${source}:${line}: ${message}`);
+      }
+    }
 
     // What a node would say of the merged configurations, asked at synth: a patch Talos rejects
     // stops the deploy before any node is touched.
@@ -161,7 +188,13 @@ export class CloudkofferStack extends TerraformStack {
       },
     });
 
-    new LocalBackend(this, { path: props.statePath ?? `../../../terraform.${id}.tfstate` });
+    if ((props.backend ?? "local") === "pg") {
+      new PgBackend(this, { connStr: "", schemaName: id.replace(/[^a-z0-9]/g, "_") });
+      // Unset, terraform reads PG_CONN_STR: the credentials stay out of the JSON.
+      this.addOverride("terraform.backend.pg.conn_str", undefined);
+    } else {
+      new LocalBackend(this, { path: props.statePath ?? `../../../terraform.${id}.tfstate` });
+    }
     // Variable validations read other variables and name the values: Terraform 1.9 and later.
     this.addOverride("terraform.required_version", ">= 1.9.0");
     new TalosProvider(this, "talos");
@@ -176,7 +209,7 @@ export class CloudkofferStack extends TerraformStack {
       nodeTimeout: DEFAULT_NODE_TIMEOUT,
     });
 
-    const patches = this.patches.forTerraform(this.variables.talosVersion);
+    const patches = this.patches.forTerraform(this.variables.talosVersion, this.variables.patchPlaceholders);
     this.cluster = new TalosCluster(this, "cluster", {
       clusterName: this.clusterName,
       clusterEndpoint: this.clusterEndpoint,
@@ -187,6 +220,7 @@ export class CloudkofferStack extends TerraformStack {
       controlPlanePatches: patches.controlPlane,
       workerPatches: patches.worker,
       nodeTimeout: this.variables.nodeTimeout,
+      protectSecrets: props.protectSecrets,
     });
 
     new TalosMaintenance(this, "maintenance", {
@@ -253,6 +287,9 @@ function checkProps(id: string, props: CloudkofferStackProps): void {
   const fail = (what: string) => {
     throw new Error(`${id}: ${what}`);
   };
+  if (props.backend !== undefined && !STATE_BACKENDS.includes(props.backend)) {
+    fail(`state backend "${props.backend}" is none of ${STATE_BACKENDS.join(", ")}`);
+  }
   const version = /^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
   if (props.talosVersion !== undefined && !version.test(props.talosVersion)) {
     fail(`talosVersion "${props.talosVersion}" is not a version such as 1.7.4 or v1.7.4`);

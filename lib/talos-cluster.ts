@@ -47,6 +47,12 @@ export interface TalosClusterProps {
    * @default "10m"
    */
   readonly nodeTimeout?: string;
+  /**
+   * Refuse to destroy or replace `talos_machine_secrets.this` (Terraform's
+   * prevent_destroy). Losing the secrets locks the owner out of the cluster.
+   * @default true
+   */
+  readonly protectSecrets?: boolean;
 }
 
 /**
@@ -93,7 +99,11 @@ export class TalosCluster extends Construct {
     const nodeTimeout = props.nodeTimeout ?? DEFAULT_NODE_TIMEOUT;
 
     this.machineSecrets = atAddress(
-      new MachineSecrets(this, "machine-secrets", { talosVersion: props.talosVersion }),
+      new MachineSecrets(this, "machine-secrets", {
+        talosVersion: props.talosVersion,
+        // Losing the secrets locks the owner out of the cluster: no destroy, no replacement.
+        lifecycle: { preventDestroy: props.protectSecrets ?? true },
+      }),
       "this",
     );
     const clientConfiguration = this.machineSecrets.clientConfiguration;
