@@ -13,28 +13,17 @@ import { spawnSync } from "child_process";
 import * as path from "path";
 import { parseArgs } from "util";
 import { selectStack } from "../lib/deploy-target";
+import { PROJECT_ROOT } from "../lib/project-paths";
+import { initialisedStack, run } from "./stack-workdir";
 
-const root = path.resolve(__dirname, "..");
-
-function run(command: string, args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): string {
-  const result = spawnSync(command, args, { ...options, encoding: "utf8", stdio: ["inherit", "pipe", "inherit"] });
-  if (result.status !== 0) {
-    throw new Error(`${command} ${args.join(" ")} failed (${result.status ?? result.signal})`);
-  }
-  return result.stdout;
-}
-
+process.umask(0o077); // the state holds every key of the cluster
 try {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: { output: { type: "string", default: "cdktf.out" }, "auto-approve": { type: "boolean", default: false } },
   });
   const stack = selectStack(positionals[0]);
-  const output = path.resolve(root, values.output);
-  const dir = path.join(output, "stacks", stack.name);
-
-  run(process.execPath, ["-r", "esbuild-register", "main.ts"], { cwd: root, env: { ...process.env, CDKTF_OUTDIR: output } });
-  run("terraform", ["init", "-input=false", "-no-color"], { cwd: dir });
+  const dir = initialisedStack(stack.name, path.resolve(PROJECT_ROOT, values.output));
   const replaced = run("terraform", ["state", "list"], { cwd: dir })
     .split("\n")
     .filter((address) => address.startsWith("talos_machine_configuration_apply.") || address === "talos_machine_bootstrap.this");
