@@ -1,11 +1,18 @@
 import { Fn, IResolvable, TerraformLocal, TerraformVariable, Token, VariableType } from "cdktf";
 import { Construct } from "constructs";
 import {
+  imageValidations,
   kubernetesVersionValidations,
   nodesValidations,
   nodeTimeoutValidations,
   talosVersionValidations,
 } from "./variable-validations";
+
+/**
+ * The Cilium CLI image the install job of controlplane.yaml runs: a release,
+ * where the seed ran quay.io/cilium/cilium-cli-ci:latest.
+ */
+export const DEFAULT_CILIUM_CLI_IMAGE = "quay.io/cilium/cilium-cli:v0.16.10";
 
 /** Defaults of the cluster variables, taken from a Cloudkoffer profile. */
 export interface ClusterVariablesProps {
@@ -40,6 +47,8 @@ export class ClusterVariables extends Construct {
   readonly nodeTimeoutVariable: TerraformVariable;
   /** `var.talos_upgrade_stage`. */
   readonly talosUpgradeStageVariable: TerraformVariable;
+  /** `var.cilium_cli_image`. */
+  readonly ciliumCliImageVariable: TerraformVariable;
   /** `local.inputs.talos_version`: the Talos version in the "v1.7.4" form provider 0.5.0 requires. */
   readonly talosVersion: string;
   /** The Kubernetes version. */
@@ -52,6 +61,8 @@ export class ClusterVariables extends Construct {
   readonly nodeTimeout: string;
   /** Whether Talos upgrades are staged (`--stage`, then a reboot); a boolean token. */
   readonly talosUpgradeStage: IResolvable;
+  /** Values of the patch placeholders (`{{ name }}`), by name: tokens. */
+  readonly patchPlaceholders: Record<string, string>;
 
   constructor(scope: Construct, id: string, props: ClusterVariablesProps) {
     super(scope, id);
@@ -105,6 +116,16 @@ export class ClusterVariables extends Construct {
     });
     this.talosUpgradeStageVariable.overrideLogicalId("talos_upgrade_stage");
 
+    this.ciliumCliImageVariable = new TerraformVariable(this, "cilium_cli_image", {
+      description:
+        "Image of the Cilium CLI that the cilium-install job of controlplane.yaml runs ({{ cilium_cli_image }}): a release, pinned by tag or digest.",
+      type: VariableType.STRING,
+      nullable: false,
+      default: DEFAULT_CILIUM_CLI_IMAGE,
+      validation: imageValidations("cilium_cli_image"),
+    });
+    this.ciliumCliImageVariable.overrideLogicalId("cilium_cli_image");
+
     // Every value the graph uses goes through local.inputs, which reads all the variables: a
     // variable that fails its validation then stops the plan before anything is planned, and
     // the error is all terraform prints (cdktf deploy drops the end of a long partial plan).
@@ -115,6 +136,7 @@ export class ClusterVariables extends Construct {
       nodes: this.nodesVariable.value,
       node_timeout: this.nodeTimeoutVariable.stringValue,
       talos_upgrade_stage: this.talosUpgradeStageVariable.booleanValue,
+      cilium_cli_image: this.ciliumCliImageVariable.stringValue,
     });
     inputs.overrideLogicalId("inputs");
     const input = (...path: string[]): unknown => Fn.lookupNested(inputs.asAnyMap, path);
@@ -122,6 +144,7 @@ export class ClusterVariables extends Construct {
     this.kubernetesVersion = Token.asString(input("kubernetes_version"));
     this.nodeTimeout = Token.asString(input("node_timeout"));
     this.talosUpgradeStage = Token.asAny(input("talos_upgrade_stage"));
+    this.patchPlaceholders = { cilium_cli_image: Token.asString(input("cilium_cli_image")) };
     this.controlPlaneNodes = Token.asList(input("nodes", "controlplane"));
     this.workerNodes = Token.asList(input("nodes", "worker"));
   }

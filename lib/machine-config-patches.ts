@@ -1,7 +1,10 @@
 import * as path from "path";
 import { installPatch } from "./install-patch";
 import { TalosConfigSchema } from "./talos-config-schema";
-import { readTalosPatch, TalosPatch, terraformLiteral } from "./talos-patch";
+import { readTalosPatch, TalosPatch, TalosPatchError, terraformLiteral } from "./talos-patch";
+
+/** `{{ name }}` in a patch: filled in with the value of the stack's variable `name`. */
+const PLACEHOLDER = /\{\{\s*([a-z_]+)\s*\}\}/g;
 import { TalosPatchSource } from "./talos-validation";
 
 /** What a stack's machine configurations are patched with. */
@@ -16,6 +19,8 @@ export interface MachineConfigPatchesProps {
   readonly installDisk: string;
   /** Talos' schema to check the files against; undefined checks the YAML only. */
   readonly schema: TalosConfigSchema | undefined;
+  /** The placeholders (`{{ name }}`) the files may use, with their default values. */
+  readonly placeholders: Readonly<Record<string, string>>;
 }
 
 /**
@@ -31,15 +36,42 @@ export class MachineConfigPatches {
       files.map((file) => readTalosPatch(path.resolve(props.directory, file), { schema: props.schema }));
     this.controlPlaneFiles = read(props.controlPlaneFiles);
     this.workerFiles = read(props.workerFiles);
+    for (const { source, yaml } of [...this.controlPlaneFiles, ...this.workerFiles]) {
+      yaml.split("\n").forEach((text, index) => {
+        for (const [, name] of text.matchAll(PLACEHOLDER)) {
+          if (!(name in props.placeholders)) {
+            throw new TalosPatchError(
+              source,
+              index + 1,
+              `unknown placeholder {{ ${name} }}; the placeholders are ${Object.keys(props.placeholders).map((known) => `{{ ${known} }}`).join(", ")}`,
+            );
+          }
+        }
+      });
+    }
   }
 
-  /** The patches as Talos receives them, per role, for a Talos version (a token in Terraform). */
-  sources(talosVersion: string): { controlplane: TalosPatchSource[]; worker: TalosPatchSource[] } {
+  /** The patch files as read, for checks that look at their text. */
+  get files(): readonly TalosPatch[] {
+    return [...new Set([...this.controlPlaneFiles, ...this.workerFiles])];
+  }
+
+  /**
+   * The patches as Talos receives them, per role, for a Talos version and
+   * placeholder values (tokens in Terraform).
+   * @param placeholders values of the placeholders
+   * @default placeholders their default values
+   */
+  sources(
+    talosVersion: string,
+    placeholders: Readonly<Record<string, string>> = this.props.placeholders,
+  ): { controlplane: TalosPatchSource[]; worker: TalosPatchSource[] } {
     const install: TalosPatchSource = {
       source: "the install patch (profile disk and installer)",
       yaml: installPatch(this.props.installDisk, talosVersion),
     };
-    const sources = (files: readonly TalosPatch[]) => [install, ...files.map(({ source, yaml }) => ({ source, yaml }))];
+    const filled = (yaml: string) => yaml.replace(PLACEHOLDER, (_, name: string) => placeholders[name]);
+    const sources = (files: readonly TalosPatch[]) => [install, ...files.map(({ source, yaml }) => ({ source, yaml: filled(yaml) }))];
     return { controlplane: sources(this.controlPlaneFiles), worker: sources(this.workerFiles) };
   }
 
@@ -48,10 +80,15 @@ export class MachineConfigPatches {
    * text reaches Talos literally), the install patch with the Talos version
    * interpolated by Terraform.
    */
-  forTerraform(talosVersionToken: string): { controlPlane: string[]; worker: string[] } {
-    const escaped = (sources: TalosPatchSource[]) =>
-      sources.map((source, i) => (i === 0 ? source.yaml : terraformLiteral(source.yaml)));
-    const { controlplane, worker } = this.sources(talosVersionToken);
-    return { controlPlane: escaped(controlplane), worker: escaped(worker) };
+  forTerraform(
+    talosVersionToken: string,
+    placeholderTokens: Readonly<Record<string, string>>,
+  ): { controlPlane: string[]; worker: string[] } {
+    // Escaped before the placeholders are filled in: the tokens must stay Terraform expressions.
+    const escaped = (files: readonly TalosPatch[]) => [
+      installPatch(this.props.installDisk, talosVersionToken),
+      ...files.map(({ yaml }) => terraformLiteral(yaml).replace(PLACEHOLDER, (_, name: string) => placeholderTokens[name])),
+    ];
+    return { controlPlane: escaped(this.controlPlaneFiles), worker: escaped(this.workerFiles) };
   }
 }

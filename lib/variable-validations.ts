@@ -93,3 +93,13 @@ export function nodesValidations(): TerraformVariableValidationConfig[] {
     },
   ];
 }
+
+/** An image variable: pinned by a tag other than latest, or by digest. */
+export function imageValidations(variable: string): TerraformVariableValidationConfig[] {
+  return [
+    {
+      condition: `\${can(regex("@sha256:[0-9a-f]{64}$|:[^/:]+$", var.${variable})) && !endswith(var.${variable}, ":latest")}`,
+      errorMessage: `\${jsonencode(var.${variable})} is not pinned: give a release tag or a digest, not :latest (${variable}).`,
+    },
+  ];
+}
