@@ -133,6 +133,11 @@ const BAD_VARIABLES: readonly BadVariable[] = [
     message: /nodes\.controlplane is empty: a cluster needs at least one control plane \(nodes\)/,
   },
   {
+    name: "an unpinned TF_VAR_cilium_cli_image",
+    env: () => ({ TF_VAR_cilium_cli_image: "quay.io/cilium/cilium-cli-ci:latest" }),
+    message: /"quay\.io\/cilium\/cilium-cli-ci:latest" is not pinned: give a release tag or a digest, not :latest \(cilium_cli_image\)/,
+  },
+  {
     name: "TF_VAR_node_timeout=10 minutes",
     env: () => ({ TF_VAR_node_timeout: "10 minutes" }),
     message: /"10 minutes" is not a duration such as 10m, 90s or 1h30m \(node_timeout\)/,

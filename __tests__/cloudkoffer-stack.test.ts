@@ -34,6 +34,7 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
 
   test("configure environment variables: the seed's TF_VAR_* names, non-nullable, defaulting to the profile", () => {
     expect(Object.keys(config.variable).sort()).toEqual([
+      "cilium_cli_image",
       "kubernetes_version",
       "node_timeout",
       "nodes",
@@ -61,7 +62,10 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
 
   test("create talos machine secrets: talos_machine_secrets.this, with the version in its v form", () => {
     expect(Object.keys(config.resource.talos_machine_secrets)).toEqual(["this"]);
-    expect(json).toHaveResourceWithProperties(MachineSecrets, { talos_version: "${local.inputs.talos_version}" });
+    expect(json).toHaveResourceWithProperties(MachineSecrets, {
+      talos_version: "${local.inputs.talos_version}",
+      lifecycle: { prevent_destroy: true },
+    });
     expect(config.locals).toEqual({
       inputs: {
         talos_version: 'v${trimprefix(var.talos_version, "v")}',
@@ -69,6 +73,7 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
         nodes: "${var.nodes}",
         node_timeout: "${var.node_timeout}",
         talos_upgrade_stage: "${var.talos_upgrade_stage}",
+        cilium_cli_image: "${var.cilium_cli_image}",
       },
     });
   });

@@ -52,7 +52,7 @@ export function synthApp(extra: Record<string, string> = {}): string {
   if (result.status !== 0) {
     throw new Error(`npm run synth failed (${result.status}):\n${result.stdout}${result.stderr}`);
   }
-  return path.join(out, "stacks");
+  return path.join(extra.CDKTF_OUTDIR ?? out, "stacks");
 }
 
 /**

@@ -10,7 +10,15 @@ const TALOS_MIRROR = path.join(PROVIDER_MIRROR, "registry.terraform.io", "sidero
 const NULL_MIRROR = path.join(PROVIDER_MIRROR, "registry.terraform.io", "hashicorp", "null");
 
 /** Something a test tier needs from the machine, and how to get it. */
-export type Need = "terraform" | "go" | "talos provider" | "null provider" | "talos schema" | "simulator" | "openssl";
+export type Need =
+  | "terraform"
+  | "go"
+  | "talos provider"
+  | "null provider"
+  | "talos schema"
+  | "simulator"
+  | "openssl"
+  | "postgresql";
 
 const HOW_TO_GET: Record<Need, string> = {
   terraform: "terraform 1.11 on PATH",
@@ -20,6 +28,7 @@ const HOW_TO_GET: Record<Need, string> = {
   "talos schema": ".build/talos/config.schema.json (npm run setup)",
   simulator: ".build/bin/talos-sim (npm run setup)",
   openssl: "openssl on PATH",
+  postgresql: "a PostgreSQL server named by TEST_PG_CONN_STR (tools/test-postgres.sh start)",
 };
 
 function onPath(command: string): boolean {
@@ -42,6 +51,11 @@ function has(need: Need): boolean {
       return existsSync(path.join(PROJECT_ROOT, ".build", "bin", "talos-sim"));
     case "openssl":
       return onPath("openssl");
+    case "postgresql":
+      return (
+        process.env.TEST_PG_CONN_STR !== undefined &&
+        spawnSync("psql", [process.env.TEST_PG_CONN_STR, "-tAc", "select 1"], { stdio: "ignore" }).status === 0
+      );
   }
 }
 

@@ -1,0 +1,268 @@
+import { spawn, spawnSync } from "child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import * as path from "path";
+import { parse } from "yaml";
+import { Testing } from "cdktf";
+import { CLOUDKOFFER_PROFILES } from "../lib/cloudkoffer-profile";
+import { CloudkofferStack } from "../lib/cloudkoffer-stack";
+import { loopbackAddresses, TalosSimulator } from "./support/simulator";
+import { synthCloudkoffer } from "./support/synth";
+import { cdktfDeploy, synthApp, terraformEnvironment, TerraformWorkspace } from "./support/terraform";
+import { describeWith, PROJECT_ROOT, providerVersionEnvironment } from "./support/tiers";
+
+/** What key material looks like in PEM, and in the base64 of PEM the provider keeps. */
+const KEY_MATERIAL = /PRIVATE KEY|BEGIN CERTIFICATE|LS0tLS1CRUdJTi/;
+
+const LOCAL_HALF = ["talos_machine_secrets.this", "data.talos_client_configuration.this"].map((address) => `-target=${address}`);
+
+describe("nothing leaks into what the project writes and commits", () => {
+  test("the synthesized JSON of every stack, the snapshots and the README hold no key material", () => {
+    const stacks = synthApp();
+    try {
+      for (const stack of readdirSync(stacks)) {
+        expect(readFileSync(path.join(stacks, stack, "cdk.tf.json"), "utf8")).not.toMatch(KEY_MATERIAL);
+      }
+    } finally {
+      rmSync(path.dirname(stacks), { recursive: true, force: true });
+    }
+    const snapshots = path.join(__dirname, "__snapshots__");
+    for (const file of readdirSync(snapshots)) expect(readFileSync(path.join(snapshots, file), "utf8")).not.toMatch(KEY_MATERIAL);
+    expect(readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8")).not.toMatch(KEY_MATERIAL);
+  });
+
+  test.each(["talosconfig", "kubeconfig", "secrets.yaml", "terraform.cloudkoffer-v3.tfstate", "terraform.cloudkoffer-v3.tfstate.backup", ".envrc"])(
+    "%s is git-ignored",
+    (file) => {
+      expect(spawnSync("git", ["check-ignore", "-q", file], { cwd: PROJECT_ROOT }).status).toBe(0);
+    },
+  );
+
+  test("the secrets are protected from destruction and replacement, unless a destroy is meant", () => {
+    const lifecycle = (json: string) => JSON.parse(json).resource.talos_machine_secrets.this.lifecycle;
+    expect(lifecycle(synthCloudkoffer("v3").json)).toEqual({ prevent_destroy: true });
+    expect(lifecycle(synthCloudkoffer("v3", { protectSecrets: false }).json)).toEqual({ prevent_destroy: false });
+  });
+
+  test("the pg backend takes its connection from the environment, never from the JSON", () => {
+    const { config } = synthCloudkoffer("v3", { backend: "pg" });
+    expect(config.terraform.backend).toEqual({ pg: { schema_name: "cloudkoffer_v3" } });
+  });
+});
+
+describe("supply chain: unpinned images and manifests are called out at synth", () => {
+  const warningsOf = (patches: Record<string, string>) => {
+    const dir = mkdtempSync(path.join(tmpdir(), "patches-"));
+    try {
+      for (const [file, text] of Object.entries(patches)) writeFileSync(path.join(dir, file), text);
+      const stack = new CloudkofferStack(Testing.app(), "cloudkoffer-v3", { profile: CLOUDKOFFER_PROFILES.v3, patchesDirectory: dir });
+      return stack.node.metadata.filter((entry) => entry.type === "@cdktf/warn").map((entry) => String(entry.data));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  test("the project's own patches pin everything: the Cilium CLI image comes from a pinned variable", () => {
+    const stack = new CloudkofferStack(Testing.app(), "cloudkoffer-v3", { profile: CLOUDKOFFER_PROFILES.v3 });
+    expect(stack.node.metadata.filter((entry) => entry.type === "@cdktf/warn")).toEqual([]);
+    const { config } = synthCloudkoffer("v3");
+    expect(config.variable.cilium_cli_image.default).toMatch(/^quay\.io\/cilium\/cilium-cli:v\d+\.\d+\.\d+$/);
+    expect(JSON.stringify(config.data.talos_machine_configuration.controlplane)).toContain("image: ${local.inputs.cilium_cli_image}");
+  });
+
+  test("a :latest image, an untagged image and a manifest from a branch are warned about, with file and line", () => {
+    const cluster = [
+      "cluster:",
+      "  extraManifests:",
+      "    - https://raw.githubusercontent.com/example/thing/main/deploy.yaml",
+      "  inlineManifests:",
+      "    - name: job",
+      "      contents: |",
+      "        image: quay.io/example/tool:latest",
+      "        image: busybox",
+      "",
+    ].join("\n");
+    const warnings = warningsOf({ "controlplane.yaml": cluster, "all.yaml": "machine: {}\n" });
+    expect(warnings).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/controlplane\.yaml:3: manifest https:\/\/raw\.githubusercontent\.com\/example\/thing\/main\/deploy\.yaml is not pinned to a release$/),
+        expect.stringMatching(/controlplane\.yaml:7: image quay\.io\/example\/tool:latest is not pinned to a release \(tag or digest\)$/),
+        expect.stringMatching(/controlplane\.yaml:8: image busybox is not pinned to a release \(tag or digest\)$/),
+      ]),
+    );
+  });
+
+  test("an unknown placeholder fails synth, naming file and line", () => {
+    expect(() => warningsOf({ "controlplane.yaml": "cluster:\n  inlineManifests:\n    - name: x\n      contents: 'image: {{ cilium_image }}'\n", "all.yaml": "machine: {}\n" })).toThrow(
+      /controlplane\.yaml:4: unknown placeholder \{\{ cilium_image \}\}; the placeholders are \{\{ cilium_cli_image \}\}/,
+    );
+  });
+});
+
+describeWith(["terraform", "talos provider", "null provider"])("the secrets: protected, exported and imported as Talos' secrets.yaml", () => {
+  const env = () => terraformEnvironment(providerVersionEnvironment());
+  const dirs: string[] = [];
+  /** A folder laid out as the project is: cdktf.out inside, the state three levels above the stack. */
+  const project = () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "secrets-"));
+    dirs.push(dir);
+    return dir;
+  };
+  const secretsCommand = (args: readonly string[]) =>
+    spawnSync("npm", ["run", "--silent", "secrets", "--", ...args], { cwd: PROJECT_ROOT, env: env(), encoding: "utf8" });
+  const machineSecrets = (stack: TerraformWorkspace) => {
+    const state = JSON.parse(stack.ok(["show", "-json"]).stdout) as {
+      values: { root_module: { resources: { address: string; values: Record<string, unknown> }[] } };
+    };
+    return state.values.root_module.resources.find((resource) => resource.address === "talos_machine_secrets.this")?.values;
+  };
+  let first: string;
+  let stack: TerraformWorkspace;
+
+  beforeAll(() => {
+    first = project();
+    const stacks = synthApp({ CDKTF_OUTDIR: path.join(first, "cdktf.out") });
+    stack = TerraformWorkspace.deployed(path.join(stacks, "cloudkoffer-v3"), {});
+    stack.init();
+    stack.ok(["apply", "-auto-approve", "-no-color", ...LOCAL_HALF]);
+  });
+  afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+  test("terraform refuses to destroy them", () => {
+    const destroy = stack.run(["plan", "-destroy", "-no-color"]);
+    expect(destroy.status).not.toBe(0);
+    expect(destroy.stderr.replace(/\s+/g, " ")).toContain("Instance cannot be destroyed");
+    expect(destroy.stderr).toContain("talos_machine_secrets.this");
+  });
+
+  test("export writes Talos' secrets.yaml, mode 0600, and never over an existing file", () => {
+    const file = path.join(first, "secrets.yaml");
+    const exported = secretsCommand(["export", "cloudkoffer-v3", "--output", path.join(first, "cdktf.out"), "--file", file]);
+    expect({ status: exported.status, stderr: exported.stderr }).toEqual({ status: 0, stderr: "" });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const yaml = parse(readFileSync(file, "utf8")) as Record<string, Record<string, unknown>>;
+    expect(Object.keys(yaml).sort()).toEqual(["certs", "cluster", "secrets", "trustdinfo"]);
+    expect(Object.keys(yaml.certs).sort()).toEqual(["etcd", "k8s", "k8saggregator", "k8sserviceaccount", "os"]);
+    expect(Buffer.from(String((yaml.certs.os as { key: string }).key), "base64").toString()).toContain("PRIVATE KEY");
+    expect(exported.stdout).not.toMatch(KEY_MATERIAL);
+
+    const again = secretsCommand(["export", "cloudkoffer-v3", "--output", path.join(first, "cdktf.out"), "--file", file]);
+    expect(again.status).toBe(2);
+    expect(again.stderr).toContain(`${file} exists; export refuses to overwrite secrets`);
+  });
+
+  test("import adopts them into an empty state: the same secrets, the same talosconfig CA", () => {
+    const second = project();
+    const file = path.join(first, "secrets.yaml");
+    const imported = secretsCommand(["import", "cloudkoffer-v3", "--output", path.join(second, "cdktf.out"), "--file", file]);
+    expect({ status: imported.status, stderr: imported.stderr }).toEqual({ status: 0, stderr: "" });
+    const adopted = TerraformWorkspace.deployed(path.join(second, "cdktf.out", "stacks", "cloudkoffer-v3"), {});
+    expect(machineSecrets(adopted)?.machine_secrets).toEqual(machineSecrets(stack)?.machine_secrets);
+    expect(statSync(path.join(second, "terraform.cloudkoffer-v3.tfstate")).mode & 0o777).toBe(0o600);
+
+    adopted.ok(["apply", "-auto-approve", "-no-color", ...LOCAL_HALF]);
+    const ca = (workspace: TerraformWorkspace) =>
+      (parse(workspace.ok(["output", "-raw", "talosconfig"]).stdout) as { contexts: Record<string, { ca: string }> }).contexts.cloudkoffer.ca;
+    expect(ca(adopted)).toBe(ca(stack));
+
+    const twice = secretsCommand(["import", "cloudkoffer-v3", "--output", path.join(second, "cdktf.out"), "--file", file]);
+    expect(twice.status).toBe(2);
+    expect(twice.stderr).toContain("cloudkoffer-v3 already has talos_machine_secrets.this");
+  });
+});
+
+describeWith(["terraform", "talos provider", "null provider", "simulator"])("npm run deploy keeps the state to its owner", () => {
+  test("the local state file is mode 0600", async () => {
+    const nodes = loopbackAddresses("127.27.0", 2);
+    const simulator = await TalosSimulator.start({ nodes });
+    const workdir = mkdtempSync(path.join(tmpdir(), "deploy-mode-"));
+    try {
+      const run = spawnSync(
+        "npm",
+        ["run", "--silent", "deploy", "--", "cloudkoffer-v3", "--auto-approve", "--output", path.join(workdir, "cdktf.out")],
+        {
+          cwd: PROJECT_ROOT,
+          env: terraformEnvironment({ ...providerVersionEnvironment(), TF_VAR_nodes: `{"controlplane"=["${nodes[0]}"],"worker"=["${nodes[1]}"]}` }),
+          encoding: "utf8",
+        },
+      );
+      expect(run.status).toBe(0);
+      const state = path.join(workdir, "terraform.cloudkoffer-v3.tfstate");
+      expect(existsSync(state)).toBe(true);
+      expect(statSync(state).mode & 0o777).toBe(0o600);
+    } finally {
+      await simulator.stop();
+      rmSync(workdir, { recursive: true, force: true });
+    }
+  });
+});
+
+describeWith(["terraform", "talos provider", "null provider", "simulator", "postgresql"])(
+  "a team shares a cluster through the pg backend",
+  () => {
+    const nodes = loopbackAddresses("127.28.0", 3);
+    let simulator: TalosSimulator;
+    const dirs: string[] = [];
+    const schema = "cloudkoffer_v3";
+    const pg = process.env.TEST_PG_CONN_STR ?? "";
+    const env = { CLOUDKOFFER_BACKEND: "pg", PG_CONN_STR: pg, TF_VAR_nodes: `{"controlplane"=["${nodes[0]}"],"worker"=["${nodes[1]}","${nodes[2]}"]}` };
+
+    beforeAll(async () => {
+      spawnSync("psql", [pg, "-c", `DROP SCHEMA IF EXISTS ${schema} CASCADE`], { stdio: "ignore" });
+      simulator = await TalosSimulator.start({ nodes });
+    });
+    afterAll(async () => {
+      await simulator.stop();
+      dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true }));
+      spawnSync("psql", [pg, "-c", `DROP SCHEMA IF EXISTS ${schema} CASCADE`], { stdio: "ignore" });
+    });
+
+    test("two deploys at once: one holds the lock, the other stops with a clear message; the state ends whole", async () => {
+      const workdirs = [0, 1].map(() => {
+        const dir = mkdtempSync(path.join(tmpdir(), "team-"));
+        dirs.push(dir);
+        return dir;
+      });
+      const deployAsync = (workdir: string) =>
+        new Promise<{ status: number | null; text: string }>((resolve) => {
+          const child = spawn(
+            path.join(PROJECT_ROOT, "node_modules", ".bin", "cdktf"),
+            ["deploy", "cloudkoffer-v3", "--auto-approve", "--skip-provider-lock", "--no-color", "--output", path.join(workdir, "cdktf.out")],
+            { cwd: PROJECT_ROOT, env: terraformEnvironment({ ...providerVersionEnvironment(), ...env }) },
+          );
+          let text = "";
+          child.stdout.on("data", (chunk: Buffer) => (text += chunk.toString()));
+          child.stderr.on("data", (chunk: Buffer) => (text += chunk.toString()));
+          child.on("exit", (status) => resolve({ status, text: text.replace(/\s+/g, " ") }));
+        });
+      const results = await Promise.all(workdirs.map(deployAsync));
+      const winners = results.filter((result) => result.status === 0);
+      const losers = results.filter((result) => result.status !== 0);
+      expect(winners).toHaveLength(1);
+      expect(losers).toHaveLength(1);
+      // cdktf deploy plans and applies in two terraform runs: the other deploy stops at the lock,
+      // or, when it planned before the first applied, at its plan gone stale. Either way, untouched.
+      expect(losers[0].text).toMatch(/Error acquiring the state lock|Saved plan is stale/);
+
+      // one cluster: every node configured once, bootstrapped once
+      const status = await simulator.status();
+      expect(nodes.map((node) => status[node].applies)).toEqual([1, 1, 1]);
+      expect(status[nodes[0]].bootstraps).toBe(1);
+
+      // the state in PostgreSQL is whole, and the other member sees no change to make
+      const seen = cdktfDeploy("cloudkoffer-v3", workdirs[results.indexOf(losers[0])], env);
+      expect(seen.status).toBe(0);
+      expect(seen.text).toMatch(/No changes\. Your infrastructure matches the configuration\./);
+      const other = TerraformWorkspace.deployed(path.join(workdirs[results.indexOf(losers[0])], "cdktf.out", "stacks", "cloudkoffer-v3"), env);
+      expect(other.stateList()).toEqual(
+        expect.arrayContaining([
+          "talos_machine_secrets.this",
+          "talos_machine_bootstrap.this",
+          ...nodes.slice(1).map((node) => `talos_machine_configuration_apply.worker["${node}"]`),
+          `talos_machine_configuration_apply.controlplane["${nodes[0]}"]`,
+        ]),
+      );
+      expect((await simulator.status())[nodes[0]].applies).toBe(1);
+    });
+  },
+);
