@@ -24,9 +24,13 @@ export interface TalosMaintenanceProps {
   readonly deployedAfter: ITerraformDependable[];
 }
 
-/** The shell scripts the upgrades run, inlined so that the synthesized folder stands alone. */
+/**
+ * The shell script an upgrade runs, after the talosctl session both share,
+ * inlined so that the synthesized folder stands alone.
+ */
 function script(name: string): string {
-  return terraformLiteral(readFileSync(projectPath("lib", "maintenance", name), "utf8"));
+  const read = (file: string): string => readFileSync(projectPath("lib", "maintenance", file), "utf8");
+  return terraformLiteral(`${read("talosctl-session.sh")}\n${read(name)}`);
 }
 
 /**

@@ -9,22 +9,7 @@
 # space-separated), STAGE (true: --stage, then talosctl reboot --wait),
 # FIRST_DEPLOY (true: the cluster was installed at this version in this run),
 # TALOSCONFIG_CONTENT (the talosconfig; only ever written to a 0600 file).
-set -euo pipefail
-
-if [ "$FIRST_DEPLOY" = true ]; then
-  echo "talos upgrade: the cluster was just installed with Talos $TALOS_VERSION; nothing to upgrade"
-  exit 0
-fi
-if ! command -v talosctl >/dev/null 2>&1; then
-  echo "talos upgrade: talosctl is not on PATH; install talosctl (https://www.talos.dev/v1.7/talos-guides/install/talosctl/) to upgrade the nodes to Talos $TALOS_VERSION, then deploy again" >&2
-  exit 1
-fi
-
-workdir="$(mktemp -d)"
-trap 'rm -rf "$workdir"' EXIT
-(umask 077 && printf '%s' "$TALOSCONFIG_CONTENT" >"$workdir/talosconfig")
-unset TALOSCONFIG_CONTENT
-export TALOSCONFIG="$workdir/talosconfig"
+talosctl_session "talos upgrade" "Talos $TALOS_VERSION" "upgrade the nodes to Talos $TALOS_VERSION"
 
 image="ghcr.io/siderolabs/installer:$TALOS_VERSION"
 
