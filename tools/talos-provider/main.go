@@ -4,8 +4,8 @@
 //
 // The version is whatever go.mod requires. The proxy does not serve v0.5.0,
 // the version the stacks pin, so go.mod requires v0.7.1, the nearest served
-// release; tools/providers.sh installs it as a stand-in (terraform
-// dev_overrides), never under 0.5.0's name.
+// release; tools/providers.sh mirrors it as a stand-in under its own version,
+// never under 0.5.0's name.
 package main
 
 import (

@@ -12,6 +12,7 @@ import (
 
 	"github.com/siderolabs/talos/pkg/machinery/config"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 )
 
 // Modes of a simulated node, as its Talos API shows them.
@@ -104,8 +105,14 @@ func (n *Node) bootLocked() error {
 
 	mode := ModeMaintenance
 
-	creds, err := maintenanceCredentials(n.address)
-	if n.config != nil {
+	var (
+		creds credentials.TransportCredentials
+		err   error
+	)
+
+	if n.config == nil {
+		creds, err = maintenanceCredentials(n.address)
+	} else {
 		mode = ModeConfigured
 		creds, err = n.configuredCredentialsLocked()
 

@@ -119,16 +119,21 @@ func probeConfigured(endpoint, talosconfig string, timeout time.Duration) (strin
 	}
 	defer c.Close() //nolint:errcheck
 
-	version, err := c.Version(ctx)
+	return versionTag(ctx, c)
+}
+
+// versionTag asks a configured node the Talos version it runs.
+func versionTag(ctx context.Context, c *client.Client) (string, error) {
+	reply, err := c.Version(ctx)
 	if err != nil {
 		return "", err
 	}
 
-	if len(version.Messages) == 0 || version.Messages[0].Version == nil {
+	if len(reply.Messages) == 0 || reply.Messages[0].Version == nil {
 		return "", errors.New("empty version reply")
 	}
 
-	return version.Messages[0].Version.Tag, nil
+	return reply.Messages[0].Version.Tag, nil
 }
 
 func probeMaintenance(endpoint string, timeout time.Duration) error {

@@ -142,16 +142,7 @@ func (f talosctlFlags) serverVersion(timeout time.Duration) (string, error) {
 	}
 	defer c.Close() //nolint:errcheck
 
-	reply, err := c.Version(ctx)
-	if err != nil {
-		return "", err
-	}
-
-	if len(reply.Messages) == 0 || reply.Messages[0].Version == nil {
-		return "", errors.New("empty version reply")
-	}
-
-	return reply.Messages[0].Version.Tag, nil
+	return versionTag(ctx, c)
 }
 
 func talosctlVersion(flags talosctlFlags) error {
