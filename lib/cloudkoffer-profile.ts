@@ -59,3 +59,11 @@ export const CLOUDKOFFER_PROFILES: Readonly<Record<CloudkofferVersion, Cloudkoff
 export function stackName(version: CloudkofferVersion): string {
   return `cloudkoffer-${version}`;
 }
+
+/**
+ * Where a stack's local state file is, relative to its synthesized folder
+ * (`cdktf.out/stacks/<stack>`): the project root, outside cdktf.out.
+ */
+export function defaultStatePath(stack: string): string {
+  return `../../../terraform.${stack}.tfstate`;
+}

@@ -3,13 +3,14 @@ import { Annotations, Fn, LocalBackend, PgBackend, TerraformOutput, TerraformSta
 import { Construct } from "constructs";
 import { NullProvider } from "@cdktf/provider-null/lib/provider";
 import { TalosProvider } from "../.gen/providers/talos/provider";
-import { CloudkofferProfile } from "./cloudkoffer-profile";
+import { CloudkofferProfile, defaultStatePath } from "./cloudkoffer-profile";
 import { ClusterVariables, DEFAULT_CILIUM_CLI_IMAGE } from "./cluster-variables";
 import { MachineConfigPatches } from "./machine-config-patches";
 import { projectPath } from "./project-paths";
 import { unpinnedReferences } from "./supply-chain";
 import { DEFAULT_CLUSTER_ENDPOINT, DEFAULT_CLUSTER_NAME, DEFAULT_NODE_TIMEOUT, TalosCluster } from "./talos-cluster";
 import { TalosMaintenance } from "./talos-maintenance";
+import { VERSION_PATTERN } from "./variable-validations";
 import { DEFAULT_TALOS_CONFIG_SCHEMA, TalosConfigSchema } from "./talos-config-schema";
 import {
   DEFAULT_TALOS_TOOL,
@@ -193,7 +194,7 @@ export class CloudkofferStack extends TerraformStack {
       // Unset, terraform reads PG_CONN_STR: the credentials stay out of the JSON.
       this.addOverride("terraform.backend.pg.conn_str", undefined);
     } else {
-      new LocalBackend(this, { path: props.statePath ?? `../../../terraform.${id}.tfstate` });
+      new LocalBackend(this, { path: props.statePath ?? defaultStatePath(id) });
     }
     // Variable validations read other variables and name the values: Terraform 1.9 and later.
     this.addOverride("terraform.required_version", ">= 1.9.0");
@@ -290,7 +291,7 @@ function checkProps(id: string, props: CloudkofferStackProps): void {
   if (props.backend !== undefined && !STATE_BACKENDS.includes(props.backend)) {
     fail(`state backend "${props.backend}" is none of ${STATE_BACKENDS.join(", ")}`);
   }
-  const version = /^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
+  const version = new RegExp(VERSION_PATTERN);
   if (props.talosVersion !== undefined && !version.test(props.talosVersion)) {
     fail(`talosVersion "${props.talosVersion}" is not a version such as 1.7.4 or v1.7.4`);
   }

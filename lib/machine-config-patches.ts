@@ -2,10 +2,10 @@ import * as path from "path";
 import { installPatch } from "./install-patch";
 import { TalosConfigSchema } from "./talos-config-schema";
 import { readTalosPatch, TalosPatch, TalosPatchError, terraformLiteral } from "./talos-patch";
+import { TalosPatchSource } from "./talos-validation";
 
 /** `{{ name }}` in a patch: filled in with the value of the stack's variable `name`. */
 const PLACEHOLDER = /\{\{\s*([a-z_]+)\s*\}\}/g;
-import { TalosPatchSource } from "./talos-validation";
 
 /** What a stack's machine configurations are patched with. */
 export interface MachineConfigPatchesProps {

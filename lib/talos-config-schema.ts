@@ -1,9 +1,9 @@
 import { createHash } from "crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "fs";
-import * as path from "path";
+import { existsSync, readFileSync } from "fs";
 import type Ajv2020 from "ajv/dist/2020";
 import type { ErrorObject, ValidateFunction } from "ajv/dist/2020";
 import { projectPath } from "./project-paths";
+import { VerdictCache } from "./verdict-cache";
 
 /** Where `npm run setup` puts Talos' own machine-configuration schema (tools/talos-config-schema.sh). */
 export const DEFAULT_TALOS_CONFIG_SCHEMA = projectPath(".build", "talos", "config.schema.json");
@@ -47,27 +47,24 @@ export class TalosConfigSchema {
   private compiled?: { ajv: Ajv2020; definitionByKind: Map<string, string> };
   private readonly validators = new Map<string, ValidateFunction>();
   private readonly digest: string;
+  private readonly verdicts: VerdictCache;
 
   private constructor(
     private readonly text: string,
-    private readonly verdicts: string,
+    verdicts: string,
   ) {
     this.digest = createHash("sha256").update(text).digest("hex");
+    this.verdicts = new VerdictCache(verdicts);
   }
 
   /** Whether this patch text was found valid against this schema before. */
   knownValid(yaml: string): boolean {
-    return existsSync(this.verdictFile(yaml));
+    return this.verdicts.get<boolean>([this.digest, yaml]) === true;
   }
 
   /** Remembers that this patch text is valid against this schema. */
   rememberValid(yaml: string): void {
-    mkdirSync(this.verdicts, { recursive: true });
-    writeFileSync(this.verdictFile(yaml), "");
-  }
-
-  private verdictFile(yaml: string): string {
-    return path.join(this.verdicts, createHash("sha256").update(this.digest).update(yaml).digest("hex"));
+    this.verdicts.set([this.digest, yaml], true);
   }
 
   private compile(): { ajv: Ajv2020; definitionByKind: Map<string, string> } {

@@ -75,48 +75,55 @@ export class TalosMaintenance extends Construct {
     // script output of secrets, but with a sensitive value it would hide the whole output, errors included.
     const talosconfig = Fn.nonsensitive(props.talosconfig);
 
-    this.talosUpgrade = atAddress(
-      new Resource(this, "talos-upgrade", {
-        triggers: { talos_version: props.talosVersion },
-        dependsOn: [...props.deployedAfter, this.deployed],
-        provisioners: [
-          {
-            type: "local-exec",
-            interpreter: ["/bin/bash", "-c"],
-            command: script("talos-upgrade.sh"),
-            environment: {
-              TALOS_VERSION: props.talosVersion,
-              CONTROL_PLANES: Fn.join(" ", props.controlPlaneNodes),
-              WORKERS: Fn.join(" ", props.workerNodes),
-              STAGE: Fn.conditional(props.stage, "true", "false"),
-              FIRST_DEPLOY: firstDeploy,
-              TALOSCONFIG_CONTENT: talosconfig,
+    // An upgrade: a null_resource replaced when its version changes, running its script then.
+    const upgrade = (
+      id: string,
+      address: string,
+      triggers: Record<string, string>,
+      dependsOn: ITerraformDependable[],
+      scriptName: string,
+      environment: Record<string, string>,
+    ) =>
+      atAddress(
+        new Resource(this, id, {
+          triggers,
+          dependsOn,
+          provisioners: [
+            {
+              type: "local-exec",
+              interpreter: ["/bin/bash", "-c"],
+              command: script(scriptName),
+              environment: { ...environment, FIRST_DEPLOY: firstDeploy, TALOSCONFIG_CONTENT: talosconfig },
             },
-          },
-        ],
-      }),
+          ],
+        }),
+        address,
+      );
+
+    this.talosUpgrade = upgrade(
+      "talos-upgrade",
       "talos_upgrade",
+      { talos_version: props.talosVersion },
+      [...props.deployedAfter, this.deployed],
+      "talos-upgrade.sh",
+      {
+        TALOS_VERSION: props.talosVersion,
+        CONTROL_PLANES: Fn.join(" ", props.controlPlaneNodes),
+        WORKERS: Fn.join(" ", props.workerNodes),
+        STAGE: Fn.conditional(props.stage, "true", "false"),
+      },
     );
 
-    this.kubernetesUpgrade = atAddress(
-      new Resource(this, "kubernetes-upgrade", {
-        triggers: { kubernetes_version: props.kubernetesVersion },
-        dependsOn: [this.talosUpgrade],
-        provisioners: [
-          {
-            type: "local-exec",
-            interpreter: ["/bin/bash", "-c"],
-            command: script("kubernetes-upgrade.sh"),
-            environment: {
-              KUBERNETES_VERSION: props.kubernetesVersion,
-              CONTROL_PLANE: Fn.element(props.controlPlaneNodes, 0),
-              FIRST_DEPLOY: firstDeploy,
-              TALOSCONFIG_CONTENT: talosconfig,
-            },
-          },
-        ],
-      }),
+    this.kubernetesUpgrade = upgrade(
+      "kubernetes-upgrade",
       "kubernetes_upgrade",
+      { kubernetes_version: props.kubernetesVersion },
+      [this.talosUpgrade],
+      "kubernetes-upgrade.sh",
+      {
+        KUBERNETES_VERSION: props.kubernetesVersion,
+        CONTROL_PLANE: Fn.element(props.controlPlaneNodes, 0),
+      },
     );
   }
 }

@@ -1,8 +1,7 @@
 import { spawnSync } from "child_process";
-import { createHash } from "crypto";
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "fs";
-import * as path from "path";
+import { existsSync, statSync } from "fs";
 import { projectPath } from "./project-paths";
+import { VerdictCache } from "./verdict-cache";
 
 /** The project's Talos tool (tools/talos-sim), built by `npm run setup`. */
 export const DEFAULT_TALOS_TOOL = projectPath(".build", "bin", "talos-sim");
@@ -71,18 +70,15 @@ export function validateWithTalos(
     return undefined;
   }
   const cacheDirectory = "cacheDirectory" in options ? options.cacheDirectory : DEFAULT_VALIDATION_CACHE;
+  const verdicts = cacheDirectory === undefined ? undefined : new VerdictCache(cacheDirectory);
   // A rebuilt tool may judge differently: its identity is part of the key.
   const { size, mtimeMs } = statSync(tool);
-  const cacheFile = (job: TalosValidationJob) =>
-    cacheDirectory &&
-    path.join(cacheDirectory, `${createHash("sha256").update(JSON.stringify([size, mtimeMs, job])).digest("hex")}.json`);
+  const key = (job: TalosValidationJob) => [size, mtimeMs, job];
 
   const cached = new Map<TalosValidationJob, TalosValidationResult[]>();
   for (const job of jobs) {
-    const file = cacheFile(job);
-    if (file && existsSync(file)) {
-      cached.set(job, JSON.parse(readFileSync(file, "utf8")) as TalosValidationResult[]);
-    }
+    const results = verdicts?.get<TalosValidationResult[]>(key(job));
+    if (results) cached.set(job, results);
   }
   const missing = jobs.filter((job) => !cached.has(job));
   if (missing.length > 0) {
@@ -90,11 +86,7 @@ export function validateWithTalos(
     for (const job of missing) {
       const results = fresh.filter((result) => result.name === job.name);
       cached.set(job, results);
-      const file = cacheFile(job);
-      if (file) {
-        mkdirSync(path.dirname(file), { recursive: true });
-        writeFileSync(file, JSON.stringify(results));
-      }
+      verdicts?.set(key(job), results);
     }
   }
   return jobs.flatMap((job) => cached.get(job) ?? []);

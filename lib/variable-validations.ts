@@ -20,7 +20,8 @@ export const KUBERNETES_SUPPORTED_BY_TALOS: Readonly<Record<string, readonly [nu
   "1.10": [28, 33],
 };
 
-const VERSION = "^v?[0-9]+[.][0-9]+[.][0-9]+(-[0-9A-Za-z.-]+)?$";
+/** A release version such as 1.7.4 or v1.7.4, pre-release suffix allowed: for Terraform's regex and JavaScript's alike. */
+export const VERSION_PATTERN = "^v?[0-9]+[.][0-9]+[.][0-9]+(-[0-9A-Za-z.-]+)?$";
 const NODE_TIMEOUT = "^([0-9]+(ms|s|m|h))+$";
 
 /** `node_timeout`: a duration terraform-plugin-framework-timeouts understands. */
@@ -37,7 +38,7 @@ export function nodeTimeoutValidations(): TerraformVariableValidationConfig[] {
 export function talosVersionValidations(): TerraformVariableValidationConfig[] {
   return [
     {
-      condition: `\${can(regex("${VERSION}", var.talos_version))}`,
+      condition: `\${can(regex("${VERSION_PATTERN}", var.talos_version))}`,
       errorMessage: '${jsonencode(var.talos_version)} is not a Talos version such as 1.7.4 or v1.7.4 (talos_version).',
     },
   ];
@@ -53,7 +54,7 @@ export function kubernetesVersionValidations(): TerraformVariableValidationConfi
   const range = `{${table}}[${talosMinor}]`;
   return [
     {
-      condition: `\${can(regex("${VERSION}", var.kubernetes_version))}`,
+      condition: `\${can(regex("${VERSION_PATTERN}", var.kubernetes_version))}`,
       errorMessage:
         '${jsonencode(var.kubernetes_version)} is not a Kubernetes version such as 1.30.1 (kubernetes_version).',
     },

@@ -16,6 +16,7 @@
 import { spawnSync } from "child_process";
 import { chmodSync, existsSync } from "fs";
 import * as path from "path";
+import { defaultStatePath } from "../lib/cloudkoffer-profile";
 import { selectStack } from "../lib/deploy-target";
 import { PROJECT_ROOT } from "../lib/project-paths";
 
@@ -26,10 +27,9 @@ try {
   const args = ["deploy", stack.name, ...(mirrorOnly && !rest.includes("--skip-provider-lock") ? ["--skip-provider-lock"] : []), ...rest];
   process.umask(0o077);
   const run = spawnSync(path.join(PROJECT_ROOT, "node_modules", ".bin", "cdktf"), args, { cwd: PROJECT_ROOT, stdio: "inherit" });
-  // The stack's local state sits three folders above its synthesized folder (CloudkofferStack statePath).
   const outputFlag = rest.findIndex((arg) => arg === "--output" || arg === "-o");
   const output = path.resolve(PROJECT_ROOT, outputFlag >= 0 ? rest[outputFlag + 1] : "cdktf.out");
-  const state = path.resolve(output, "stacks", stack.name, "..", "..", "..", `terraform.${stack.name}.tfstate`);
+  const state = path.resolve(output, "stacks", stack.name, defaultStatePath(stack.name));
   for (const file of [state, `${state}.backup`]) {
     if (existsSync(file)) chmodSync(file, 0o600);
   }
