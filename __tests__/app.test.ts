@@ -3,14 +3,13 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { CLOUDKOFFER_VERSIONS } from "../lib/cloudkoffer-profile";
-
-const root = path.resolve(__dirname, "..");
+import { PROJECT_ROOT } from "../lib/project-paths";
 
 describe("npm run synth (main.ts)", () => {
   const out = mkdtempSync(path.join(tmpdir(), "cdktf-out-"));
   beforeAll(() => {
     execFileSync("npm", ["run", "--silent", "synth"], {
-      cwd: root,
+      cwd: PROJECT_ROOT,
       env: { ...process.env, CDKTF_OUTDIR: out },
       stdio: "pipe",
     });
@@ -25,7 +24,7 @@ describe("npm run synth (main.ts)", () => {
     const folder = path.join(out, "stacks", `cloudkoffer-${v}`);
     expect(readdirSync(folder)).toEqual(["cdk.tf.json"]);
     const json = readFileSync(path.join(folder, "cdk.tf.json"), "utf8");
-    for (const local of [root, out, tmpdir()]) {
+    for (const local of [PROJECT_ROOT, out, tmpdir()]) {
       expect(json).not.toContain(local);
     }
   });

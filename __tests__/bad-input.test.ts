@@ -4,7 +4,7 @@ import { tmpdir } from "os";
 import * as path from "path";
 import { CLOUDKOFFER_PROFILES } from "../lib/cloudkoffer-profile";
 import { CloudkofferStackProps } from "../lib/cloudkoffer-stack";
-import { parseNodesVariable } from "../lib/nodes-input";
+import { formatNodesVariable, parseNodesVariable } from "../lib/nodes-input";
 import { loopbackAddresses, TalosSimulator } from "./support/simulator";
 import { synthCloudkoffer } from "./support/synth";
 import { cdktfDeploy, synthApp, terraformEnvironment, TerraformWorkspace } from "./support/terraform";
@@ -172,7 +172,7 @@ describeWith(["terraform", "talos provider", "null provider"])("the handed-off T
  */
 describeWith(["terraform", "talos provider", "null provider", "simulator", "talos schema"])("bad input to cdktf deploy touches no node", () => {
   const [controlPlane, worker] = loopbackAddresses("127.23.0", 2);
-  const nodes = `{"controlplane"=["${controlPlane}"],"worker"=["${worker}"]}`;
+  const nodes = formatNodesVariable({ controlplane: [controlPlane], worker: [worker] });
   let simulator: TalosSimulator;
   let workdir: string;
   const dirs: string[] = [];

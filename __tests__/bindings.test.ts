@@ -2,8 +2,7 @@ import { execFileSync } from "child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-
-const root = path.resolve(__dirname, "..");
+import { PROJECT_ROOT } from "../lib/project-paths";
 
 /** Every file below `dir`, by relative path, with its content. */
 function tree(dir: string): Map<string, string> {
@@ -22,9 +21,9 @@ function tree(dir: string): Map<string, string> {
 test("the committed .gen/ is exactly what `npm run get` generates", () => {
   const out = mkdtempSync(path.join(tmpdir(), "gen-"));
   try {
-    execFileSync(path.join(root, "tools", "get.sh"), [out], { cwd: root, stdio: "pipe" });
+    execFileSync(path.join(PROJECT_ROOT, "tools", "get.sh"), [out], { cwd: PROJECT_ROOT, stdio: "pipe" });
     const fresh = tree(out);
-    const committed = tree(path.join(root, ".gen"));
+    const committed = tree(path.join(PROJECT_ROOT, ".gen"));
     expect([...committed.keys()].sort()).toEqual([...fresh.keys()].sort());
     for (const [file, content] of fresh) {
       expect({ file, content: committed.get(file) }).toEqual({ file, content });

@@ -4,22 +4,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { parse } from "yaml";
+import { formatNodesVariable } from "../lib/nodes-input";
 import { loopbackAddresses, probe, SimulatedNode, TalosSimulator } from "./support/simulator";
 import { machineConfig } from "./support/talos-config";
-import { cdktfDeploy, DeployResult, TerraformWorkspace } from "./support/terraform";
+import { cdktfDeploy, deployedStack, expectDeployed, TerraformWorkspace } from "./support/terraform";
 import { describeWith } from "./support/tiers";
 
 /** TF_VAR_nodes for the given control planes and workers, in the seed's .envrc syntax. */
-function nodesVariable(controlPlanes: readonly string[], workers: readonly string[]): string {
-  const list = (addresses: readonly string[]) => addresses.map((address) => `"${address}"`).join(",");
-  return `{"controlplane"=[${list(controlPlanes)}],"worker"=[${list(workers)}]}`;
-}
-
-function expectDeployed(result: DeployResult): void {
-  if (result.status !== 0) {
-    throw new Error(`cdktf deploy exited ${result.status}:\n${result.stdout}\n${result.stderr}`);
-  }
-}
+const nodesVariable = (controlPlanes: readonly string[], workers: readonly string[]) =>
+  formatNodesVariable({ controlplane: controlPlanes, worker: workers });
 
 /** ApplyConfiguration calls a node answered OK. */
 function applies(node: SimulatedNode): number {
@@ -46,7 +39,7 @@ describeWith(["terraform", "talos provider", "null provider", "simulator", "open
     beforeAll(async () => {
       simulator = await TalosSimulator.start({ nodes: [...controlPlanes, ...workers, spare] });
       workdir = mkdtempSync(path.join(tmpdir(), "deploy-"));
-      stack = TerraformWorkspace.deployed(path.join(workdir, "cdktf.out", "stacks", "cloudkoffer-v3"), env());
+      stack = deployedStack(workdir, env());
     });
     afterAll(async () => {
       await simulator?.stop();
@@ -185,7 +178,7 @@ describeWith(["terraform", "talos provider", "null provider", "simulator"])("cdk
     expect(output).toMatch(new RegExp(`Error applying configuration[^]*with talos_machine_configuration_apply\\.worker \\(cluster/worker-apply\\)\\["${down}"\\]`));
     expect(output).toContain(`dial tcp ${down}:50000: connect: connection refused`);
 
-    const stack = TerraformWorkspace.deployed(path.join(workdir, "cdktf.out", "stacks", "cloudkoffer-v3"), env);
+    const stack = deployedStack(workdir, env);
     const applied = stack.stateList();
     expect(applied).not.toContain(`talos_machine_configuration_apply.worker["${down}"]`);
     for (const node of [...controlPlanes, ...workers.filter((worker) => worker !== down)]) {

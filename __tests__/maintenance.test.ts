@@ -2,14 +2,15 @@ import { spawnSync } from "child_process";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
+import { formatNodesVariable } from "../lib/nodes-input";
 import { loopbackAddresses, TALOS_SIM, TalosSimulator } from "./support/simulator";
-import { cdktfDeploy, DeployResult, terraformEnvironment, TerraformWorkspace } from "./support/terraform";
+import { cdktfDeploy, DeployResult, deployedStack, expectDeployed, terraformEnvironment } from "./support/terraform";
 import { describeWith, PROJECT_ROOT, providerVersionEnvironment } from "./support/tiers";
 
 const [cp1, cp2, cp3, w1, w2] = loopbackAddresses("127.26.0", 5);
 const CONTROL_PLANES = [cp1, cp2, cp3];
 const WORKERS = [w1, w2];
-const NODES = `{"controlplane"=["${cp1}","${cp2}","${cp3}"],"worker"=["${w1}","${w2}"]}`;
+const NODES = formatNodesVariable({ controlplane: CONTROL_PLANES, worker: WORKERS });
 
 /**
  * A talosctl on PATH that records its arguments (and the mode of the
@@ -87,12 +88,8 @@ describeWith(["terraform", "talos provider", "null provider", "simulator"])(
     const deploy = (extra: Record<string, string> = {}, withTalosctl = true): DeployResult => {
       const result = cdktfDeploy("cloudkoffer-v3", workdir, env(extra, withTalosctl));
       logs.push(result.stdout, result.stderr);
-      const stack = TerraformWorkspace.deployed(path.join(workdir, "cdktf.out", "stacks", "cloudkoffer-v3"), env());
+      const stack = deployedStack(workdir, env());
       clusterSecrets(JSON.parse(stack.ok(["show", "-json"]).stdout)).forEach((secret) => secretsSeen.add(secret));
-      return result;
-    };
-    const deployed = (result: DeployResult): DeployResult => {
-      if (result.status !== 0) throw new Error(`cdktf deploy exited ${result.status}:\n${result.text}`);
       return result;
     };
     const versions = async () => Object.fromEntries(Object.values(await simulator.status()).map((node) => [node.address, node.talosVersion]));
@@ -109,21 +106,21 @@ describeWith(["terraform", "talos provider", "null provider", "simulator"])(
     });
 
     test("the first deploy upgrades nothing and needs no talosctl", async () => {
-      const result = deployed(deploy({}, false));
+      const result = expectDeployed(deploy({}, false));
       expect(result.text).toContain("talos upgrade: the cluster was just installed with Talos v1.7.4; nothing to upgrade");
       expect(result.text).toContain("kubernetes upgrade: the cluster was just installed with Kubernetes 1.30.1; nothing to upgrade");
       expect(talosctl.takeCalls()).toEqual([]);
-      const stack = TerraformWorkspace.deployed(path.join(workdir, "cdktf.out", "stacks", "cloudkoffer-v3"), env());
+      const stack = deployedStack(workdir, env());
       talosconfigText = stack.ok(["output", "-raw", "talosconfig"]).stdout;
     });
 
     test("nothing runs when the versions do not change", () => {
-      deployed(deploy());
+      expectDeployed(deploy());
       expect(talosctl.takeCalls()).toEqual([]);
     });
 
     test("a Talos change upgrades the nodes one at a time: control planes in order, then workers", async () => {
-      const result = deployed(deploy({ TF_VAR_talos_version: "1.7.5" }));
+      const result = expectDeployed(deploy({ TF_VAR_talos_version: "1.7.5" }));
       expect(talosctl.takeCalls()).toEqual([...CONTROL_PLANES, ...WORKERS].flatMap((node) => upgradeOf(node, "v1.7.5")));
       expect(Object.values(await versions())).toEqual(Array(5).fill("v1.7.5"));
       // each node back before the next: its Upgrade call comes after the previous node's last call
@@ -142,26 +139,26 @@ describeWith(["terraform", "talos provider", "null provider", "simulator"])(
         expect(mode).toBe("600");
         expect(existsSync(file)).toBe(false);
       }
-      const result = deployed(deploy({ TF_VAR_talos_version: "1.7.5" }));
+      const result = expectDeployed(deploy({ TF_VAR_talos_version: "1.7.5" }));
       const secrets = [...talosconfigText.matchAll(/(?:ca|crt|key): (\S{40,})/g)].map((match) => match[1]);
       expect(secrets.length).toBe(3);
       for (const secret of secrets) expect(result.stdout + result.stderr).not.toContain(secret);
     });
 
     test("a stage-mode change: --stage, then talosctl reboot --wait, node by node", async () => {
-      deployed(deploy({ TF_VAR_talos_version: "v1.7.6", TF_VAR_talos_upgrade_stage: "true" }));
+      expectDeployed(deploy({ TF_VAR_talos_version: "v1.7.6", TF_VAR_talos_upgrade_stage: "true" }));
       expect(talosctl.takeCalls()).toEqual([...CONTROL_PLANES, ...WORKERS].flatMap((node) => stagedUpgradeOf(node, "v1.7.6")));
       expect(Object.values(await versions())).toEqual(Array(5).fill("v1.7.6"));
     });
 
     test("a Kubernetes change runs talosctl upgrade-k8s once, after the Talos roll", () => {
-      deployed(deploy({ TF_VAR_talos_version: "v1.7.7", TF_VAR_kubernetes_version: "1.30.2" }));
+      expectDeployed(deploy({ TF_VAR_talos_version: "v1.7.7", TF_VAR_kubernetes_version: "1.30.2" }));
       const calls = talosctl.takeCalls();
       expect(calls).toEqual([
         ...[...CONTROL_PLANES, ...WORKERS].flatMap((node) => upgradeOf(node, "v1.7.7")),
         `upgrade-k8s --to=1.30.2 --nodes=${cp1} --endpoints=${cp1}`,
       ]);
-      deployed(deploy({ TF_VAR_talos_version: "v1.7.7", TF_VAR_kubernetes_version: "1.30.2" }));
+      expectDeployed(deploy({ TF_VAR_talos_version: "v1.7.7", TF_VAR_kubernetes_version: "1.30.2" }));
       expect(talosctl.takeCalls()).toEqual([]);
     });
 
@@ -185,7 +182,7 @@ describeWith(["terraform", "talos provider", "null provider", "simulator"])(
       ]);
 
       await simulator.faults(cp3, {});
-      deployed(deploy(target));
+      expectDeployed(deploy(target));
       expect(talosctl.takeCalls()).toEqual([
         `version --nodes=${cp1} --endpoints=${cp1}`,
         `version --nodes=${cp2} --endpoints=${cp2}`,
@@ -223,7 +220,7 @@ describeWith(["terraform", "talos provider", "null provider", "simulator"])(
         expect(after[node].configDigest).toBe(before[node].configDigest);
       }
       expect(CONTROL_PLANES.map((node) => after[node].bootstraps)).toEqual([1, 0, 0]);
-      const stack = TerraformWorkspace.deployed(path.join(workdir, "cdktf.out", "stacks", "cloudkoffer-v3"), env());
+      const stack = deployedStack(workdir, env());
       expect(stack.ok(["output", "-raw", "talosconfig"]).stdout).toBe(talosconfigText);
       expect(talosctl.takeCalls()).toEqual([]);
     });

@@ -2,6 +2,7 @@ import { spawn, spawnSync } from "child_process";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
+import { formatNodesVariable } from "../lib/nodes-input";
 import { loopbackAddresses, TalosSimulator } from "./support/simulator";
 import { synthApp, TerraformWorkspace } from "./support/terraform";
 import { describeWith, PROJECT_ROOT } from "./support/tiers";
@@ -13,7 +14,7 @@ interface Preflight {
 }
 
 const [controlPlane, worker1, worker2] = loopbackAddresses("127.25.0", 3);
-const NODES = `{"controlplane"=["${controlPlane}"],"worker"=["${worker1}","${worker2}"]}`;
+const NODES = formatNodesVariable({ controlplane: [controlPlane], worker: [worker1, worker2] });
 
 /** `npm run preflight -- <args>`, with TF_VAR_nodes and a PATH of our choosing. */
 function preflight(args: readonly string[], env: Record<string, string> = {}): Preflight {

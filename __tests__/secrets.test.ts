@@ -6,9 +6,10 @@ import { parse } from "yaml";
 import { Testing } from "cdktf";
 import { CLOUDKOFFER_PROFILES } from "../lib/cloudkoffer-profile";
 import { CloudkofferStack } from "../lib/cloudkoffer-stack";
+import { formatNodesVariable } from "../lib/nodes-input";
 import { loopbackAddresses, TalosSimulator } from "./support/simulator";
 import { synthCloudkoffer } from "./support/synth";
-import { cdktfDeploy, synthApp, terraformEnvironment, TerraformWorkspace } from "./support/terraform";
+import { cdktfDeploy, cdktfDeployCommand, deployedStack, synthApp, terraformEnvironment, TerraformWorkspace } from "./support/terraform";
 import { describeWith, PROJECT_ROOT, providerVersionEnvironment } from "./support/tiers";
 
 /** What key material looks like in PEM, and in the base64 of PEM the provider keeps. */
@@ -156,7 +157,7 @@ describeWith(["terraform", "talos provider", "null provider"])("the secrets: pro
     const file = path.join(first, "secrets.yaml");
     const imported = secretsCommand(["import", "cloudkoffer-v3", "--output", path.join(second, "cdktf.out"), "--file", file]);
     expect({ status: imported.status, stderr: imported.stderr }).toEqual({ status: 0, stderr: "" });
-    const adopted = TerraformWorkspace.deployed(path.join(second, "cdktf.out", "stacks", "cloudkoffer-v3"), {});
+    const adopted = deployedStack(second, {});
     expect(machineSecrets(adopted)?.machine_secrets).toEqual(machineSecrets(stack)?.machine_secrets);
     expect(statSync(path.join(second, "terraform.cloudkoffer-v3.tfstate")).mode & 0o777).toBe(0o600);
 
@@ -182,7 +183,7 @@ describeWith(["terraform", "talos provider", "null provider", "simulator"])("npm
         ["run", "--silent", "deploy", "--", "cloudkoffer-v3", "--auto-approve", "--output", path.join(workdir, "cdktf.out")],
         {
           cwd: PROJECT_ROOT,
-          env: terraformEnvironment({ ...providerVersionEnvironment(), TF_VAR_nodes: `{"controlplane"=["${nodes[0]}"],"worker"=["${nodes[1]}"]}` }),
+          env: terraformEnvironment({ ...providerVersionEnvironment(), TF_VAR_nodes: formatNodesVariable({ controlplane: [nodes[0]], worker: [nodes[1]] }) }),
           encoding: "utf8",
         },
       );
@@ -205,7 +206,7 @@ describeWith(["terraform", "talos provider", "null provider", "simulator", "post
     const dirs: string[] = [];
     const schema = "cloudkoffer_v3";
     const pg = process.env.TEST_PG_CONN_STR ?? "";
-    const env = { CLOUDKOFFER_BACKEND: "pg", PG_CONN_STR: pg, TF_VAR_nodes: `{"controlplane"=["${nodes[0]}"],"worker"=["${nodes[1]}","${nodes[2]}"]}` };
+    const env = { CLOUDKOFFER_BACKEND: "pg", PG_CONN_STR: pg, TF_VAR_nodes: formatNodesVariable({ controlplane: [nodes[0]], worker: nodes.slice(1) }) };
 
     beforeAll(async () => {
       spawnSync("psql", [pg, "-c", `DROP SCHEMA IF EXISTS ${schema} CASCADE`], { stdio: "ignore" });
@@ -225,11 +226,8 @@ describeWith(["terraform", "talos provider", "null provider", "simulator", "post
       });
       const deployAsync = (workdir: string) =>
         new Promise<{ status: number | null; text: string }>((resolve) => {
-          const child = spawn(
-            path.join(PROJECT_ROOT, "node_modules", ".bin", "cdktf"),
-            ["deploy", "cloudkoffer-v3", "--auto-approve", "--skip-provider-lock", "--no-color", "--output", path.join(workdir, "cdktf.out")],
-            { cwd: PROJECT_ROOT, env: terraformEnvironment({ ...providerVersionEnvironment(), ...env }) },
-          );
+          const deploy = cdktfDeployCommand("cloudkoffer-v3", workdir, env);
+          const child = spawn(deploy.command, deploy.args, { cwd: PROJECT_ROOT, env: deploy.env });
           let text = "";
           child.stdout.on("data", (chunk: Buffer) => (text += chunk.toString()));
           child.stderr.on("data", (chunk: Buffer) => (text += chunk.toString()));
@@ -253,7 +251,7 @@ describeWith(["terraform", "talos provider", "null provider", "simulator", "post
       const seen = cdktfDeploy("cloudkoffer-v3", workdirs[results.indexOf(losers[0])], env);
       expect(seen.status).toBe(0);
       expect(seen.text).toMatch(/No changes\. Your infrastructure matches the configuration\./);
-      const other = TerraformWorkspace.deployed(path.join(workdirs[results.indexOf(losers[0])], "cdktf.out", "stacks", "cloudkoffer-v3"), env);
+      const other = deployedStack(workdirs[results.indexOf(losers[0])], env);
       expect(other.stateList()).toEqual(
         expect.arrayContaining([
           "talos_machine_secrets.this",

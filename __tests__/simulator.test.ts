@@ -1,5 +1,6 @@
 import { rmSync } from "fs";
 import * as path from "path";
+import { formatNodesVariable } from "../lib/nodes-input";
 import { loopbackAddresses, probe, TalosSimulator } from "./support/simulator";
 import { synthApp, TerraformWorkspace } from "./support/terraform";
 import { describeWith } from "./support/tiers";
@@ -10,7 +11,7 @@ import { describeWith } from "./support/tiers";
  */
 describeWith(["terraform", "talos provider", "null provider", "simulator"])("simulated Talos nodes, seen by the real provider", () => {
   const [controlPlane, worker] = loopbackAddresses("127.22.0", 2);
-  const nodes = `{"controlplane"=["${controlPlane}"],"worker"=["${worker}"]}`;
+  const nodes = formatNodesVariable({ controlplane: [controlPlane], worker: [worker] });
   let stacks: string;
   let simulator: TalosSimulator;
   let workspace: TerraformWorkspace;

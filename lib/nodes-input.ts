@@ -4,8 +4,14 @@ export interface ClusterNodes {
   readonly worker: readonly string[];
 }
 
+/** The value of `TF_VAR_nodes` for these nodes, as the seed's `.envrc` writes it (HCL). */
+export function formatNodesVariable(nodes: ClusterNodes): string {
+  const list = (addresses: readonly string[]) => addresses.map((address) => `"${address}"`).join(",");
+  return `{"controlplane"=[${list(nodes.controlplane)}],"worker"=[${list(nodes.worker)}]}`;
+}
+
 /** How to write `TF_VAR_nodes`, for error messages. */
-export const NODES_EXAMPLE = `'{"controlplane"=["192.168.1.1"],"worker"=["192.168.1.4"]}'`;
+export const NODES_EXAMPLE = `'${formatNodesVariable({ controlplane: ["192.168.1.1"], worker: ["192.168.1.4"] })}'`;
 
 /**
  * Parses the value of `TF_VAR_nodes` as the seed's `.envrc` writes it: an HCL

@@ -18,6 +18,7 @@ import { cpus, totalmem, tmpdir } from "os";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
+import { formatNodesVariable } from "../lib/nodes-input";
 import { loopbackAddresses, TalosSimulator } from "../__tests__/support/simulator";
 import { cdktfDeploy, terraformEnvironment, TerraformWorkspace } from "../__tests__/support/terraform";
 import { PROJECT_ROOT, providerVersionEnvironment } from "../__tests__/support/tiers";
@@ -62,7 +63,7 @@ function compare(runs: number, samplers: Record<string, () => Sample>): Record<s
 }
 
 const nodesVariable = (controlPlanes: readonly string[], workers: readonly string[]) =>
-  JSON.stringify({ controlplane: controlPlanes, worker: workers });
+  formatNodesVariable({ controlplane: controlPlanes, worker: workers });
 
 const simulators: TalosSimulator[] = [];
 

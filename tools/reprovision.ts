@@ -14,7 +14,7 @@ import * as path from "path";
 import { parseArgs } from "util";
 import { selectStack } from "../lib/deploy-target";
 import { PROJECT_ROOT } from "../lib/project-paths";
-import { initialisedStack, run } from "./stack-workdir";
+import { initialisedStack, stateAddresses } from "./stack-workdir";
 
 process.umask(0o077); // the state holds every key of the cluster
 try {
@@ -24,9 +24,9 @@ try {
   });
   const stack = selectStack(positionals[0]);
   const dir = initialisedStack(stack.name, path.resolve(PROJECT_ROOT, values.output));
-  const replaced = run("terraform", ["state", "list"], { cwd: dir })
-    .split("\n")
-    .filter((address) => address.startsWith("talos_machine_configuration_apply.") || address === "talos_machine_bootstrap.this");
+  const replaced = stateAddresses(dir).filter(
+    (address) => address.startsWith("talos_machine_configuration_apply.") || address === "talos_machine_bootstrap.this",
+  );
   if (!replaced.includes("talos_machine_bootstrap.this")) {
     throw new Error(`${stack.name} has no deployed cluster in its state; deploy it first (npm run deploy -- ${stack.name})`);
   }

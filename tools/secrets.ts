@@ -10,7 +10,6 @@
  * take over a cluster made with talosctl or to restore a lost state.
  * Exit status: terraform's, 0 on success, 2 for bad input.
  */
-import { spawnSync } from "child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
@@ -18,7 +17,7 @@ import { parseArgs } from "util";
 import { stringify } from "yaml";
 import { selectStack } from "../lib/deploy-target";
 import { PROJECT_ROOT } from "../lib/project-paths";
-import { initialisedStack, run } from "./stack-workdir";
+import { initialisedStack, run, stateAddresses } from "./stack-workdir";
 
 const ADDRESS = "talos_machine_secrets.this";
 
@@ -69,14 +68,6 @@ export function secretsYaml(secrets: MachineSecrets): string {
       os: pair(secrets.certs.os),
     },
   });
-}
-
-/** The addresses in the stack's state; none where there is no state yet. */
-function stateAddresses(dir: string): string[] {
-  const list = spawnSync("terraform", ["state", "list"], { cwd: dir, encoding: "utf8" });
-  if (list.status !== 0 && /No state file was found/.test(list.stderr)) return [];
-  if (list.status !== 0) throw new Error(`terraform state list failed: ${list.stderr.trim()}`);
-  return list.stdout.split("\n").filter(Boolean);
 }
 
 /**

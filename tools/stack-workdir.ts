@@ -12,6 +12,22 @@ export function run(command: string, args: readonly string[], options: { cwd: st
   return result.stdout;
 }
 
+/** How {@link stateAddresses} runs terraform. */
+export interface StateListOptions {
+  /** @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+  /** @default "terraform" */
+  readonly terraform?: string;
+}
+
+/** The addresses in the state of the stack folder `dir`; none where there is no state yet. */
+export function stateAddresses(dir: string, options: StateListOptions = {}): string[] {
+  const list = spawnSync(options.terraform ?? "terraform", ["state", "list"], { cwd: dir, env: options.env, encoding: "utf8" });
+  if (list.status !== 0 && /No state file was found/.test(list.stderr)) return [];
+  if (list.status !== 0) throw new Error(`terraform state list exited ${list.status}:\n${list.stderr.trim()}`);
+  return list.stdout.split("\n").filter((line) => line !== "");
+}
+
 /**
  * Synthesizes the app into `output` (as cdktf deploy would, with this
  * environment) and initialises the stack's folder, for the commands that run

@@ -1,10 +1,9 @@
 import { ChildProcess, spawn, spawnSync } from "child_process";
-import * as path from "path";
 import { createInterface } from "readline";
-import { PROJECT_ROOT } from "./tiers";
+import { DEFAULT_TALOS_TOOL } from "../../lib/talos-validation";
 
 /** The simulator binary `npm run setup` builds (tools/talos-sim.sh). */
-export const TALOS_SIM = path.join(PROJECT_ROOT, ".build", "bin", "talos-sim");
+export const TALOS_SIM = DEFAULT_TALOS_TOOL;
 
 /** One API call a simulated node saw. */
 export interface SimulatedCall {

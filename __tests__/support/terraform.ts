@@ -2,7 +2,11 @@ import { spawnSync } from "child_process";
 import { cpSync, mkdtempSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
+import { stateAddresses } from "../../tools/stack-workdir";
 import { PROJECT_ROOT, providerVersionEnvironment, TERRAFORM_CLI_CONFIG } from "./tiers";
+
+/** The terraform binary the tiers run: cdktf's TERRAFORM_BINARY_NAME, e.g. for OpenTofu. */
+const TERRAFORM = process.env.TERRAFORM_BINARY_NAME ?? "terraform";
 
 /** What a terraform command printed and how it ended. */
 export interface TerraformResult {
@@ -83,7 +87,7 @@ export class TerraformWorkspace {
 
   /** Runs terraform; a failure is returned, not thrown. */
   run(args: readonly string[], env: Record<string, string> = {}): TerraformResult {
-    const result = spawnSync(process.env.TERRAFORM_BINARY_NAME ?? "terraform", [...args], {
+    const result = spawnSync(TERRAFORM, [...args], {
       cwd: this.dir,
       env: terraformEnvironment({ ...this.env, ...env }),
       encoding: "utf8",
@@ -113,10 +117,7 @@ export class TerraformWorkspace {
 
   /** Addresses in the state; none where there is no state yet. */
   stateList(): string[] {
-    const list = this.run(["state", "list"]);
-    if (list.status !== 0 && /No state file was found/.test(list.stderr)) return [];
-    if (list.status !== 0) throw new Error(`terraform state list exited ${list.status}:\n${list.stderr}`);
-    return list.stdout.split("\n").filter((line) => line !== "");
+    return stateAddresses(this.dir, { env: terraformEnvironment(this.env), terraform: TERRAFORM });
   }
 
   /** Removes the copy and its state. */
@@ -132,32 +133,58 @@ export interface DeployResult extends TerraformResult {
   readonly text: string;
 }
 
+/** A command line to run from the project, with its environment. */
+export interface CommandLine {
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly env: NodeJS.ProcessEnv;
+}
+
 /**
  * `cdktf deploy <stack> --auto-approve` from the project, as a user runs it,
  * synthesizing into `<workdir>/cdktf.out` so that the stack's relative state
  * path puts the state in `<workdir>`, never in the project.
  */
+export function cdktfDeployCommand(
+  stack: string,
+  workdir: string,
+  env: Record<string, string>,
+  extraArgs: readonly string[] = [],
+): CommandLine {
+  return {
+    command: path.join(PROJECT_ROOT, "node_modules", ".bin", "cdktf"),
+    // --skip-provider-lock: `terraform providers lock` asks the registry, which only the mirror replaces here.
+    args: ["deploy", stack, "--auto-approve", "--skip-provider-lock", "--no-color", "--output", path.join(workdir, "cdktf.out"), ...extraArgs],
+    env: terraformEnvironment({ ...providerVersionEnvironment(), ...env }),
+  };
+}
+
+/** Runs {@link cdktfDeployCommand} and waits for it. */
 export function cdktfDeploy(
   stack: string,
   workdir: string,
   env: Record<string, string>,
   extraArgs: readonly string[] = [],
 ): DeployResult {
+  const { command, args, env: environment } = cdktfDeployCommand(stack, workdir, env, extraArgs);
   const started = process.hrtime.bigint();
-  const result = spawnSync(
-    path.join(PROJECT_ROOT, "node_modules", ".bin", "cdktf"),
-    // --skip-provider-lock: `terraform providers lock` asks the registry, which only the mirror replaces here.
-    ["deploy", stack, "--auto-approve", "--skip-provider-lock", "--no-color", "--output", path.join(workdir, "cdktf.out"), ...extraArgs],
-    {
-      cwd: PROJECT_ROOT,
-      env: terraformEnvironment({ ...providerVersionEnvironment(), ...env }),
-      encoding: "utf8",
-      maxBuffer: 64 * 1024 * 1024,
-    },
-  );
+  const result = spawnSync(command, args, { cwd: PROJECT_ROOT, env: environment, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const text = `${result.stdout}\n${result.stderr}`
     .replace(/\x1b\[[0-9;]*[A-Za-z]/g, "") // eslint-disable-line no-control-regex -- terminal codes
     .replace(/\s+/g, " ");
   return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr, seconds, text };
+}
+
+/** Throws with everything cdktf printed unless the deploy succeeded. */
+export function expectDeployed(result: DeployResult): DeployResult {
+  if (result.status !== 0) {
+    throw new Error(`cdktf deploy exited ${result.status}:\n${result.stdout}\n${result.stderr}`);
+  }
+  return result;
+}
+
+/** The stack folder {@link cdktfDeploy} deployed from `workdir`, to run terraform in. */
+export function deployedStack(workdir: string, env: Record<string, string>, stack = "cloudkoffer-v3"): TerraformWorkspace {
+  return TerraformWorkspace.deployed(path.join(workdir, "cdktf.out", "stacks", stack), env);
 }

@@ -1,9 +1,12 @@
 import { spawnSync } from "child_process";
 import { existsSync, readdirSync } from "fs";
 import * as path from "path";
+import { NULL_PROVIDER_VERSION, TALOS_PROVIDER_VERSION } from "../../lib/cloudkoffer-stack";
+import { PROJECT_ROOT } from "../../lib/project-paths";
 import { DEFAULT_TALOS_CONFIG_SCHEMA } from "../../lib/talos-config-schema";
+import { DEFAULT_TALOS_TOOL } from "../../lib/talos-validation";
 
-export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+export { PROJECT_ROOT };
 export const PROVIDER_MIRROR = path.join(PROJECT_ROOT, ".providers", "mirror");
 export const TERRAFORM_CLI_CONFIG = path.join(PROJECT_ROOT, ".providers", "terraformrc");
 const TALOS_MIRROR = path.join(PROVIDER_MIRROR, "registry.terraform.io", "siderolabs", "talos");
@@ -44,11 +47,11 @@ function has(need: Need): boolean {
     case "talos provider":
       return talosProviderVersion() !== undefined;
     case "null provider":
-      return mirrored(NULL_MIRROR, "3.2.4") !== undefined;
+      return nullProviderVersion() !== undefined;
     case "talos schema":
       return existsSync(DEFAULT_TALOS_CONFIG_SCHEMA);
     case "simulator":
-      return existsSync(path.join(PROJECT_ROOT, ".build", "bin", "talos-sim"));
+      return existsSync(DEFAULT_TALOS_TOOL);
     case "openssl":
       return onPath("openssl");
     case "postgresql":
@@ -64,7 +67,12 @@ function has(need: Need): boolean {
  * is in the mirror, otherwise the stand-in `npm run providers` built.
  */
 export function talosProviderVersion(): string | undefined {
-  return mirrored(TALOS_MIRROR, "0.5.0");
+  return mirrored(TALOS_MIRROR, TALOS_PROVIDER_VERSION);
+}
+
+/** The hashicorp/null release the terraform tiers run against, likewise. */
+function nullProviderVersion(): string | undefined {
+  return mirrored(NULL_MIRROR, NULL_PROVIDER_VERSION);
 }
 
 /** The pinned release in a provider's mirror folder, else the stand-in there. */
@@ -79,10 +87,10 @@ function mirrored(folder: string, pinned: string): string | undefined {
  */
 export function providerVersionEnvironment(): Record<string, string> {
   const env: Record<string, string> = {};
-  const talos = mirrored(TALOS_MIRROR, "0.5.0");
-  const nullVersion = mirrored(NULL_MIRROR, "3.2.4");
-  if (talos && talos !== "0.5.0") env.TALOS_PROVIDER_VERSION = talos;
-  if (nullVersion && nullVersion !== "3.2.4") env.NULL_PROVIDER_VERSION = nullVersion;
+  const talos = talosProviderVersion();
+  const nullVersion = nullProviderVersion();
+  if (talos && talos !== TALOS_PROVIDER_VERSION) env.TALOS_PROVIDER_VERSION = talos;
+  if (nullVersion && nullVersion !== NULL_PROVIDER_VERSION) env.NULL_PROVIDER_VERSION = nullVersion;
   return env;
 }
 
