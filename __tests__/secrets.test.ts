@@ -210,6 +210,13 @@ describeWith(["terraform", "talos provider", "null provider", "simulator", "post
 
     beforeAll(async () => {
       spawnSync("psql", [pg, "-c", `DROP SCHEMA IF EXISTS ${schema} CASCADE`], { stdio: "ignore" });
+      // The team's backend is set up once, before anyone deploys: terraform's pg backend creates
+      // its schema and table without a lock, and two CREATE SCHEMA IF NOT EXISTS at the same
+      // moment collide in PostgreSQL (duplicate key in pg_namespace), failing one init.
+      const setup = mkdtempSync(path.join(tmpdir(), "team-setup-"));
+      dirs.push(setup);
+      const stacks = synthApp({ CLOUDKOFFER_BACKEND: "pg", CDKTF_OUTDIR: path.join(setup, "cdktf.out") });
+      TerraformWorkspace.deployed(path.join(stacks, "cloudkoffer-v3"), env).init();
       simulator = await TalosSimulator.start({ nodes });
     });
     afterAll(async () => {
