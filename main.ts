@@ -7,9 +7,6 @@ try {
   for (const version of CLOUDKOFFER_VERSIONS) {
     new CloudkofferStack(app, stackName(version), {
       profile: CLOUDKOFFER_PROFILES[version],
-      // Only to run against other provider releases, e.g. the stand-ins of `npm run providers`.
-      talosProviderVersion: process.env.TALOS_PROVIDER_VERSION || undefined,
-      nullProviderVersion: process.env.NULL_PROVIDER_VERSION || undefined,
       // Only to destroy a cluster for good: the secrets are protected from destruction otherwise.
       protectSecrets: process.env.CLOUDKOFFER_DESTROY_SECRETS !== "yes",
       // local (a file in the project) or pg (PostgreSQL, locked; PG_CONN_STR in the environment)

@@ -1,3 +1,5 @@
+import { readFileSync } from "fs";
+import * as path from "path";
 import { Testing } from "cdktf";
 import { parse } from "yaml";
 import { DataTalosClientConfiguration } from "../.gen/providers/talos/data-talos-client-configuration";
@@ -9,6 +11,8 @@ import { MachineSecrets } from "../.gen/providers/talos/machine-secrets";
 import { TalosProvider } from "../.gen/providers/talos/provider";
 import { CLOUDKOFFER_PROFILES, CLOUDKOFFER_VERSIONS, CloudkofferVersion } from "../lib/cloudkoffer-profile";
 import { CloudkofferStack } from "../lib/cloudkoffer-stack";
+import { PROJECT_ROOT } from "../lib/project-paths";
+import { NULL_PROVIDER_SOURCE, TALOS_PROVIDER_SOURCE } from "../tools/release-sources";
 import { synthCloudkoffer, untemplated } from "./support/synth";
 
 const SECRETS_CLIENT_CONFIGURATION = "${talos_machine_secrets.this.client_configuration}";
@@ -251,10 +255,14 @@ test("without Talos' schema at hand, synth warns that patches were checked for Y
   ]);
 });
 
-test("another provider release is a deliberate choice: exact versions only, and synth warns", () => {
-  const { config } = synthCloudkoffer("v3", { talosProviderVersion: "0.7.1" });
-  expect(config.terraform.required_providers.talos).toEqual({ source: "siderolabs/talos", version: "0.7.1" });
-  expect(() => synthCloudkoffer("v3", { talosProviderVersion: "~> 0.7" })).toThrow(
-    'cloudkoffer-v3: siderolabs/talos provider version "~> 0.7" is not an exact release such as 0.5.0',
-  );
+test("every stack requires exactly the provider releases npm run providers builds from their pinned sources", () => {
+  const cdktfJson = JSON.parse(readFileSync(path.join(PROJECT_ROOT, "cdktf.json"), "utf8")) as { terraformProviders: string[] };
+  expect(cdktfJson.terraformProviders).toEqual([`${TALOS_PROVIDER_SOURCE.name}@${TALOS_PROVIDER_SOURCE.version}`]);
+  for (const version of CLOUDKOFFER_VERSIONS) {
+    const { config } = synthCloudkoffer(version);
+    expect(config.terraform.required_providers).toEqual({
+      talos: { source: TALOS_PROVIDER_SOURCE.name, version: TALOS_PROVIDER_SOURCE.version },
+      null: { source: "null", version: NULL_PROVIDER_SOURCE.version },
+    });
+  }
 });

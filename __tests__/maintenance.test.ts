@@ -5,7 +5,7 @@ import * as path from "path";
 import { formatNodesVariable } from "../lib/nodes-input";
 import { loopbackAddresses, TALOS_SIM, TalosSimulator } from "./support/simulator";
 import { cdktfDeploy, DeployResult, deployedStack, expectDeployed, terraformEnvironment } from "./support/terraform";
-import { describeWith, PROJECT_ROOT, providerVersionEnvironment } from "./support/tiers";
+import { describeWith, PROJECT_ROOT } from "./support/tiers";
 
 const [cp1, cp2, cp3, w1, w2] = loopbackAddresses("127.26.0", 5);
 const CONTROL_PLANES = [cp1, cp2, cp3];
@@ -206,10 +206,7 @@ describeWith(["terraform", "talos provider", "null provider", "simulator"])(
         {
           cwd: PROJECT_ROOT,
           encoding: "utf8",
-          env: terraformEnvironment({
-            ...providerVersionEnvironment(),
-            ...env({ TF_VAR_talos_version: "v1.7.8", TF_VAR_kubernetes_version: "1.30.2" }),
-          }),
+          env: terraformEnvironment(env({ TF_VAR_talos_version: "v1.7.8", TF_VAR_kubernetes_version: "1.30.2" })),
         },
       );
       if (run.status !== 0) throw new Error(`reprovision exited ${run.status}:\n${run.stdout}\n${run.stderr}`);

@@ -10,7 +10,7 @@ import { formatNodesVariable } from "../lib/nodes-input";
 import { loopbackAddresses, TalosSimulator } from "./support/simulator";
 import { synthCloudkoffer } from "./support/synth";
 import { cdktfDeploy, cdktfDeployCommand, deployedStack, synthApp, terraformEnvironment, TerraformWorkspace } from "./support/terraform";
-import { describeWith, PROJECT_ROOT, providerVersionEnvironment } from "./support/tiers";
+import { describeWith, PROJECT_ROOT } from "./support/tiers";
 
 /** What key material looks like in PEM, and in the base64 of PEM the provider keeps. */
 const KEY_MATERIAL = /PRIVATE KEY|BEGIN CERTIFICATE|LS0tLS1CRUdJTi/;
@@ -101,7 +101,7 @@ describe("supply chain: unpinned images and manifests are called out at synth", 
 });
 
 describeWith(["terraform", "talos provider", "null provider"])("the secrets: protected, exported and imported as Talos' secrets.yaml", () => {
-  const env = () => terraformEnvironment(providerVersionEnvironment());
+  const env = () => terraformEnvironment();
   const dirs: string[] = [];
   /** A folder laid out as the project is: cdktf.out inside, the state three levels above the stack. */
   const project = () => {
@@ -183,7 +183,7 @@ describeWith(["terraform", "talos provider", "null provider", "simulator"])("npm
         ["run", "--silent", "deploy", "--", "cloudkoffer-v3", "--auto-approve", "--output", path.join(workdir, "cdktf.out")],
         {
           cwd: PROJECT_ROOT,
-          env: terraformEnvironment({ ...providerVersionEnvironment(), TF_VAR_nodes: formatNodesVariable({ controlplane: [nodes[0]], worker: [nodes[1]] }) }),
+          env: terraformEnvironment({ TF_VAR_nodes: formatNodesVariable({ controlplane: [nodes[0]], worker: [nodes[1]] }) }),
           encoding: "utf8",
         },
       );

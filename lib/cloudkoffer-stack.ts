@@ -23,10 +23,6 @@ import {
 export const DEFAULT_TALOS_VERSION = "v1.7.4";
 /** The Kubernetes version the seed installs. */
 export const DEFAULT_KUBERNETES_VERSION = "1.30.1";
-/** The siderolabs/talos release the bindings in .gen/ were generated for (cdktf.json). */
-export const TALOS_PROVIDER_VERSION = "0.5.0";
-/** The hashicorp/null release @cdktf/provider-null 11.0.1 binds. */
-export const NULL_PROVIDER_VERSION = "3.2.4";
 /** The folder of the patch files users edit. */
 export const DEFAULT_PATCHES_DIRECTORY = projectPath("patches");
 
@@ -93,20 +89,6 @@ export interface CloudkofferStackProps {
    * @default "local"
    */
   readonly backend?: StateBackend;
-  /**
-   * Exact siderolabs/talos release the stack requires. Another release than
-   * the one the bindings were generated for is a deliberate choice (e.g. the
-   * stand-in that `npm run providers` builds where 0.5.0 is not served), so
-   * synth warns about it.
-   * @default "0.5.0"
-   */
-  readonly talosProviderVersion?: string;
-  /**
-   * Exact hashicorp/null release the stack requires; another one is a
-   * deliberate choice (e.g. the stand-in of `npm run providers`), so synth warns.
-   * @default "3.2.4"
-   */
-  readonly nullProviderVersion?: string;
   /**
    * Talos' machine-configuration JSON schema that every patch is checked
    * against at synth. When the file is missing, synth warns and checks only
@@ -198,10 +180,9 @@ export class CloudkofferStack extends TerraformStack {
     }
     // Variable validations read other variables and name the values: Terraform 1.9 and later.
     this.addOverride("terraform.required_version", ">= 1.9.0");
+    // The bindings require the releases they were generated for: siderolabs/talos 0.5.0, hashicorp/null 3.2.4.
     new TalosProvider(this, "talos");
     new NullProvider(this, "null");
-    this.requireProvider("talos", "siderolabs/talos", props.talosProviderVersion, TALOS_PROVIDER_VERSION);
-    this.requireProvider("null", "hashicorp/null", props.nullProviderVersion, NULL_PROVIDER_VERSION);
 
     this.variables = new ClusterVariables(this, "variables", {
       ...defaults,
@@ -253,14 +234,6 @@ export class CloudkofferStack extends TerraformStack {
     output("machineconfig_worker", this.cluster.workerConfiguration.machineConfiguration, "Machine configuration applied to the workers.");
   }
 
-  /** Requires another release of a provider than the bindings', and says so. */
-  private requireProvider(name: string, source: string, version: string | undefined, bound: string): void {
-    if (version !== undefined && version !== bound) {
-      this.addOverride(`terraform.required_providers.${name}.version`, version);
-      Annotations.of(this).addWarning(`requires ${source} ${version}; the bindings were generated for ${bound}`);
-    }
-  }
-
   /** What Talos is asked to validate for this stack, for the given versions. */
   talosValidationJob(versions: ValidationVersions): TalosValidationJob {
     const talosVersion = `v${versions.talosVersion.replace(/^v/, "")}`;
@@ -310,14 +283,6 @@ function checkProps(id: string, props: CloudkofferStackProps): void {
     }
     if (!url || url.protocol !== "https:" || !url.hostname) {
       fail(`clusterEndpoint "${props.clusterEndpoint}" is not an https URL such as https://192.168.1.101:6443`);
-    }
-  }
-  for (const [source, version, example] of [
-    ["siderolabs/talos", props.talosProviderVersion, TALOS_PROVIDER_VERSION],
-    ["hashicorp/null", props.nullProviderVersion, NULL_PROVIDER_VERSION],
-  ]) {
-    if (version !== undefined && !/^\d+\.\d+\.\d+$/.test(version)) {
-      fail(`${source} provider version "${version}" is not an exact release such as ${example}`);
     }
   }
   const { controlPlanes, workers, installDisk } = props.profile;

@@ -21,7 +21,7 @@ import { parseArgs } from "util";
 import { formatNodesVariable } from "../lib/nodes-input";
 import { loopbackAddresses, TalosSimulator } from "../__tests__/support/simulator";
 import { cdktfDeploy, terraformEnvironment, TerraformWorkspace } from "../__tests__/support/terraform";
-import { PROJECT_ROOT, providerVersionEnvironment } from "../__tests__/support/tiers";
+import { PROJECT_ROOT } from "../__tests__/support/tiers";
 
 interface Sample {
   readonly seconds: number;
@@ -89,8 +89,7 @@ async function main(): Promise<void> {
   };
   try {
     // 1. synth
-    const versions = providerVersionEnvironment();
-    const out = (name: string) => ({ ...process.env, ...versions, CHECKPOINT_DISABLE: "1", CDKTF_OUTDIR: path.join(work, name) });
+    const out = (name: string) => ({ ...process.env, CHECKPOINT_DISABLE: "1", CDKTF_OUTDIR: path.join(work, name) });
     timed("node", ["tools/app.js"], out("warm")); // builds the bundle and fills the verdict caches once
     const synth = compare(runs, {
       "main job (npm run synth)": () => timed("node", ["tools/app.js"], out("main")),

@@ -12,7 +12,6 @@ try {
   new CloudkofferStack(app, "cloudkoffer-v3", {
     profile: CLOUDKOFFER_PROFILES.v3,
     patchesDirectory: process.env.TEST_PATCHES_DIRECTORY,
-    talosProviderVersion: process.env.TALOS_PROVIDER_VERSION || undefined,
   });
   app.synth();
 } catch (error) {

@@ -3,10 +3,21 @@ import { cpSync, mkdtempSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { stateAddresses } from "../../tools/stack-workdir";
-import { PROJECT_ROOT, providerVersionEnvironment, TERRAFORM_CLI_CONFIG } from "./tiers";
+import { PROJECT_ROOT, TERRAFORM_CLI_CONFIG } from "./tiers";
 
 /** The terraform binary the tiers run: cdktf's TERRAFORM_BINARY_NAME, e.g. for OpenTofu. */
 const TERRAFORM = process.env.TERRAFORM_BINARY_NAME ?? "terraform";
+
+/**
+ * `-target`s of the seed's local half: everything that needs no node (secrets,
+ * client and machine configurations).
+ */
+export const LOCAL_HALF = [
+  "talos_machine_secrets.this",
+  "data.talos_client_configuration.this",
+  "data.talos_machine_configuration.controlplane",
+  "data.talos_machine_configuration.worker",
+].map((address) => `-target=${address}`);
 
 /** What a terraform command printed and how it ended. */
 export interface TerraformResult {
@@ -43,14 +54,14 @@ export function terraformEnvironment(extra: Record<string, string> = {}): NodeJS
 
 /**
  * Synthesizes the app (main.ts, as `npm run synth` does) into a temporary
- * folder, against the provider release the terraform tiers use.
+ * folder.
  * @returns the `stacks` folder
  */
 export function synthApp(extra: Record<string, string> = {}): string {
   const out = mkdtempSync(path.join(tmpdir(), "cdktf-out-"));
   const result = spawnSync("npm", ["run", "--silent", "synth"], {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, CDKTF_OUTDIR: out, ...providerVersionEnvironment(), ...extra },
+    env: { ...process.env, CDKTF_OUTDIR: out, ...extra },
     encoding: "utf8",
   });
   if (result.status !== 0) {
@@ -70,6 +81,17 @@ export class TerraformWorkspace {
     const dir = path.join(parent, path.basename(stackFolder));
     cpSync(stackFolder, dir, { recursive: true });
     return new TerraformWorkspace(parent, dir, path.join(parent, "terraform.tfstate"));
+  }
+
+  /**
+   * A copy of a whole folder tree, run in `workingDirectory` inside it (a
+   * configuration that reads files beside its own folder), with terraform's
+   * default local state in the copy.
+   */
+  static copyOfTree(tree: string, workingDirectory: string): TerraformWorkspace {
+    const parent = mkdtempSync(path.join(tmpdir(), "handoff-"));
+    cpSync(tree, parent, { recursive: true });
+    return new TerraformWorkspace(parent, path.join(parent, workingDirectory), undefined);
   }
 
   /** A stack folder that `cdktf deploy` already initialised, with the state its backend names. */
@@ -155,7 +177,7 @@ export function cdktfDeployCommand(
     command: path.join(PROJECT_ROOT, "node_modules", ".bin", "cdktf"),
     // --skip-provider-lock: `terraform providers lock` asks the registry, which only the mirror replaces here.
     args: ["deploy", stack, "--auto-approve", "--skip-provider-lock", "--no-color", "--output", path.join(workdir, "cdktf.out"), ...extraArgs],
-    env: terraformEnvironment({ ...providerVersionEnvironment(), ...env }),
+    env: terraformEnvironment(env),
   };
 }
 

@@ -1,16 +1,14 @@
 import { spawnSync } from "child_process";
 import { existsSync, readdirSync } from "fs";
 import * as path from "path";
-import { NULL_PROVIDER_VERSION, TALOS_PROVIDER_VERSION } from "../../lib/cloudkoffer-stack";
 import { PROJECT_ROOT } from "../../lib/project-paths";
 import { DEFAULT_TALOS_CONFIG_SCHEMA } from "../../lib/talos-config-schema";
 import { DEFAULT_TALOS_TOOL } from "../../lib/talos-validation";
+import { NULL_PROVIDER_SOURCE, ReleaseSource, TALOS_PROVIDER_SOURCE } from "../../tools/release-sources";
 
 export { PROJECT_ROOT };
 export const PROVIDER_MIRROR = path.join(PROJECT_ROOT, ".providers", "mirror");
 export const TERRAFORM_CLI_CONFIG = path.join(PROJECT_ROOT, ".providers", "terraformrc");
-const TALOS_MIRROR = path.join(PROVIDER_MIRROR, "registry.terraform.io", "siderolabs", "talos");
-const NULL_MIRROR = path.join(PROVIDER_MIRROR, "registry.terraform.io", "hashicorp", "null");
 
 /** Something a test tier needs from the machine, and how to get it. */
 export type Need =
@@ -26,8 +24,8 @@ export type Need =
 const HOW_TO_GET: Record<Need, string> = {
   terraform: "terraform 1.11 on PATH",
   go: "Go on PATH",
-  "talos provider": "a siderolabs/talos build in .providers/mirror (npm run setup)",
-  "null provider": "a hashicorp/null build in .providers/mirror (npm run setup)",
+  "talos provider": `siderolabs/talos ${TALOS_PROVIDER_SOURCE.version} in .providers/mirror (npm run setup)`,
+  "null provider": `hashicorp/null ${NULL_PROVIDER_SOURCE.version} in .providers/mirror (npm run setup)`,
   "talos schema": ".build/talos/config.schema.json (npm run setup)",
   simulator: ".build/bin/talos-sim (npm run setup)",
   openssl: "openssl on PATH",
@@ -45,9 +43,9 @@ function has(need: Need): boolean {
     case "go":
       return onPath("go");
     case "talos provider":
-      return talosProviderVersion() !== undefined;
+      return mirrored(TALOS_PROVIDER_SOURCE);
     case "null provider":
-      return nullProviderVersion() !== undefined;
+      return mirrored(NULL_PROVIDER_SOURCE);
     case "talos schema":
       return existsSync(DEFAULT_TALOS_CONFIG_SCHEMA);
     case "simulator":
@@ -62,36 +60,17 @@ function has(need: Need): boolean {
   }
 }
 
-/**
- * The siderolabs/talos release the terraform tiers run against: 0.5.0 when it
- * is in the mirror, otherwise the stand-in `npm run providers` built.
- */
-export function talosProviderVersion(): string | undefined {
-  return mirrored(TALOS_MIRROR, TALOS_PROVIDER_VERSION);
+/** Whether the pinned release of a provider is in the mirror. */
+function mirrored(source: ReleaseSource): boolean {
+  return mirroredProviderBinary(source) !== undefined;
 }
 
-/** The hashicorp/null release the terraform tiers run against, likewise. */
-function nullProviderVersion(): string | undefined {
-  return mirrored(NULL_MIRROR, NULL_PROVIDER_VERSION);
-}
-
-/** The pinned release in a provider's mirror folder, else the stand-in there. */
-function mirrored(folder: string, pinned: string): string | undefined {
-  const versions = existsSync(folder) ? readdirSync(folder).sort() : [];
-  return versions.includes(pinned) ? pinned : versions[versions.length - 1];
-}
-
-/**
- * TALOS_PROVIDER_VERSION and NULL_PROVIDER_VERSION for the app, where the
- * mirror holds stand-ins instead of the pinned releases.
- */
-export function providerVersionEnvironment(): Record<string, string> {
-  const env: Record<string, string> = {};
-  const talos = talosProviderVersion();
-  const nullVersion = nullProviderVersion();
-  if (talos && talos !== TALOS_PROVIDER_VERSION) env.TALOS_PROVIDER_VERSION = talos;
-  if (nullVersion && nullVersion !== NULL_PROVIDER_VERSION) env.NULL_PROVIDER_VERSION = nullVersion;
-  return env;
+/** The binary of a provider's pinned release in the mirror, or undefined. */
+export function mirroredProviderBinary(source: ReleaseSource): string | undefined {
+  const version = path.join(PROVIDER_MIRROR, "registry.terraform.io", ...source.name.split("/"), source.version);
+  const [platform] = existsSync(version) ? readdirSync(version) : [];
+  const binary = platform && path.join(version, platform, `terraform-provider-${source.name.split("/")[1]}_v${source.version}`);
+  return binary && existsSync(binary) ? binary : undefined;
 }
 
 /**

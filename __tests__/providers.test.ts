@@ -1,0 +1,111 @@
+import { spawnSync } from "child_process";
+import { createHash } from "crypto";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import * as path from "path";
+import { exitStatus, provideProviders } from "../tools/providers";
+import { NULL_PROVIDER_SOURCE, ReleaseSource, SHARED_SOURCES, TALOS_PROVIDER_SOURCE } from "../tools/release-sources";
+import { describeWith, PROJECT_ROOT } from "./support/tiers";
+
+/** Runs provideProviders into a fresh folder, collecting its lines. */
+async function provide(providers: readonly ReleaseSource[], env: NodeJS.ProcessEnv) {
+  const directory = mkdtempSync(path.join(tmpdir(), "providers-"));
+  const lines: string[] = [];
+  try {
+    const outcomes = await provideProviders({ directory, providers, env, report: (line) => lines.push(line) });
+    const mirrored = (source: ReleaseSource) =>
+      existsSync(path.join(directory, "mirror", "registry.terraform.io", ...source.name.split("/"), source.version));
+    return { outcomes, lines, status: exitStatus(outcomes), mirrored };
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+describeWith(["go"])("npm run providers: the pinned providers from their release sources", () => {
+  const folders: string[] = [];
+  const folder = () => {
+    const made = mkdtempSync(path.join(tmpdir(), "release-sources-"));
+    folders.push(made);
+    return made;
+  };
+  afterAll(() => folders.forEach((made) => rmSync(made, { recursive: true, force: true })));
+
+  test("an archive whose sha256 is not the pin is refused, naming the file and both sums; nothing is mirrored", async () => {
+    const sources = folder();
+    const archive = path.join(sources, "terraform-provider-null-3.2.4.tar.gz");
+    writeFileSync(archive, "not the release\n");
+    const sha256 = createHash("sha256").update("not the release\n").digest("hex");
+
+    const { status, lines, mirrored } = await provide([NULL_PROVIDER_SOURCE], { ...process.env, PROVIDER_SOURCES: sources });
+    expect(status).toBe(1);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^providers: hashicorp\/null 3\.2\.4: FAILED: /);
+    expect(lines[0]).toContain(`terraform-provider-null-3.2.4.tar.gz has sha256 ${sha256}`);
+    expect(lines[0]).toContain(`has ${NULL_PROVIDER_SOURCE.sha256} (pinned in tools/release-sources.ts)`);
+    expect(mirrored(NULL_PROVIDER_SOURCE)).toBe(false);
+  });
+
+  test("without an archive, and with the Go module proxy refusing, it exits 3 naming the file to download and where to put it", async () => {
+    const unreleased: ReleaseSource = { ...NULL_PROVIDER_SOURCE, version: "3.2.99", tag: "v3.2.99" };
+    const { status, lines, mirrored } = await provide([unreleased], { ...process.env, PROVIDER_SOURCES: folder(), GOPROXY: "off" });
+    expect(status).toBe(3);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^providers: hashicorp\/null 3\.2\.99: UNAVAILABLE: no release source archive, and the Go module proxy refuses it/);
+    expect(lines[0]).toContain("github.com/terraform-providers/terraform-provider-null@v3.2.99: module lookup disabled by GOPROXY=off");
+    expect(lines[0]).toContain("save it as terraform-provider-null-3.2.99.tar.gz");
+    expect(lines[0]).toContain("in the folder named by PROVIDER_SOURCES");
+    expect(mirrored(unreleased)).toBe(false);
+  });
+
+  test("PROVIDER_SOURCES that is no folder is a clear error", async () => {
+    await expect(provide([NULL_PROVIDER_SOURCE], { ...process.env, PROVIDER_SOURCES: "/nonexistent/sources" })).rejects.toThrow(
+      "PROVIDER_SOURCES=/nonexistent/sources is not a folder",
+    );
+  });
+});
+
+describeWith(["go", "null provider"])("a provider built from its release archive", () => {
+  test("is built with the archive's own go.mod and go.sum into the mirror, and then cached", async () => {
+    // The dependencies are in the Go module cache since npm run setup: this builds offline.
+    const directory = mkdtempSync(path.join(tmpdir(), "providers-"));
+    try {
+      const lines: string[] = [];
+      const report = (line: string) => lines.push(line);
+      const env = { ...process.env, PROVIDER_SOURCES: SHARED_SOURCES };
+      const first = await provideProviders({ directory, providers: [NULL_PROVIDER_SOURCE], env, report });
+      const second = await provideProviders({ directory, providers: [NULL_PROVIDER_SOURCE], env, report });
+      const archive = `archive ${path.relative(PROJECT_ROOT, path.join(SHARED_SOURCES, "terraform-provider-null-3.2.4.tar.gz"))}`;
+      expect(lines[0]).toMatch(new RegExp(`^providers: hashicorp/null 3\\.2\\.4: built from ${archive} sha256 ${NULL_PROVIDER_SOURCE.sha256} \\(\\d+\\.\\d s\\)$`));
+      expect(lines[1]).toBe(`providers: hashicorp/null 3.2.4: cached, built from ${archive} sha256 ${NULL_PROVIDER_SOURCE.sha256}`);
+      expect([exitStatus(first), exitStatus(second)]).toEqual([0, 0]);
+
+      const binary = path.join(directory, "mirror", "registry.terraform.io", "hashicorp", "null", "3.2.4");
+      const version = spawnSync("go", ["version", "-m", path.join(binary, readdirOnly(binary), "terraform-provider-null_v3.2.4")], { encoding: "utf8" });
+      expect(version.stdout).toMatch(/^\s+mod\s+github\.com\/terraform-providers\/terraform-provider-null\s/m);
+      expect(version.stdout).toMatch(/^\s+build\s+-trimpath=true$/m);
+      expect(version.stdout).toMatch(/^\s+build\s+CGO_ENABLED=0$/m);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+});
+
+describeWith(["talos provider", "null provider"])("npm run providers after npm run setup", () => {
+  test("prints one line per provider: name, version, where it came from, cached; exit 0", () => {
+    const run = spawnSync("npm", ["run", "--silent", "providers"], { cwd: PROJECT_ROOT, encoding: "utf8" });
+    expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: "" });
+    const lines = run.stdout.trim().split("\n");
+    for (const source of [TALOS_PROVIDER_SOURCE, NULL_PROVIDER_SOURCE]) {
+      expect(lines).toContainEqual(
+        expect.stringMatching(new RegExp(`^providers: ${source.name} ${source.version}: cached, built from archive \\S+ sha256 ${source.sha256}$`)),
+      );
+    }
+  });
+});
+
+/** The one entry of a folder (the platform folder of a mirrored provider). */
+function readdirOnly(folder: string): string {
+  const entries = readdirSync(folder);
+  expect(entries).toHaveLength(1);
+  return entries[0];
+}

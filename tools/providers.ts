@@ -1,0 +1,258 @@
+/**
+ * npm run providers: builds the pinned Terraform providers and lays them out
+ * as a filesystem mirror, because there is no Terraform registry to download
+ * them from.
+ *
+ * Each provider is built from its release source archive (tools/release-sources.ts:
+ * found in PROVIDER_SOURCES, else in ../shared/third_party; sha256 checked
+ * against the pin), else from the Go module proxy where it serves the release.
+ * The two are built in parallel. A provider already built from the pinned
+ * source is not built again. Prints one line per provider: name, version,
+ * where it came from, built or cached.
+ *
+ * Writes (all git-ignored):
+ *   .providers/mirror/registry.terraform.io/<namespace>/<type>/<version>/<os>_<arch>/
+ *   .providers/built/<namespace>-<type>-<version>.json   where each binary came from
+ *   .providers/terraformrc   terraform CLI config that installs from the mirror only
+ *
+ * Exit status: 0 every pinned provider is in the mirror; 3 a provider has no
+ * release source and the Go module proxy refuses it (the message names the
+ * file to download and where to put it); 1 any other failure.
+ */
+import { spawnSync } from "child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "fs";
+import * as path from "path";
+import { PROJECT_ROOT } from "../lib/project-paths";
+import {
+  archiveName,
+  buildFromArchive,
+  buildFromModuleProxy,
+  findArchive,
+  GoBuildError,
+  ModuleUnavailableError,
+  NULL_PROVIDER_SOURCE,
+  ReleaseSource,
+  sha256Of,
+  SHARED_SOURCES,
+  sourceFolders,
+  TALOS_PROVIDER_SOURCE,
+} from "./release-sources";
+
+/** The providers the stacks require, at the releases their bindings were generated for. */
+export const PINNED_PROVIDERS: readonly ReleaseSource[] = [TALOS_PROVIDER_SOURCE, NULL_PROVIDER_SOURCE];
+
+/** The registry host terraform installs the providers under. */
+const REGISTRY = "registry.terraform.io";
+
+/** Where a provider binary came from. */
+export type Provenance =
+  | { readonly archive: string; readonly sha256: string }
+  | { readonly module: string };
+
+/** What became of one provider. */
+export type ProviderOutcome =
+  | { readonly status: "built" | "cached"; readonly from: Provenance; readonly seconds: number }
+  | { readonly status: "unavailable"; readonly message: string }
+  | { readonly status: "failed"; readonly message: string; readonly output?: string };
+
+/** Options of {@link provideProviders}. */
+export interface ProvideOptions {
+  /**
+   * The folder that holds `mirror/`, `built/` and `terraformrc`.
+   * @default the project's `.providers`
+   */
+  readonly directory?: string;
+  /**
+   * The providers to provide.
+   * @default PINNED_PROVIDERS
+   */
+  readonly providers?: readonly ReleaseSource[];
+  /**
+   * The environment: PROVIDER_SOURCES, and Go's settings for the builds.
+   * @default process.env
+   */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Called with each provider's line as soon as it is known. */
+  readonly report?: (line: string) => void;
+}
+
+/** The directory of the project's provider mirror and its terraform CLI config. */
+export const PROVIDERS_DIRECTORY = path.join(PROJECT_ROOT, ".providers");
+
+/** The Go platform the binaries are built for, e.g. `linux_amd64`. */
+function goPlatform(): string {
+  const env = spawnSync("go", ["env", "GOOS", "GOARCH"], { encoding: "utf8" });
+  if (env.status !== 0) throw new Error(`go env failed: is Go on PATH? ${env.stderr ?? ""}`.trim());
+  return env.stdout.trim().split("\n").join("_");
+}
+
+/** The provider's folder in the mirror, holding one folder per version. */
+function mirrorFolder(directory: string, source: ReleaseSource): string {
+  return path.join(directory, "mirror", REGISTRY, ...source.name.split("/"));
+}
+
+/** A file path as the user best reads it: relative to the project when that is shorter. */
+function shown(file: string): string {
+  const relative = path.relative(PROJECT_ROOT, file);
+  return relative.length < file.length ? relative : file;
+}
+
+function describeProvenance(from: Provenance): string {
+  return "archive" in from ? `archive ${shown(from.archive)} sha256 ${from.sha256}` : `module ${from.module}`;
+}
+
+/** The line `npm run providers` prints for a provider. */
+export function outcomeLine(source: ReleaseSource, outcome: ProviderOutcome): string {
+  const name = `${source.name} ${source.version}`;
+  switch (outcome.status) {
+    case "built":
+      return `providers: ${name}: built from ${describeProvenance(outcome.from)} (${outcome.seconds.toFixed(1)} s)`;
+    case "cached":
+      return `providers: ${name}: cached, built from ${describeProvenance(outcome.from)}`;
+    case "unavailable":
+    case "failed":
+      return `providers: ${name}: ${outcome.status === "unavailable" ? "UNAVAILABLE" : "FAILED"}: ${outcome.message}`;
+  }
+}
+
+/** What to download, and where to put it, when neither an archive nor the proxy has a release. */
+function downloadAdvice(source: ReleaseSource, reason: string): string {
+  return (
+    `no release source archive, and the Go module proxy refuses it (${reason}). ` +
+    `Download the source archive of tag ${source.tag} (commit ${source.commit}) of https://${source.repository}, ` +
+    `e.g. https://${source.repository}/archive/refs/tags/${source.tag}.tar.gz, ` +
+    `save it as ${archiveName(source)} (sha256 ${source.sha256}) in the folder named by PROVIDER_SOURCES ` +
+    `(or in ${shown(SHARED_SOURCES)}), and run npm run providers again.`
+  );
+}
+
+/** Builds one provider into the mirror, or finds it there. */
+async function provide(
+  source: ReleaseSource,
+  directory: string,
+  platform: string,
+  folders: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<ProviderOutcome> {
+  const type = source.name.split("/")[1];
+  const binary = path.join(mirrorFolder(directory, source), source.version, platform, `terraform-provider-${type}_v${source.version}`);
+  const stamp = path.join(directory, "built", `${source.name.replace("/", "-")}-${source.version}.json`);
+  const spec = `${source.module}@v${source.version}`;
+
+  if (existsSync(binary) && existsSync(stamp)) {
+    const from = JSON.parse(readFileSync(stamp, "utf8")) as Provenance;
+    // Only a binary built from the pinned source counts; anything else is built again.
+    if ("archive" in from ? from.sha256 === source.sha256 : from.module === spec) {
+      return { status: "cached", from, seconds: 0 };
+    }
+  }
+
+  const started = process.hrtime.bigint();
+  const staging = mkdtempSync(path.join(directory, ".staging-"));
+  try {
+    const archive = findArchive(source, folders);
+    let from: Provenance;
+    let built: string;
+    if (archive) {
+      const sha256 = await sha256Of(archive);
+      if (sha256 !== source.sha256) {
+        return {
+          status: "failed",
+          message: `${shown(archive)} has sha256 ${sha256}, but the release source of ${source.repository} ${source.tag} has ${source.sha256} (pinned in tools/release-sources.ts): replace the file with the release's source archive`,
+        };
+      }
+      built = path.join(staging, "provider");
+      await buildFromArchive(source, archive, built, env);
+      from = { archive, sha256 };
+    } else {
+      built = await buildFromModuleProxy(source, staging, env);
+      from = { module: spec };
+    }
+    // Into place by rename, and recorded after: an interrupted build never looks cached.
+    mkdirSync(path.dirname(binary), { recursive: true });
+    renameSync(built, binary);
+    mkdirSync(path.dirname(stamp), { recursive: true });
+    writeFileSync(stamp, `${JSON.stringify(from)}\n`);
+    return { status: "built", from, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+  } catch (error) {
+    if (error instanceof ModuleUnavailableError) return { status: "unavailable", message: downloadAdvice(source, error.reason) };
+    if (error instanceof GoBuildError) return { status: "failed", message: error.message, output: error.output };
+    throw error;
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+/** Removes versions of a provider from the mirror that are not its pinned one. */
+function pruneMirror(directory: string, source: ReleaseSource, report: (line: string) => void): void {
+  const folder = mirrorFolder(directory, source);
+  if (!existsSync(folder)) return;
+  for (const version of readdirSync(folder)) {
+    if (version === source.version) continue;
+    rmSync(path.join(folder, version), { recursive: true, force: true });
+    report(`providers: ${source.name} ${version}: removed from the mirror, the pinned release is ${source.version}`);
+  }
+}
+
+/** The terraform CLI config that installs providers from the mirror only. */
+export function terraformCliConfig(directory: string): string {
+  return [
+    "# Written by npm run providers. Installs providers from the local mirror only.",
+    "provider_installation {",
+    "  filesystem_mirror {",
+    `    path    = "${path.join(directory, "mirror")}"`,
+    `    include = ["${REGISTRY}/*/*"]`,
+    "  }",
+    "}",
+    "",
+  ].join("\n");
+}
+
+/**
+ * Builds every pinned provider that is not in the mirror yet, in parallel,
+ * and writes the terraform CLI config that points at the mirror.
+ * @returns each provider's outcome, in the order of `providers`
+ */
+export async function provideProviders(options: ProvideOptions = {}): Promise<ProviderOutcome[]> {
+  const directory = options.directory ?? PROVIDERS_DIRECTORY;
+  const providers = options.providers ?? PINNED_PROVIDERS;
+  const report = options.report ?? (() => undefined);
+  const env = options.env ?? process.env;
+  const folders = sourceFolders(env);
+  const platform = goPlatform();
+  mkdirSync(path.join(directory, "mirror"), { recursive: true });
+  writeFileSync(path.join(directory, "terraformrc"), terraformCliConfig(directory));
+  for (const source of providers) pruneMirror(directory, source, report);
+  return Promise.all(
+    providers.map(async (source) => {
+      const outcome = await provide(source, directory, platform, folders, env);
+      report(outcomeLine(source, outcome));
+      if (outcome.status === "failed" && outcome.output) {
+        report(outcome.output.trimEnd().replace(/^/gm, "providers:   "));
+      }
+      return outcome;
+    }),
+  );
+}
+
+/** The exit status for a set of outcomes: 1 on any failure, else 3 when one is unavailable, else 0. */
+export function exitStatus(outcomes: readonly ProviderOutcome[]): number {
+  if (outcomes.some((outcome) => outcome.status === "failed")) return 1;
+  if (outcomes.some((outcome) => outcome.status === "unavailable")) return 3;
+  return 0;
+}
+
+if (require.main === module) {
+  provideProviders({ report: (line) => (/UNAVAILABLE|FAILED|^providers:\s{3}/.test(line) ? console.error(line) : console.log(line)) })
+    .then((outcomes) => {
+      const status = exitStatus(outcomes);
+      if (status === 0) {
+        console.log(`providers: mirror at ${shown(path.join(PROVIDERS_DIRECTORY, "mirror"))}, terraform CLI config ${shown(path.join(PROVIDERS_DIRECTORY, "terraformrc"))}`);
+      }
+      process.exitCode = status;
+    })
+    .catch((error: unknown) => {
+      console.error(`providers: ${error instanceof Error ? error.message : String(error)}`);
+      process.exitCode = 1;
+    });
+}

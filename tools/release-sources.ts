@@ -1,0 +1,207 @@
+/**
+ * The release sources this project builds its Go tools from, pinned.
+ *
+ * There is no Terraform registry on the machines this project is built on, and
+ * the Go module proxy refuses the module versions of the pinned providers
+ * (siderolabs/terraform-provider-talos v0.5.0: 403; hashicorp/terraform-provider-null
+ * v3.2.4: its module path lacks /v3). Their dependencies are served. So each
+ * is built from the release's own source: the `git archive` of its tag, as
+ * `<repository>-<version>.tar.gz`, checked against the sha256 pinned here, and
+ * built with the archive's own go.mod and go.sum, unedited.
+ */
+import { spawn } from "child_process";
+import { createHash } from "crypto";
+import { createReadStream, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "fs";
+import { tmpdir } from "os";
+import * as path from "path";
+import { PROJECT_ROOT } from "../lib/project-paths";
+
+/** One release, pinned by the sha256 of its source archive. */
+export interface ReleaseSource {
+  /** What users call it, e.g. `siderolabs/talos`. */
+  readonly name: string;
+  /** The release, without the leading "v". */
+  readonly version: string;
+  /** Where its source lives, e.g. `github.com/siderolabs/terraform-provider-talos`. */
+  readonly repository: string;
+  /** The release tag. */
+  readonly tag: string;
+  /** The commit the tag names. */
+  readonly commit: string;
+  /** sha256 of `<repository name>-<version>.tar.gz`, the `git archive` of the tag. */
+  readonly sha256: string;
+  /** The Go module path in the release's go.mod (for the module proxy, where it serves the release). */
+  readonly module: string;
+  /** The release's own linker flags (its .goreleaser.yml), so the build says what release it is. */
+  readonly ldflags: string;
+}
+
+/** siderolabs/talos 0.5.0, the provider the seed pins and the bindings in .gen/ are generated from. */
+export const TALOS_PROVIDER_SOURCE: ReleaseSource = {
+  name: "siderolabs/talos",
+  version: "0.5.0",
+  repository: "github.com/siderolabs/terraform-provider-talos",
+  tag: "v0.5.0",
+  commit: "0548d94aa59ffa26e1c274c6e96cda486a492fad",
+  sha256: "40b3a38c7a29fcc729c3290aef98dc8bfd5bc0b026278d8c12bfe43246a6ac29",
+  module: "github.com/siderolabs/terraform-provider-talos",
+  ldflags: "-s -w -X main.version=0.5.0 -X main.commit=0548d94aa59ffa26e1c274c6e96cda486a492fad",
+};
+
+/** hashicorp/null 3.2.4, the release @cdktf/provider-null 11.0.1 binds. */
+export const NULL_PROVIDER_SOURCE: ReleaseSource = {
+  name: "hashicorp/null",
+  version: "3.2.4",
+  repository: "github.com/hashicorp/terraform-provider-null",
+  tag: "v3.2.4",
+  commit: "01034f80eb238732fd9e8673582e0e770cfab578",
+  sha256: "f10281d9bc0ca3e5b0dcc2dd1a27f411d018a009cecd91eb73d83e1166da7d6a",
+  module: "github.com/terraform-providers/terraform-provider-null",
+  ldflags: "-s -w -X main.Version=3.2.4",
+};
+
+/** The archive's file name: `<repository name>-<version>.tar.gz`. */
+export function archiveName(source: ReleaseSource): string {
+  return `${path.basename(source.repository)}-${source.version}.tar.gz`;
+}
+
+/** The folder beside the project that holds release sources on this project's build machines. */
+export const SHARED_SOURCES = path.resolve(PROJECT_ROOT, "..", "shared", "third_party");
+
+/**
+ * The folders searched for release archives, in order: `PROVIDER_SOURCES`
+ * when set (e.g. where an air-gapped user put the downloads), then
+ * `../shared/third_party` when it exists.
+ */
+export function sourceFolders(env: NodeJS.ProcessEnv = process.env): string[] {
+  const folders: string[] = [];
+  if (env.PROVIDER_SOURCES) {
+    const folder = path.resolve(env.PROVIDER_SOURCES);
+    if (!existsSync(folder) || !statSync(folder).isDirectory()) {
+      throw new Error(`PROVIDER_SOURCES=${env.PROVIDER_SOURCES} is not a folder`);
+    }
+    folders.push(folder);
+  }
+  if (existsSync(SHARED_SOURCES)) folders.push(SHARED_SOURCES);
+  return folders;
+}
+
+/** The release's archive in the first folder that has it, or undefined. */
+export function findArchive(source: ReleaseSource, folders: readonly string[]): string | undefined {
+  return folders.map((folder) => path.join(folder, archiveName(source))).find((file) => existsSync(file));
+}
+
+/** sha256 of a file, hex. */
+export async function sha256Of(file: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+/** What a command printed and how it ended. */
+interface Ran {
+  readonly status: number;
+  readonly output: string;
+}
+
+/** Runs a command to its end, collecting stdout and stderr together. */
+function runCommand(command: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv }): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.once("error", reject);
+    child.once("close", (code, signal) => resolve({ status: code ?? (signal ? 128 : 1), output }));
+  });
+}
+
+/**
+ * The environment of every Go build here: no cgo, the local toolchain only
+ * (never a downloaded one), no workspace file from a parent folder, and no VCS
+ * stamping (an archive is no repository).
+ */
+function goEnvironment(env: NodeJS.ProcessEnv, extra: Record<string, string>): NodeJS.ProcessEnv {
+  return {
+    ...env,
+    CGO_ENABLED: "0",
+    GOTOOLCHAIN: "local",
+    GOWORK: "off",
+    GOFLAGS: `-buildvcs=false ${extra.GOFLAGS ?? ""}`.trim(),
+    ...Object.fromEntries(Object.entries(extra).filter(([key]) => key !== "GOFLAGS")),
+  };
+}
+
+/** A build that failed; `output` is what go printed. */
+export class GoBuildError extends Error {
+  constructor(
+    message: string,
+    readonly output: string,
+  ) {
+    super(message);
+    this.name = "GoBuildError";
+  }
+}
+
+/**
+ * Builds `./<pkg>` of a release's source archive into `binary`, with the
+ * archive's own go.mod and go.sum (`-mod=readonly`: nothing is edited or
+ * resolved anew; every dependency comes from the Go module proxy, checked
+ * against the release's go.sum).
+ */
+export async function buildFromArchive(
+  source: ReleaseSource,
+  archive: string,
+  binary: string,
+  env: NodeJS.ProcessEnv = process.env,
+  pkg = ".",
+): Promise<void> {
+  const work = mkdtempSync(path.join(tmpdir(), "release-source-"));
+  try {
+    const untar = await runCommand("tar", ["-xzf", archive, "-C", work], {});
+    if (untar.status !== 0) throw new GoBuildError(`${archive}: cannot unpack it`, untar.output);
+    const [root, ...others] = readdirSync(work);
+    if (root === undefined || others.length > 0) {
+      throw new GoBuildError(`${archive}: not one folder at the top, as git archive makes it`, readdirSync(work).join("\n"));
+    }
+    const build = await runCommand("go", ["build", "-trimpath", "-ldflags", source.ldflags, "-o", binary, pkg], {
+      cwd: path.join(work, root),
+      env: goEnvironment(env, { GOFLAGS: "-mod=readonly" }),
+    });
+    if (build.status !== 0) throw new GoBuildError(`go build of ${archiveName(source)} failed`, build.output);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** The module proxy has no such release (or cannot be reached); `reason` is go's line about it. */
+export class ModuleUnavailableError extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = "ModuleUnavailableError";
+  }
+}
+
+/**
+ * `go install <module>@v<version>` into `bin`: the release from the Go module
+ * proxy, where the proxy serves it.
+ * @returns the binary go installed
+ * @throws ModuleUnavailableError when the proxy refuses the module version or cannot be reached
+ */
+export async function buildFromModuleProxy(source: ReleaseSource, bin: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const spec = `${source.module}@v${source.version}`;
+  const install = await runCommand("go", ["install", "-trimpath", "-ldflags", source.ldflags, spec], {
+    // The checksum database answers 404 for these providers' modules; their dependencies are checked.
+    env: goEnvironment(env, { GOBIN: bin, GOFLAGS: "-mod=mod", GONOSUMDB: source.module }),
+  });
+  if (install.status === 0) return path.join(bin, path.basename(source.module));
+  // go reports a module it cannot fetch as "go: <module>@<version>: <why>"; anything else is the build.
+  const lines = install.output.split("\n");
+  const at = lines.findIndex((line) => line.startsWith(`go: ${spec}:`));
+  if (at >= 0) {
+    const response = lines[at + 1]?.match(/^\s+server response: (.*)/)?.[1];
+    const reason = lines[at].slice(`go: ${spec}: `.length).replace(`${spec}: `, "");
+    throw new ModuleUnavailableError(`${spec}: ${reason}${response ? ` (${response})` : ""}`);
+  }
+  throw new GoBuildError(`go install ${spec} failed`, install.output);
+}
