@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from "fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
+import { PROJECT_ROOT } from "../lib/project-paths";
 import { TalosConfigSchema } from "../lib/talos-config-schema";
-import { readTalosPatch, terraformLiteral } from "../lib/talos-patch";
+import { describeSchemaViolation, readTalosPatch, terraformLiteral } from "../lib/talos-patch";
 import { synthCloudkoffer, untemplated } from "./support/synth";
 import { describeWith } from "./support/tiers";
 
@@ -21,7 +22,7 @@ describe("a patch file", () => {
 
   test("that is a YAML mapping is read as it is", () => {
     const yaml = "machine:\n  install:\n    wipe: true\n";
-    expect(readTalosPatch(patchFile("ok.yaml", yaml), { displayRoot: dir })).toEqual({ source: "ok.yaml", yaml });
+    expect(readTalosPatch(patchFile("ok.yaml", yaml), { displayRoot: dir })).toEqual({ source: "ok.yaml", yaml, schemaViolations: [] });
   });
 
   test.each([
@@ -77,10 +78,11 @@ describeWith(["talos schema"])("a patch checked against Talos' machine-configura
     dir = mkdtempSync(path.join(tmpdir(), "patches-"));
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
-  const read = (yaml: string) => {
+  const violations = (yaml: string) => {
     const file = path.join(dir, "all.yaml");
     writeFileSync(file, yaml);
-    return readTalosPatch(file, { displayRoot: dir, schema });
+    const patch = readTalosPatch(file, { displayRoot: dir, schema });
+    return patch.schemaViolations.map((violation) => describeSchemaViolation(patch.source, violation));
   };
 
   test.each([
@@ -98,28 +100,79 @@ describeWith(["talos schema"])("a patch checked against Talos' machine-configura
     ["a value Talos does not know", "cluster:\n  network:\n    cni:\n      name: calico\n", 'all.yaml:4: cluster.network.cni.name: must be one of "flannel", "custom", "none"'],
     ["a document of unknown kind", "apiVersion: v1alpha1\nkind: NoSuchConfig\n", 'all.yaml:2: kind: unknown document kind "NoSuchConfig"'],
     ["a delete directive (Talos 1.8+)", "machine:\n  network:\n    $patch: delete\n", "all.yaml:3: machine.network.$patch: unknown field"],
-  ])("with %s is rejected, naming file, line and field", (_case, yaml, message) => {
-    expect(() => read(yaml)).toThrow(message);
+  ])("with %s: the violation names file, line and field", (_case, yaml, message) => {
+    expect(violations(yaml)).toEqual([message]);
   });
 
   test("of another kind is checked against its own definition", () => {
-    expect(() => read("apiVersion: v1alpha1\nkind: WatchdogTimerConfig\ndevice: /dev/watchdog0\n")).not.toThrow();
-    expect(() => read("apiVersion: v1alpha1\nkind: WatchdogTimerConfig\ndevise: /dev/watchdog0\n")).toThrow(
+    expect(violations("apiVersion: v1alpha1\nkind: WatchdogTimerConfig\ndevice: /dev/watchdog0\n")).toEqual([]);
+    expect(violations("apiVersion: v1alpha1\nkind: WatchdogTimerConfig\ndevise: /dev/watchdog0\n")).toEqual([
       "all.yaml:3: devise: unknown field",
-    );
+    ]);
   });
 
-  test("the project's own patches pass", () => {
+  test("the project's own patches have no violation", () => {
     for (const file of ["all.yaml", "controlplane.yaml"]) {
-      expect(() => readTalosPatch(path.join(__dirname, "..", "patches", file), { schema })).not.toThrow();
+      expect(readTalosPatch(path.join(__dirname, "..", "patches", file), { schema }).schemaViolations).toEqual([]);
     }
   });
 
-  test("that is wrong fails the synth of its stack, so nothing can be applied", () => {
+  test("a violation Talos refuses too fails the synth of its stack, so nothing can be applied", () => {
     writeFileSync(path.join(dir, "controlplane.yaml"), "cluster:\n  apiServer:\n    certSANs: kube.case.local\n");
     writeFileSync(path.join(dir, "all.yaml"), "machine: {}\n");
     expect(() => synthCloudkoffer("v3", { patchesDirectory: dir })).toThrow(
       /controlplane\.yaml:3: cluster\.apiServer\.certSANs: must be array/,
     );
+  });
+});
+
+describeWith(["talos schema", "simulator"])("Talos decides what a schema violation stops", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), "patches-"));
+    writeFileSync(path.join(dir, "controlplane.yaml"), "cluster: {}\n");
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const synthWithAll = (yaml: string) => {
+    writeFileSync(path.join(dir, "all.yaml"), yaml);
+    return synthCloudkoffer("v3", { patchesDirectory: dir });
+  };
+
+  test("the seed's unquoted rotate-server-certificates: true, which Talos reads as \"true\": a warning with the fix, once", () => {
+    const { warnings, config } = synthWithAll("machine:\n  kubelet:\n    extraArgs:\n      rotate-server-certificates: true\n");
+    const source = path.relative(process.cwd(), path.join(dir, "all.yaml"));
+    expect(warnings).toEqual([
+      `${source}:4: machine.kubelet.extraArgs.rotate-server-certificates: must be string; ` +
+        'Talos reads true as the string "true": quote it, rotate-server-certificates: "true"',
+    ]);
+    // and it reaches Talos as written
+    expect(config.data.talos_machine_configuration.worker.config_patches).toContainEqual(expect.stringContaining("rotate-server-certificates: true"));
+  });
+
+  test.each([
+    ["an unknown field", "machine:\n  instal:\n    disk: /dev/sda\n", /all\.yaml:2: machine\.instal: unknown field/, /unknown keys found during decoding/],
+    ["a list where Talos wants a string", "machine:\n  kubelet:\n    extraArgs:\n      rotate-server-certificates: [true]\n", /all\.yaml:4: machine\.kubelet\.extraArgs\.rotate-server-certificates: must be string/, /cannot unmarshal !!seq into string/],
+  ])("%s, which Talos refuses too, stops synth with the schema's file, line and field, and Talos' own words", (_case, yaml, schemaMessage, talosMessage) => {
+    expect(() => synthWithAll(yaml)).toThrow(schemaMessage);
+    expect(() => synthWithAll(yaml)).toThrow(talosMessage);
+  });
+});
+
+describeWith(["talos schema", "simulator"])("the seed's own patches, verbatim (fixtures/seed/patches)", () => {
+  /** The fixes README.md lists for the seed's patches: what synth warns about each. */
+  const readmeFixes = (): string[] => {
+    const readme = readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("<!-- seed-patch-fixes:start -->"), readme.indexOf("<!-- seed-patch-fixes:end -->"));
+    return [...section.matchAll(/Synth warns:\s+`([^`]+)`/g)].map(([, warning]) => warning.replace(/\s+/g, " "));
+  };
+
+  test.each(["v2", "v3"] as const)("synthesize cloudkoffer-%s, and the only warnings are the fixes the README lists, once each", (version) => {
+    const fixes = readmeFixes();
+    expect(fixes).toHaveLength(3);
+    const { warnings } = synthCloudkoffer(version, { patchesDirectory: path.join(__dirname, "fixtures", "seed", "patches") });
+    expect(warnings).toHaveLength(fixes.length);
+    for (const fix of fixes) {
+      expect({ fix, warned: warnings.filter((warning) => warning.includes(fix)).length }).toEqual({ fix, warned: 1 });
+    }
   });
 });

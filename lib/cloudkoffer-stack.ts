@@ -5,19 +5,16 @@ import { NullProvider } from "@cdktf/provider-null/lib/provider";
 import { TalosProvider } from "../.gen/providers/talos/provider";
 import { CloudkofferProfile, defaultStatePath } from "./cloudkoffer-profile";
 import { ClusterVariables, DEFAULT_CILIUM_CLI_IMAGE } from "./cluster-variables";
+import { kernelInterfaceNames, namesInterfacesPredictably } from "./interface-names";
 import { MachineConfigPatches } from "./machine-config-patches";
+import { patchVerdict } from "./patch-verdict";
 import { projectPath } from "./project-paths";
 import { unpinnedReferences } from "./supply-chain";
 import { DEFAULT_CLUSTER_ENDPOINT, DEFAULT_CLUSTER_NAME, DEFAULT_NODE_TIMEOUT, TalosCluster } from "./talos-cluster";
 import { TalosMaintenance } from "./talos-maintenance";
 import { VERSION_PATTERN } from "./variable-validations";
 import { DEFAULT_TALOS_CONFIG_SCHEMA, TalosConfigSchema } from "./talos-config-schema";
-import {
-  DEFAULT_TALOS_TOOL,
-  describeTalosRejection,
-  TalosValidationJob,
-  validateWithTalos,
-} from "./talos-validation";
+import { DEFAULT_TALOS_TOOL, TalosValidationJob, validateWithTalos } from "./talos-validation";
 
 /** The Talos version the seed installs. */
 export const DEFAULT_TALOS_VERSION = "v1.7.4";
@@ -146,28 +143,40 @@ export class CloudkofferStack extends TerraformStack {
       schema,
       placeholders: { cilium_cli_image: DEFAULT_CILIUM_CLI_IMAGE },
     });
-    for (const { source, yaml } of this.patches.files) {
-      for (const { line, message } of unpinnedReferences(yaml)) {
-        Annotations.of(this).addWarning(`${source}:${line}: ${message}`);
-      }
-    }
-
-    // What a node would say of the merged configurations, asked at synth: a patch Talos rejects
-    // stops the deploy before any node is touched.
-    const talosTool = props.talosTool ?? DEFAULT_TALOS_TOOL;
     const defaults: ValidationVersions = {
       talosVersion: props.talosVersion ?? DEFAULT_TALOS_VERSION,
       kubernetesVersion: props.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION,
     };
+    const predictableNames =
+      namesInterfacesPredictably(defaults.talosVersion) && !this.patches.files.some(({ yaml }) => /net\.ifnames=0/.test(yaml));
+    for (const { source, yaml } of this.patches.files) {
+      for (const { line, message } of unpinnedReferences(yaml)) {
+        Annotations.of(this).addWarning(`${source}:${line}: ${message}`);
+      }
+      for (const { line, field, name } of predictableNames ? kernelInterfaceNames(yaml) : []) {
+        Annotations.of(this).addWarning(
+          `${source}:${line}: ${field}: ${name} is a kernel name, and Talos 1.5 and later name NICs predictably ` +
+            `(enp1s0, eno1, ...) on a fresh install, so it matches nothing and what is set on it (DHCP, the VIP) never comes up; ` +
+            "select the NIC with deviceSelector (e.g. physical: true) instead",
+        );
+      }
+    }
+
+    // What a node would say of the merged configurations, asked at synth: a patch Talos rejects
+    // stops the deploy before any node is touched; where only Talos' schema is stricter, synth warns.
+    const talosTool = props.talosTool ?? DEFAULT_TALOS_TOOL;
     this.node.addValidation({
       validate: () => {
-        const results = validateWithTalos([this.talosValidationJob(defaults)], { tool: talosTool });
+        const job = this.talosValidationJob(defaults);
+        const results = validateWithTalos([job], { tool: talosTool });
         if (!results) {
           Annotations.of(this).addWarning(
             `merged configurations not validated by Talos: ${talosTool} is missing (npm run setup builds it)`,
           );
         }
-        return (results ?? []).filter((result) => !result.valid).map(describeTalosRejection);
+        const verdict = patchVerdict(this.patches.files, job, results);
+        for (const warning of verdict.warnings) Annotations.of(this).addWarning(warning);
+        return [...verdict.errors];
       },
     });
 

@@ -31,12 +31,23 @@ export class MachineConfigPatches {
   private readonly controlPlaneFiles: readonly TalosPatch[];
   private readonly workerFiles: readonly TalosPatch[];
 
+  private readonly byPath = new Map<string, TalosPatch>();
+
   constructor(private readonly props: MachineConfigPatchesProps) {
+    // A file both roles share is read, checked and reported once.
     const read = (files: readonly string[]) =>
-      files.map((file) => readTalosPatch(path.resolve(props.directory, file), { schema: props.schema }));
+      files.map((file) => {
+        const resolved = path.resolve(props.directory, file);
+        let patch = this.byPath.get(resolved);
+        if (!patch) {
+          patch = readTalosPatch(resolved, { schema: props.schema });
+          this.byPath.set(resolved, patch);
+        }
+        return patch;
+      });
     this.controlPlaneFiles = read(props.controlPlaneFiles);
     this.workerFiles = read(props.workerFiles);
-    for (const { source, yaml } of [...this.controlPlaneFiles, ...this.workerFiles]) {
+    for (const { source, yaml } of this.files) {
       yaml.split("\n").forEach((text, index) => {
         for (const [, name] of text.matchAll(PLACEHOLDER)) {
           if (!(name in props.placeholders)) {
@@ -51,9 +62,9 @@ export class MachineConfigPatches {
     }
   }
 
-  /** The patch files as read, for checks that look at their text. */
+  /** The patch files as read, each once, for checks that look at their text. */
   get files(): readonly TalosPatch[] {
-    return [...new Set([...this.controlPlaneFiles, ...this.workerFiles])];
+    return [...this.byPath.values()];
   }
 
   /**

@@ -3,11 +3,12 @@ import { existsSync, readFileSync } from "fs";
 import type Ajv2020 from "ajv/dist/2020";
 import type { ErrorObject, ValidateFunction } from "ajv/dist/2020";
 import { projectPath } from "./project-paths";
+import type { PatchSchemaViolation } from "./talos-patch";
 import { VerdictCache } from "./verdict-cache";
 
 /** Where `npm run setup` puts Talos' own machine-configuration schema (tools/talos-config-schema.sh). */
 export const DEFAULT_TALOS_CONFIG_SCHEMA = projectPath(".build", "talos", "config.schema.json");
-/** Where the schema check remembers patches it found valid: synth runs on every deploy. */
+/** Where the schema check remembers what it found in each patch text: synth runs on every deploy. */
 export const DEFAULT_SCHEMA_VERDICTS = projectPath(".build", "talos", "schema-valid");
 
 /** One way a patch document breaks the schema, at a path into the document. */
@@ -57,14 +58,15 @@ export class TalosConfigSchema {
     this.verdicts = new VerdictCache(verdicts);
   }
 
-  /** Whether this patch text was found valid against this schema before. */
-  knownValid(yaml: string): boolean {
-    return this.verdicts.get<boolean>([this.digest, yaml]) === true;
+  /** What checking this patch text against this schema found before, if it was checked. */
+  recalled(yaml: string): PatchSchemaViolation[] | undefined {
+    const found = this.verdicts.get<unknown>([this.digest, "violations", yaml]);
+    return Array.isArray(found) ? (found as PatchSchemaViolation[]) : undefined;
   }
 
-  /** Remembers that this patch text is valid against this schema. */
-  rememberValid(yaml: string): void {
-    this.verdicts.set([this.digest, yaml], true);
+  /** Remembers what checking this patch text against this schema found. */
+  remember(yaml: string, violations: readonly PatchSchemaViolation[]): void {
+    this.verdicts.set([this.digest, "violations", yaml], violations);
   }
 
   private compile(): { ajv: Ajv2020; definitionByKind: Map<string, string> } {

@@ -15,6 +15,29 @@ export interface TalosPatch {
   readonly source: string;
   /** The YAML text of the patch. */
   readonly yaml: string;
+  /**
+   * Where the patch breaks Talos' JSON schema. The schema is stricter than
+   * Talos' own loader in places, so whether a violation stops the synth is
+   * decided with Talos' verdict (see patch-verdict.ts).
+   */
+  readonly schemaViolations: readonly PatchSchemaViolation[];
+}
+
+/** A place where a patch breaks Talos' machine-configuration schema. */
+export interface PatchSchemaViolation {
+  /** 1-based line of the offending field. */
+  readonly line: number;
+  /** Path of the field, e.g. `machine.kubelet.extraArgs.rotate-server-certificates`; empty for the document. */
+  readonly field: string;
+  /** What the schema says, e.g. `must be string`. */
+  readonly message: string;
+  /** The value found there. */
+  readonly value: unknown;
+}
+
+/** `patches/all.yaml:31: machine.kubelet.extraArgs.rotate-server-certificates: must be string` */
+export function describeSchemaViolation(source: string, violation: PatchSchemaViolation): string {
+  return `${source}:${violation.line}: ${violation.field ? `${violation.field}: ` : ""}${violation.message}`;
 }
 
 /** A patch file that cannot be used, named with file and line. */
@@ -46,9 +69,9 @@ export interface ReadTalosPatchOptions {
 
 /**
  * Reads a patch file and checks it as far as it can be checked without a
- * node: YAML whose documents are mappings with known sections and, given
- * Talos' schema, known fields of the right types. A broken patch fails at
- * synth, naming file and line, and never reaches a node.
+ * node: YAML whose documents are mappings with known sections (a broken patch
+ * fails at synth, naming file and line, and never reaches a node) and, given
+ * Talos' schema, where it has unknown fields or wrong types.
  *
  * @param file path of the patch file
  */
@@ -65,19 +88,22 @@ export function readTalosPatch(file: string, options: ReadTalosPatchOptions = {}
       code === "ENOENT" ? "patch file not found; create it or remove it from the stack's patches" : String(error),
     );
   }
-  checkPatchYaml(source, yaml, options.schema);
-  return { source, yaml };
+  return { source, yaml, schemaViolations: checkPatchYaml(source, yaml, options.schema) };
 }
 
-/** Throws a {@link TalosPatchError} when `yaml` is not a usable patch. */
-export function checkPatchYaml(source: string, yaml: string, schema?: TalosConfigSchema): void {
+/**
+ * Throws a {@link TalosPatchError} when `yaml` is not a usable patch.
+ * @returns where it breaks Talos' schema, when a schema is given
+ */
+export function checkPatchYaml(source: string, yaml: string, schema?: TalosConfigSchema): PatchSchemaViolation[] {
   const lineCounter = new LineCounter();
   const documents = parseAllDocuments(yaml, { lineCounter, prettyErrors: false });
   if (!Array.isArray(documents)) {
     throw new TalosPatchError(source, undefined, "not a YAML document");
   }
   const lineOf = (offset: number): number => lineCounter.linePos(offset).line;
-  const schemaValid = schema?.knownValid(yaml) ?? false;
+  const recalled = schema?.recalled(yaml);
+  const violations: PatchSchemaViolation[] = [];
   for (const document of documents) {
     const [error] = document.errors;
     if (error) {
@@ -99,16 +125,23 @@ export function checkPatchYaml(source: string, yaml: string, schema?: TalosConfi
         throw new TalosPatchError(source, lineOf(nodeOffset(pair.key)), unknownSectionMessage(key));
       }
     }
-    const [violation] = schema && !schemaValid ? schema.check(content) : [];
-    if (violation) {
-      const field = violation.path.length > 0 ? `${dottedPath(violation.path)}: ` : "";
-      throw new TalosPatchError(source, lineOf(offsetOfPath(document, violation.path)), `${field}${violation.message}`);
+    for (const { path, message } of schema && !recalled ? schema.check(content) : []) {
+      const value: unknown = document.getIn(path);
+      violations.push({
+        line: lineOf(offsetOfPath(document, path)),
+        field: dottedPath(path),
+        message,
+        // Scalars only: what a fix may quote.
+        value: typeof value === "object" && value !== null ? undefined : value,
+      });
     }
   }
   if (documents.every((document) => document.contents === null)) {
     throw new TalosPatchError(source, undefined, "the patch is empty");
   }
-  if (schema && !schemaValid) schema.rememberValid(yaml);
+  if (recalled) return recalled;
+  schema?.remember(yaml, violations);
+  return violations;
 }
 
 /** `machine.network.interfaces[0].dhcp` */

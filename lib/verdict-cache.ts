@@ -1,5 +1,5 @@
 import { createHash } from "crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "fs";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "fs";
 import * as path from "path";
 
 /**
@@ -11,16 +11,23 @@ export class VerdictCache {
   /** @param directory the folder, created on the first verdict */
   constructor(readonly directory: string) {}
 
-  /** The verdict kept for this key, or undefined. */
+  /** The verdict kept for this key, or undefined; an entry that does not parse counts as none. */
   get<T>(key: unknown): T | undefined {
-    const file = this.file(key);
-    return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as T) : undefined;
+    try {
+      return JSON.parse(readFileSync(this.file(key), "utf8")) as T;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Keeps the verdict for this key. */
   set(key: unknown, verdict: unknown): void {
     mkdirSync(this.directory, { recursive: true });
-    writeFileSync(this.file(key), JSON.stringify(verdict));
+    // Written beside and renamed into place: a concurrent or interrupted synth never reads half an entry.
+    const file = this.file(key);
+    const partial = `${file}.${process.pid}`;
+    writeFileSync(partial, JSON.stringify(verdict));
+    renameSync(partial, file);
   }
 
   private file(key: unknown): string {

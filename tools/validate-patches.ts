@@ -14,7 +14,8 @@ import * as path from "path";
 import { App } from "cdktf";
 import { CloudkofferStack, DEFAULT_KUBERNETES_VERSION, DEFAULT_TALOS_VERSION } from "../lib/cloudkoffer-stack";
 import { selectStack } from "../lib/deploy-target";
-import { describeTalosRejection, validateWithTalos } from "../lib/talos-validation";
+import { patchVerdict } from "../lib/patch-verdict";
+import { validateWithTalos } from "../lib/talos-validation";
 
 const outdir = mkdtempSync(path.join(tmpdir(), "validate-patches-"));
 try {
@@ -29,16 +30,16 @@ try {
   if (!results) {
     throw new Error("the Talos tool .build/bin/talos-sim is not built; run npm run setup");
   }
-  for (const result of results) {
+  for (const result of results.filter((candidate) => candidate.valid)) {
     const patches = job.roles[result.role].map((patch) => patch.source).join(", ");
-    console.log(
-      result.valid
-        ? `${result.name} ${result.role}: valid for Talos ${job.talosVersion}, Kubernetes ${job.kubernetesVersion} (${patches})`
-        : describeTalosRejection(result),
-    );
+    console.log(`${result.name} ${result.role}: valid for Talos ${job.talosVersion}, Kubernetes ${job.kubernetesVersion} (${patches})`);
     for (const warning of result.warnings ?? []) console.log(`  warning: ${warning}`);
   }
-  process.exitCode = results.every((result) => result.valid) ? 0 : 1;
+  // Talos decides what is refused; where only its schema is stricter, a warning names the fix.
+  const verdict = patchVerdict(stack.patches.files, job, results);
+  for (const warning of verdict.warnings) console.log(`warning: ${warning}`);
+  for (const error of verdict.errors) console.log(error);
+  process.exitCode = verdict.errors.length === 0 ? 0 : 1;
 } catch (error) {
   console.error(`validate-patches: ${error instanceof Error ? error.message : String(error)}`);
   process.exitCode = 2;

@@ -16,10 +16,12 @@ export interface TerraformJson {
   readonly provider: Record<string, unknown[]>;
 }
 
-/** A synthesized Cloudkoffer stack: the JSON text for cdktf's matchers, and parsed. */
+/** A synthesized Cloudkoffer stack: the JSON text for cdktf's matchers, parsed, and what synth warned. */
 export interface SynthesizedStack {
   readonly json: string;
   readonly config: TerraformJson;
+  /** The warnings of every construct of the stack, validations included. */
+  readonly warnings: readonly string[];
 }
 
 /** Synthesizes one Cloudkoffer stack as `cdktf synth` would, with validations. */
@@ -30,7 +32,12 @@ export function synthCloudkoffer(
   const app = Testing.app();
   const stack = new CloudkofferStack(app, stackName(version), { profile: CLOUDKOFFER_PROFILES[version], ...props });
   const json = Testing.synth(stack, true);
-  return { json, config: JSON.parse(json) as TerraformJson };
+  const warnings = stack.node
+    .findAll()
+    .flatMap((construct) => construct.node.metadata)
+    .filter((entry) => entry.type === "@cdktf/warn")
+    .map((entry) => String(entry.data));
+  return { json, config: JSON.parse(json) as TerraformJson, warnings };
 }
 
 /** Undoes the Terraform template escaping of a synthesized patch string. */
