@@ -27,6 +27,7 @@ export interface SimulatedNode {
   readonly talosVersion: string;
   readonly applies: number;
   readonly bootstraps: number;
+  readonly upgrades: number;
   readonly calls: SimulatedCall[];
 }
 
@@ -36,7 +37,12 @@ export interface SimulatedFaults {
   readonly hang?: boolean;
   readonly rejectCode?: string;
   readonly rejectMethod?: string;
+  /** The next call of this method is carried out, and its caller gets Unavailable. */
+  readonly loseReply?: string;
 }
+
+/** Where a hold stops a call: before the node carries it out, or after (the reply not yet sent). */
+export type HoldPoint = "before" | "after";
 
 /** Options of {@link TalosSimulator.start}. */
 export interface TalosSimulatorOptions {
@@ -128,6 +134,21 @@ export class TalosSimulator {
   /** Replaces a node's call faults. */
   async faults(address: string, faults: SimulatedFaults): Promise<void> {
     await this.request("POST", `/nodes/${address}/faults`, faults);
+  }
+
+  /** Stops every call of `method` at a node at `at`, until {@link release}. */
+  async hold(address: string, method: string, at: HoldPoint): Promise<void> {
+    await this.request("POST", `/nodes/${address}/hold`, { method, at });
+  }
+
+  /** Waits until a call is stopped at a hold: the moment a test means to act at. */
+  async held(address: string, method: string, at: HoldPoint, timeout = "120s"): Promise<void> {
+    await this.request("GET", `/nodes/${address}/held?method=${method}&at=${at}&timeout=${timeout}`);
+  }
+
+  /** Lets the calls held on `method` go on, and disarms the hold. */
+  async release(address: string, method: string): Promise<void> {
+    await this.request("POST", `/nodes/${address}/release`, { method });
   }
 
   /** Wipes a node: maintenance mode, no configuration. */

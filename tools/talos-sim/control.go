@@ -13,8 +13,11 @@ import (
 //	GET  /nodes/{address}           one node's NodeStatus
 //	POST /nodes/{address}/down      power the node off (its port closes)
 //	POST /nodes/{address}/up        power it on again
-//	POST /nodes/{address}/faults    {"delay":"2s","hang":false,"rejectCode":"Unavailable","rejectMethod":"ApplyConfiguration"}
+//	POST /nodes/{address}/faults    {"delay":"2s","hang":false,"rejectCode":"Unavailable","rejectMethod":"ApplyConfiguration","loseReply":"Bootstrap"}
 //	POST /nodes/{address}/reimage   wipe it: back to maintenance mode, no configuration
+//	POST /nodes/{address}/hold      {"method":"Bootstrap","at":"after"}: stop its calls there ("before" or "after" the node carries them out)
+//	GET  /nodes/{address}/held?method=Bootstrap&at=after&timeout=30s   wait until a call is stopped at that hold
+//	POST /nodes/{address}/release   {"method":"Bootstrap"}: let the held calls go on and disarm
 func (s *Simulator) controlAPI() http.Handler {
 	mux := http.NewServeMux()
 
@@ -51,6 +54,7 @@ func (s *Simulator) controlAPI() http.Handler {
 			Hang         bool   `json:"hang"`
 			RejectCode   string `json:"rejectCode"`
 			RejectMethod string `json:"rejectMethod"`
+			LoseReply    string `json:"loseReply"`
 		}
 
 		if err := json.NewDecoder(r.Body).Decode(&request); err != nil {
@@ -61,7 +65,7 @@ func (s *Simulator) controlAPI() http.Handler {
 			return fmt.Errorf("faults: rejectCode %q is not a gRPC code name such as InvalidArgument or Unavailable", request.RejectCode)
 		}
 
-		faults := Faults{Hang: request.Hang, RejectCode: request.RejectCode, RejectMethod: request.RejectMethod}
+		faults := Faults{Hang: request.Hang, RejectCode: request.RejectCode, RejectMethod: request.RejectMethod, LoseReply: request.LoseReply}
 
 		if request.Delay != "" {
 			delay, err := time.ParseDuration(request.Delay)
@@ -73,6 +77,42 @@ func (s *Simulator) controlAPI() http.Handler {
 		}
 
 		node.setFaults(faults)
+
+		return respond(w, node, nil)
+	}))
+
+	mux.HandleFunc("POST /nodes/{address}/hold", s.withNode(func(node *Node, w http.ResponseWriter, r *http.Request) error {
+		var request struct {
+			Method string `json:"method"`
+			At     string `json:"at"`
+		}
+
+		if err := json.NewDecoder(r.Body).Decode(&request); err != nil || request.Method == "" {
+			return fmt.Errorf("hold: give {\"method\": \"Bootstrap\", \"at\": \"before\" or \"after\"} (%v)", err)
+		}
+
+		return respond(w, node, node.hold(request.Method, request.At))
+	}))
+
+	mux.HandleFunc("GET /nodes/{address}/held", s.withNode(func(node *Node, w http.ResponseWriter, r *http.Request) error {
+		timeout, err := time.ParseDuration(r.URL.Query().Get("timeout"))
+		if err != nil {
+			timeout = 30 * time.Second
+		}
+
+		return respond(w, node, node.waitHeld(r.URL.Query().Get("method"), r.URL.Query().Get("at"), timeout))
+	}))
+
+	mux.HandleFunc("POST /nodes/{address}/release", s.withNode(func(node *Node, w http.ResponseWriter, r *http.Request) error {
+		var request struct {
+			Method string `json:"method"`
+		}
+
+		if err := json.NewDecoder(r.Body).Decode(&request); err != nil || request.Method == "" {
+			return fmt.Errorf("release: give {\"method\": \"Bootstrap\"} (%v)", err)
+		}
+
+		node.releaseHolds(request.Method)
 
 		return respond(w, node, nil)
 	}))

@@ -13,6 +13,10 @@
 //
 // probe asks a real or simulated node's Talos API, as talosctl would.
 //
+//	talos-sim bootstrapped -node 127.10.0.1 -talosconfig talosconfig
+//
+// bootstrapped asks a control plane whether etcd runs on it (its cluster is bootstrapped).
+//
 //	talos-sim validate < jobs.json
 //
 // validate checks machine configurations with patches as Talos does (validate.go).
@@ -35,6 +39,8 @@ func main() {
 		err = serve(os.Args[2:])
 	case "probe":
 		err = probe(os.Args[2:])
+	case "bootstrapped":
+		err = bootstrapped(os.Args[2:])
 	case "validate":
 		err = validate(os.Args[2:])
 	case "talosctl":
@@ -58,6 +64,7 @@ func usage() {
 commands:
   serve   simulate Talos nodes on loopback addresses (talos-sim serve -h for flags)
   probe   ask a node's Talos API whether it answers, and in which mode (talos-sim probe -h)
+  bootstrapped  ask a control plane whether its cluster is bootstrapped (etcd runs)
   talosctl  answer the talosctl commands this project runs (a test double; see talosctl.go)
   validate  merge patches onto generated configurations and validate them as Talos does
             (jobs as JSON on stdin, results as JSON on stdout; exit 1 when one is invalid)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -41,6 +42,27 @@ type Faults struct {
 	Hang         bool          `json:"hang"`
 	RejectCode   string        `json:"rejectCode,omitempty"`
 	RejectMethod string        `json:"rejectMethod,omitempty"`
+	// LoseReply names a method whose next call the node carries out, and whose
+	// reply is then lost: the caller gets Unavailable, as if the connection dropped.
+	LoseReply string `json:"loseReply,omitempty"`
+}
+
+// Points at which a hold stops a call.
+const (
+	HoldBefore = "before" // the node has not carried the call out yet
+	HoldAfter  = "after"  // the node has carried it out; the reply is not sent yet
+)
+
+// Hold stops every call of a method at a point until it is released, so that
+// a test can kill a client exactly where it means to, never by a race.
+type Hold struct {
+	Method string `json:"method"`
+	At     string `json:"at"`
+	// Held is how many calls have been stopped at this hold so far.
+	Held int `json:"held"`
+
+	release chan struct{}
+	reached chan struct{} // closed when the first call is stopped
 }
 
 // NodeStatus is what the control API reports of a node.
@@ -58,6 +80,7 @@ type NodeStatus struct {
 	Upgrades     int    `json:"upgrades"`
 	Staged       string `json:"stagedVersion,omitempty"`
 	Faults       Faults `json:"faults"`
+	Holds        []Hold `json:"holds"`
 	Calls        []Call `json:"calls"`
 }
 
@@ -79,6 +102,7 @@ type Node struct {
 	pendingVersion string
 	stagedVersion  string
 	faults         Faults
+	holds          []*Hold
 	calls          []Call
 	server         *grpc.Server
 	rebootTimer    *time.Timer
@@ -255,6 +279,117 @@ func (n *Node) setDown(down bool) error {
 	return nil
 }
 
+// hold arms a hold on a method at a point (HoldBefore or HoldAfter).
+func (n *Node) hold(method, at string) error {
+	if at != HoldBefore && at != HoldAfter {
+		return fmt.Errorf("hold: at %q is neither %q nor %q", at, HoldBefore, HoldAfter)
+	}
+
+	n.mu.Lock()
+	defer n.mu.Unlock()
+
+	for _, h := range n.holds {
+		if h.Method == method && h.At == at {
+			return nil
+		}
+	}
+
+	n.holds = append(n.holds, &Hold{Method: method, At: at, release: make(chan struct{}), reached: make(chan struct{})})
+
+	return nil
+}
+
+// release lets every call held on a method go on, and disarms its holds.
+func (n *Node) releaseHolds(method string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+
+	kept := n.holds[:0]
+
+	for _, h := range n.holds {
+		if h.Method == method {
+			close(h.release)
+		} else {
+			kept = append(kept, h)
+		}
+	}
+
+	n.holds = kept
+}
+
+// waitHeld waits until a call is stopped at a hold, or the timeout passes.
+func (n *Node) waitHeld(method, at string, timeout time.Duration) error {
+	n.mu.Lock()
+
+	var reached chan struct{}
+
+	for _, h := range n.holds {
+		if h.Method == method && h.At == at {
+			reached = h.reached
+		}
+	}
+	n.mu.Unlock()
+
+	if reached == nil {
+		return fmt.Errorf("no hold on %s %s at node %s", method, at, n.address)
+	}
+
+	select {
+	case <-reached:
+		return nil
+	case <-time.After(timeout):
+		return fmt.Errorf("no call of %s reached its hold (%s) at node %s within %s", method, at, n.address, timeout)
+	}
+}
+
+// stopAt holds a call at a point when a hold is armed there, until it is
+// released or the caller goes away. It reports whether the caller went away
+// meanwhile: a call held before the node carries it out then never takes effect.
+func (n *Node) stopAt(ctx context.Context, method, at string) bool {
+	n.mu.Lock()
+
+	var armed *Hold
+
+	for _, h := range n.holds {
+		if h.Method == method && h.At == at {
+			armed = h
+		}
+	}
+
+	if armed == nil {
+		n.mu.Unlock()
+
+		return false
+	}
+
+	armed.Held++
+	if armed.Held == 1 {
+		close(armed.reached)
+	}
+	n.mu.Unlock()
+
+	select {
+	case <-armed.release:
+		return ctx.Err() != nil
+	case <-ctx.Done():
+		return true
+	}
+}
+
+// takeLostReply reports whether the reply to this call is to be lost, once.
+func (n *Node) takeLostReply(method string) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+
+	if n.faults.LoseReply != method {
+		return false
+	}
+
+	n.faults.LoseReply = ""
+
+	return true
+}
+
 // setFaults replaces the call faults (delay, hang, reject); Down is kept.
 func (n *Node) setFaults(faults Faults) {
 	n.mu.Lock()
@@ -294,7 +429,12 @@ func (n *Node) status() NodeStatus {
 		Upgrades:     n.upgrades,
 		Staged:       n.stagedVersion,
 		Faults:       n.faults,
+		Holds:        []Hold{},
 		Calls:        append([]Call{}, n.calls...),
+	}
+
+	for _, h := range n.holds {
+		status.Holds = append(status.Holds, Hold{Method: h.Method, At: h.At, Held: h.Held})
 	}
 
 	if n.config != nil {

@@ -150,3 +150,82 @@ func probeMaintenance(endpoint string, timeout time.Duration) error {
 
 	return err
 }
+
+// BootstrapResult is what `talos-sim bootstrapped` prints: whether etcd runs
+// on a control plane, which it does once its cluster is bootstrapped.
+type BootstrapResult struct {
+	Node         string `json:"node"`
+	Bootstrapped bool   `json:"bootstrapped"`
+	Etcd         string `json:"etcd,omitempty"`
+	Error        string `json:"error,omitempty"`
+}
+
+// bootstrapped asks a configured control plane, over mTLS, for the state of
+// its etcd service (ServiceList, as `talosctl service etcd`): Running means
+// the cluster was bootstrapped, so Bootstrap must not be asked for again.
+// Exit status 0 when the node answered, whatever it said.
+func bootstrapped(args []string) error {
+	flags := flag.NewFlagSet("bootstrapped", flag.ExitOnError)
+	node := flags.String("node", "", "address of the control plane (required)")
+	port := flags.Int("port", 50000, "port of the Talos API")
+	talosconfig := flags.String("talosconfig", "", "talosconfig with the client certificate (required)")
+	timeout := flags.Duration("timeout", 5*time.Second, "how long to wait for an answer")
+
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+
+	if *node == "" || *talosconfig == "" {
+		return errors.New("-node and -talosconfig are required")
+	}
+
+	result := BootstrapResult{Node: *node}
+	state, err := etcdState(net.JoinHostPort(*node, strconv.Itoa(*port)), *talosconfig, *timeout)
+
+	if err != nil {
+		result.Error = err.Error()
+	} else {
+		result.Etcd, result.Bootstrapped = state, state == "Running"
+	}
+
+	out, _ := json.Marshal(result) //nolint:errcheck
+	fmt.Println(string(out))
+
+	if err != nil {
+		return fmt.Errorf("node %s did not say whether it is bootstrapped", *node)
+	}
+
+	return nil
+}
+
+// etcdState is the state of the etcd service on a node, "" where it has none (a worker).
+func etcdState(endpoint, talosconfig string, timeout time.Duration) (string, error) {
+	cfg, err := clientconfig.Open(talosconfig)
+	if err != nil {
+		return "", err
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+
+	c, err := client.New(ctx, client.WithConfig(cfg), client.WithEndpoints(endpoint))
+	if err != nil {
+		return "", err
+	}
+	defer c.Close() //nolint:errcheck
+
+	reply, err := c.ServiceList(ctx)
+	if err != nil {
+		return "", err
+	}
+
+	for _, message := range reply.Messages {
+		for _, service := range message.Services {
+			if service.Id == "etcd" {
+				return service.State, nil
+			}
+		}
+	}
+
+	return "", nil
+}

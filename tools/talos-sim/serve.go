@@ -125,6 +125,35 @@ func (s *Simulator) allNodes() []*Node {
 	return nodes
 }
 
+// clusterBootstrapped reports whether a control plane of the node's cluster
+// (same cluster ID) has been bootstrapped: etcd runs on its control planes then.
+func (s *Simulator) clusterBootstrapped(of *Node) bool {
+	of.mu.Lock()
+	id := clusterID(of)
+	of.mu.Unlock()
+
+	for _, node := range s.allNodes() {
+		node.mu.Lock()
+		bootstrapped := node.bootstraps > 0 && clusterID(node) == id
+		node.mu.Unlock()
+
+		if bootstrapped {
+			return true
+		}
+	}
+
+	return false
+}
+
+// clusterID is the ID of the cluster a node is configured for; the caller holds its lock.
+func clusterID(n *Node) string {
+	if n.config == nil {
+		return ""
+	}
+
+	return n.config.Cluster().ID()
+}
+
 func (s *Simulator) shutdown() {
 	for _, node := range s.allNodes() {
 		node.stop()

@@ -31,6 +31,7 @@ var requiredRoles = map[string]role.Set{
 	"Upgrade":            role.MakeSet(role.Admin, role.Operator),
 	"Reboot":             role.MakeSet(role.Admin, role.Operator),
 	"Version":            role.MakeSet(role.Admin, role.Operator, role.Reader),
+	"ServiceList":        role.MakeSet(role.Admin, role.Operator, role.Reader),
 	"Disks":              role.MakeSet(role.Admin, role.Operator, role.Reader),
 }
 
@@ -66,7 +67,20 @@ func (n *Node) unaryInterceptor(ctx context.Context, req any, info *grpc.UnarySe
 		return nil, err
 	}
 
+	if n.stopAt(ctx, method, HoldBefore) {
+		err := status.FromContextError(ctx.Err()).Err()
+		n.record(method, n.currentMode(), status.Code(err).String(), started)
+
+		return nil, err
+	}
+
 	reply, err := handler(ctx, req)
+	n.stopAt(ctx, method, HoldAfter)
+
+	if n.takeLostReply(method) {
+		reply, err = nil, status.Errorf(codes.Unavailable, "simulated fault: node %s carried out %s, and its reply was lost", n.address, method)
+	}
+
 	n.record(method, n.currentMode(), status.Code(err).String(), started)
 
 	return reply, err
@@ -79,10 +93,45 @@ func (n *Node) streamInterceptor(srv any, stream grpc.ServerStream, info *grpc.S
 		return err
 	}
 
-	err := handler(srv, stream)
+	if n.stopAt(stream.Context(), method, HoldBefore) {
+		err := status.FromContextError(stream.Context().Err()).Err()
+		n.record(method, n.currentMode(), status.Code(err).String(), started)
+
+		return err
+	}
+
+	err := handler(srv, &heldStream{ServerStream: stream, node: n, method: method})
+
+	if n.takeLostReply(method) {
+		err = status.Errorf(codes.Unavailable, "simulated fault: node %s carried out %s, and its reply was lost", n.address, method)
+	}
+
 	n.record(method, n.currentMode(), status.Code(err).String(), started)
 
 	return err
+}
+
+// heldStream stops a streamed reply before its first message when a hold
+// "after" is armed: the node has done the work, the caller has nothing yet.
+type heldStream struct {
+	grpc.ServerStream
+
+	node   *Node
+	method string
+	sent   bool
+}
+
+func (s *heldStream) SendMsg(m any) error {
+	if !s.sent {
+		s.sent = true
+		s.node.stopAt(s.Context(), s.method, HoldAfter)
+
+		if s.node.takeLostReply(s.method) {
+			return status.Errorf(codes.Unavailable, "simulated fault: node %s carried out %s, and its reply was lost", s.node.address, s.method)
+		}
+	}
+
+	return s.ServerStream.SendMsg(m)
 }
 
 // admit applies injected faults and, in configured mode, apid's role check.
@@ -300,6 +349,37 @@ func (s *machineService) Version(ctx context.Context, _ *emptypb.Empty) (*machin
 		Version:  &machine.VersionInfo{Tag: version, Os: "linux", Arch: "amd64"},
 		Platform: &machine.PlatformInfo{Name: "metal", Mode: "metal"},
 	}}}, nil
+}
+
+// ServiceList reports the node's services as Talos does; etcd runs on a
+// control plane once its cluster is bootstrapped, and waits ("Preparing")
+// until then.
+func (s *machineService) ServiceList(ctx context.Context, _ *emptypb.Empty) (*machine.ServiceListResponse, error) {
+	n := s.node
+	if err := n.configuredOnly("ServiceList"); err != nil {
+		return nil, err
+	}
+
+	services := []*machine.ServiceInfo{
+		{Id: "apid", State: "Running", Health: &machine.ServiceHealth{Healthy: true}},
+		{Id: "machined", State: "Running", Health: &machine.ServiceHealth{Healthy: true}},
+		{Id: "kubelet", State: "Running", Health: &machine.ServiceHealth{Healthy: true}},
+	}
+
+	n.mu.Lock()
+	controlPlane := n.config.Machine().Type().IsControlPlane()
+	n.mu.Unlock()
+
+	if controlPlane {
+		etcd := &machine.ServiceInfo{Id: "etcd", State: "Preparing", Health: &machine.ServiceHealth{Unknown: true}}
+		if n.sim.clusterBootstrapped(n) {
+			etcd.State, etcd.Health = "Running", &machine.ServiceHealth{Healthy: true}
+		}
+
+		services = append(services, etcd)
+	}
+
+	return &machine.ServiceListResponse{Messages: []*machine.ServiceList{{Metadata: n.replyMetadata(ctx), Services: services}}}, nil
 }
 
 // Disks lists the node's disks; the provider asks for them before anything else.

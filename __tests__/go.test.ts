@@ -1,0 +1,33 @@
+import { spawnSync } from "child_process";
+import * as path from "path";
+import { describeWith, PROJECT_ROOT } from "./support/tiers";
+
+/** The project's Go module: the Talos node simulator and the project's Talos tool. */
+const MODULE = path.join(PROJECT_ROOT, "tools", "talos-sim");
+
+/** Runs a Go command in the module, offline: every dependency is in the module cache since npm run setup. */
+function go(command: string, args: readonly string[]) {
+  return spawnSync(command, [...args], {
+    cwd: MODULE,
+    encoding: "utf8",
+    env: { ...process.env, GOFLAGS: "-mod=readonly", GOPROXY: "off", GOTOOLCHAIN: "local" },
+  });
+}
+
+describeWith(["go"])("the Go code (tools/talos-sim)", () => {
+  test("is gofmt-formatted", () => {
+    const run = go("gofmt", ["-l", "."]);
+    expect({ status: run.status, unformatted: run.stdout.trim() }).toEqual({ status: 0, unformatted: "" });
+  });
+
+  test("passes go vet", () => {
+    const run = go("go", ["vet", "./..."]);
+    expect({ status: run.status, output: run.stderr.trim() }).toEqual({ status: 0, output: "" });
+  });
+
+  test("passes its unit tests", () => {
+    const run = go("go", ["test", "./..."]);
+    if (run.status !== 0) throw new Error(`go test failed:\n${run.stdout}${run.stderr}`);
+    expect(run.stdout).toMatch(/^ok\s/m);
+  });
+});
