@@ -42,9 +42,15 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
       "kubernetes_version",
       "node_timeout",
       "nodes",
+      "secrets_backup_file",
       "talos_upgrade_stage",
       "talos_version",
     ]);
+    expect(config.variable.secrets_backup_file).toMatchObject({
+      type: "string",
+      nullable: false,
+      default: `../../../terraform.cloudkoffer-${version}.secrets.yaml`,
+    });
     expect(config.variable.talos_upgrade_stage).toMatchObject({ type: "bool", nullable: false, default: false });
     expect(config.variable.node_timeout).toMatchObject({ type: "string", nullable: false, default: "10m" });
     expect(config.variable.talos_version).toMatchObject({ type: "string", nullable: false, default: "v1.7.4" });
@@ -78,6 +84,7 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
         node_timeout: "${var.node_timeout}",
         talos_upgrade_stage: "${var.talos_upgrade_stage}",
         cilium_cli_image: "${var.cilium_cli_image}",
+        secrets_backup_file: "${var.secrets_backup_file}",
       },
     });
   });
@@ -196,14 +203,45 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
       CONTROL_PLANES: '${join(" ", local.inputs.nodes.controlplane)}',
       WORKERS: '${join(" ", local.inputs.nodes.worker)}',
       STAGE: '${local.inputs.talos_upgrade_stage ? "true" : "false"}',
+      INSTALLED_VERSION: '${lookup(null_resource.deployed.triggers, "talos_version", "unrecorded")}',
       FIRST_DEPLOY: '${(null_resource.deployed.triggers.plan_time == plantimestamp()) ? "true" : "false"}',
       TALOSCONFIG_CONTENT: "${nonsensitive(data.talos_client_configuration.this.talos_config)}",
     });
     expect(roll.command).toContain('talosctl upgrade --image="$image" --nodes="$node" --endpoints="$node"');
+    // What the cluster was installed with: a resumed first deploy compares with it.
     expect(config.resource.null_resource.deployed).toMatchObject({
-      triggers: { plan_time: "${plantimestamp()}" },
+      triggers: {
+        plan_time: "${plantimestamp()}",
+        talos_version: "${local.inputs.talos_version}",
+        kubernetes_version: "${local.inputs.kubernetes_version}",
+      },
       lifecycle: { ignore_changes: ["triggers"] },
     });
+  });
+
+  test("the secrets are on disk twice before any node is configured, and a state without them adopts the backup", () => {
+    const backup = config.resource.null_resource.secrets_backup as {
+      triggers: Record<string, string>;
+      provisioner: { "local-exec": { environment: Record<string, string>; command: string } }[];
+    };
+    expect(backup.triggers).toEqual({
+      secrets: "${sha256(jsonencode(talos_machine_secrets.this.machine_secrets))}",
+      file: "${local.inputs.secrets_backup_file}",
+    });
+    const write = backup.provisioner[0]["local-exec"];
+    expect(write.environment.SECRETS_BACKUP_FILE).toBe("${local.inputs.secrets_backup_file}");
+    expect(write.environment.SECRETS_YAML).toMatch(/^\$\{yamlencode\(\{"cluster" = \{"id" = talos_machine_secrets\.this\.machine_secrets\.cluster\.id,/);
+    expect(write.command).toContain("umask 077");
+    for (const role of ["controlplane", "worker"]) {
+      expect(config.resource.talos_machine_configuration_apply[role].depends_on).toEqual(["null_resource.secrets_backup"]);
+    }
+    expect((config as unknown as { import: unknown[] }).import).toEqual([
+      {
+        for_each: "${fileexists(local.inputs.secrets_backup_file) ? toset([local.inputs.secrets_backup_file]) : toset([])}",
+        to: "talos_machine_secrets.this",
+        id: "${each.value}",
+      },
+    ]);
   });
 
   test("outputs: the seed's names, all sensitive", () => {

@@ -1,9 +1,10 @@
 import { spawnSync } from "child_process";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { existsSync, mkdtempSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { formatNodesVariable } from "../lib/nodes-input";
-import { loopbackAddresses, TALOS_SIM, TalosSimulator } from "./support/simulator";
+import { loopbackAddresses, TalosSimulator } from "./support/simulator";
+import { TalosctlDouble } from "./support/talosctl-double";
 import { cdktfDeploy, DeployResult, deployedStack, expectDeployed, terraformEnvironment } from "./support/terraform";
 import { describeWith, PROJECT_ROOT } from "./support/tiers";
 
@@ -11,51 +12,6 @@ const [cp1, cp2, cp3, w1, w2] = loopbackAddresses("127.26.0", 5);
 const CONTROL_PLANES = [cp1, cp2, cp3];
 const WORKERS = [w1, w2];
 const NODES = formatNodesVariable({ controlplane: CONTROL_PLANES, worker: WORKERS });
-
-/**
- * A talosctl on PATH that records its arguments (and the mode of the
- * talosconfig file it was given) and answers as talosctl does, through
- * talos-sim's talosctl double, against the simulated nodes.
- */
-class TalosctlDouble {
-  readonly bin = mkdtempSync(path.join(tmpdir(), "talosctl-"));
-
-  constructor() {
-    writeFileSync(
-      path.join(this.bin, "talosctl"),
-      [
-        "#!/bin/sh",
-        `echo "$*" >> "${this.bin}/calls"`,
-        `[ -n "$TALOSCONFIG" ] && stat -c '%a %n' "$TALOSCONFIG" >> "${this.bin}/talosconfigs"`,
-        `exec "${TALOS_SIM}" talosctl "$@"`,
-        "",
-      ].join("\n"),
-    );
-    chmodSync(path.join(this.bin, "talosctl"), 0o755);
-  }
-
-  /** The calls since the last one, and forget them. */
-  takeCalls(): string[] {
-    const file = path.join(this.bin, "calls");
-    const calls = existsSync(file) ? readFileSync(file, "utf8").trim().split("\n").filter(Boolean) : [];
-    rmSync(file, { force: true });
-    return calls;
-  }
-
-  /** Every talosconfig file talosctl was given: mode and path. */
-  talosconfigs(): { mode: string; file: string }[] {
-    const file = path.join(this.bin, "talosconfigs");
-    if (!existsSync(file)) return [];
-    return readFileSync(file, "utf8")
-      .trim()
-      .split("\n")
-      .map((line) => ({ mode: line.split(" ")[0], file: line.split(" ")[1] }));
-  }
-
-  remove(): void {
-    rmSync(this.bin, { recursive: true, force: true });
-  }
-}
 
 /** The commands of the seed's upgrade of one node. */
 const upgradeOf = (node: string, version: string) => [

@@ -32,7 +32,17 @@ describe("nothing leaks into what the project writes and commits", () => {
     expect(readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8")).not.toMatch(KEY_MATERIAL);
   });
 
-  test.each(["talosconfig", "kubeconfig", "secrets.yaml", "terraform.cloudkoffer-v3.tfstate", "terraform.cloudkoffer-v3.tfstate.backup", ".envrc"])(
+  test.each([
+    "talosconfig",
+    "kubeconfig",
+    "secrets.yaml",
+    "terraform.cloudkoffer-v3.tfstate",
+    "terraform.cloudkoffer-v3.tfstate.backup",
+    "terraform.cloudkoffer-v3.tfstate.corrupt-20261129T120000Z",
+    "terraform.cloudkoffer-v3.secrets.yaml",
+    "terraform.cloudkoffer-v3.secrets.yaml.replaced-20261129T120000Z",
+    ".envrc",
+  ])(
     "%s is git-ignored",
     (file) => {
       expect(spawnSync("git", ["check-ignore", "-q", file], { cwd: PROJECT_ROOT }).status).toBe(0);

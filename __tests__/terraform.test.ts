@@ -47,8 +47,8 @@ describeWith(["terraform", "talos provider", "null provider", "talos schema"])(
         workspace.ok(["validate", "-no-color"]);
         const plan = workspace.ok(["plan", "-no-color"]);
         const nodes = CLOUDKOFFER_PROFILES[version].controlPlanes.length + CLOUDKOFFER_PROFILES[version].workers.length;
-        // secrets + one apply per node + bootstrap + the kubeconfig kept + the deployed marker + 2 upgrades
-        expect(plan.stdout).toContain(`Plan: ${nodes + 6} to add, 0 to change, 0 to destroy.`);
+        // secrets + their backup + one apply per node + bootstrap + the kubeconfig kept + the deployed marker + 2 upgrades
+        expect(plan.stdout).toContain(`Plan: ${nodes + 7} to add, 0 to change, 0 to destroy.`);
       });
     });
 
@@ -61,7 +61,7 @@ describeWith(["terraform", "talos provider", "null provider", "talos schema"])(
 
       test("validates and plans with plain terraform", () => {
         workspace.ok(["validate", "-no-color"]);
-        expect(workspace.ok(["plan", "-no-color"]).stdout).toContain("Plan: 16 to add");
+        expect(workspace.ok(["plan", "-no-color"]).stdout).toContain("Plan: 17 to add");
       });
 
       test("plans a TF_VAR_nodes override of one control plane and one worker", () => {
@@ -79,6 +79,7 @@ describeWith(["terraform", "talos provider", "null provider", "talos schema"])(
           'talos_machine_configuration_apply.worker["192.168.1.4"]',
           "talos_machine_bootstrap.this",
           "talos_machine_secrets.this",
+          "null_resource.secrets_backup",
           "null_resource.kubeconfig",
           "null_resource.deployed",
           "null_resource.talos_upgrade",

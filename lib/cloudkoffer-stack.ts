@@ -8,6 +8,7 @@ import { ClusterVariables, DEFAULT_CILIUM_CLI_IMAGE } from "./cluster-variables"
 import { kernelInterfaceNames, namesInterfacesPredictably } from "./interface-names";
 import { MachineConfigPatches } from "./machine-config-patches";
 import { patchVerdict } from "./patch-verdict";
+import { defaultSecretsBackupPath } from "./secrets-backup";
 import { projectPath } from "./project-paths";
 import { unpinnedReferences } from "./supply-chain";
 import { DEFAULT_CLUSTER_ENDPOINT, DEFAULT_CLUSTER_NAME, DEFAULT_NODE_TIMEOUT, TalosCluster } from "./talos-cluster";
@@ -99,6 +100,13 @@ export interface CloudkofferStackProps {
    * @default `.build/bin/talos-sim`, built by `npm run setup`
    */
   readonly talosTool?: string;
+  /**
+   * Where the cluster secrets are backed up (Talos' secrets.yaml) before any
+   * node is configured, and adopted from when the state has none; default of
+   * the `secrets_backup_file` variable, relative to the synthesized stack folder.
+   * @default "../../../terraform.<stack>.secrets.yaml" (beside the default local state)
+   */
+  readonly secretsBackupFile?: string;
   /**
    * Refuse to destroy or replace the cluster secrets. Turn it off only to
    * destroy a cluster for good, after `npm run secrets -- export <stack>`.
@@ -198,6 +206,7 @@ export class CloudkofferStack extends TerraformStack {
       controlPlanes: props.profile.controlPlanes,
       workers: props.profile.workers,
       nodeTimeout: DEFAULT_NODE_TIMEOUT,
+      secretsBackupFile: props.secretsBackupFile ?? defaultSecretsBackupPath(id),
     });
 
     const patches = this.patches.forTerraform(this.variables.talosVersion, this.variables.patchPlaceholders);
@@ -212,6 +221,7 @@ export class CloudkofferStack extends TerraformStack {
       workerPatches: patches.worker,
       nodeTimeout: this.variables.nodeTimeout,
       protectSecrets: props.protectSecrets,
+      secretsBackupFile: this.variables.secretsBackupFile,
     });
 
     new TalosMaintenance(this, "maintenance", {

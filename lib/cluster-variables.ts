@@ -26,6 +26,8 @@ export interface ClusterVariablesProps {
   readonly workers: readonly string[];
   /** Default of `node_timeout`. */
   readonly nodeTimeout: string;
+  /** Default of `secrets_backup_file`, relative to the stack's working directory. */
+  readonly secretsBackupFile: string;
 }
 
 /**
@@ -49,6 +51,8 @@ export class ClusterVariables extends Construct {
   readonly talosUpgradeStageVariable: TerraformVariable;
   /** `var.cilium_cli_image`. */
   readonly ciliumCliImageVariable: TerraformVariable;
+  /** `var.secrets_backup_file`. */
+  readonly secretsBackupFileVariable: TerraformVariable;
   /** `local.inputs.talos_version`: the Talos version in the "v1.7.4" form provider 0.5.0 requires. */
   readonly talosVersion: string;
   /** The Kubernetes version. */
@@ -61,6 +65,8 @@ export class ClusterVariables extends Construct {
   readonly nodeTimeout: string;
   /** Whether Talos upgrades are staged (`--stage`, then a reboot); a boolean token. */
   readonly talosUpgradeStage: IResolvable;
+  /** Where the cluster secrets are backed up, relative to the working directory. */
+  readonly secretsBackupFile: string;
   /** Values of the patch placeholders (`{{ name }}`), by name: tokens. */
   readonly patchPlaceholders: Record<string, string>;
 
@@ -126,6 +132,21 @@ export class ClusterVariables extends Construct {
     });
     this.ciliumCliImageVariable.overrideLogicalId("cilium_cli_image");
 
+    this.secretsBackupFileVariable = new TerraformVariable(this, "secrets_backup_file", {
+      description:
+        "Where the cluster secrets are backed up as Talos' secrets.yaml before any node is configured, and adopted from when the state has none; relative to the working directory. Delete the file to start with new secrets.",
+      type: VariableType.STRING,
+      nullable: false,
+      default: props.secretsBackupFile,
+      validation: [
+        {
+          condition: '${trimspace(var.secrets_backup_file) != ""}',
+          errorMessage: "secrets_backup_file is empty: name the file the cluster secrets are backed up to (secrets_backup_file).",
+        },
+      ],
+    });
+    this.secretsBackupFileVariable.overrideLogicalId("secrets_backup_file");
+
     // Every value the graph uses goes through local.inputs, which reads all the variables: a
     // variable that fails its validation then stops the plan before anything is planned, and
     // the error is all terraform prints (cdktf deploy drops the end of a long partial plan).
@@ -137,6 +158,7 @@ export class ClusterVariables extends Construct {
       node_timeout: this.nodeTimeoutVariable.stringValue,
       talos_upgrade_stage: this.talosUpgradeStageVariable.booleanValue,
       cilium_cli_image: this.ciliumCliImageVariable.stringValue,
+      secrets_backup_file: this.secretsBackupFileVariable.stringValue,
     });
     inputs.overrideLogicalId("inputs");
     const input = (...path: string[]): unknown => Fn.lookupNested(inputs.asAnyMap, path);
@@ -145,6 +167,7 @@ export class ClusterVariables extends Construct {
     this.nodeTimeout = Token.asString(input("node_timeout"));
     this.talosUpgradeStage = Token.asAny(input("talos_upgrade_stage"));
     this.patchPlaceholders = { cilium_cli_image: Token.asString(input("cilium_cli_image")) };
+    this.secretsBackupFile = Token.asString(input("secrets_backup_file"));
     this.controlPlaneNodes = Token.asList(input("nodes", "controlplane"));
     this.workerNodes = Token.asList(input("nodes", "worker"));
   }

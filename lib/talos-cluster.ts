@@ -7,6 +7,7 @@ import { DataTalosMachineConfiguration } from "../.gen/providers/talos/data-talo
 import { MachineBootstrap } from "../.gen/providers/talos/machine-bootstrap";
 import { MachineConfigurationApply } from "../.gen/providers/talos/machine-configuration-apply";
 import { MachineSecrets } from "../.gen/providers/talos/machine-secrets";
+import { SecretsBackup } from "./secrets-backup";
 import { addressOf, atAddress } from "./terraform-address";
 
 /** The default cluster name, as in the seed. */
@@ -53,6 +54,12 @@ export interface TalosClusterProps {
    * @default true
    */
   readonly protectSecrets?: boolean;
+  /**
+   * Where the secrets are backed up before any node is configured, and adopted
+   * from into a state without them, relative to the working directory (see
+   * {@link SecretsBackup}).
+   */
+  readonly secretsBackupFile: string;
 }
 
 /**
@@ -68,6 +75,8 @@ export interface TalosClusterProps {
 export class TalosCluster extends Construct {
   /** `talos_machine_secrets.this`: the cluster PKI and tokens. */
   readonly machineSecrets: MachineSecrets;
+  /** `null_resource.secrets_backup` and the import block that adopts the backup. */
+  readonly secretsBackup: SecretsBackup;
   /** `data.talos_client_configuration.this`: the talosconfig. */
   readonly clientConfiguration: DataTalosClientConfiguration;
   /** `data.talos_machine_configuration.controlplane`. */
@@ -107,6 +116,10 @@ export class TalosCluster extends Construct {
       "this",
     );
     const clientConfiguration = this.machineSecrets.clientConfiguration;
+    this.secretsBackup = new SecretsBackup(this, "secrets-backup", {
+      machineSecrets: this.machineSecrets,
+      file: props.secretsBackupFile,
+    });
 
     this.clientConfiguration = atAddress(
       new DataTalosClientConfiguration(this, "client-configuration", {
@@ -150,6 +163,8 @@ export class TalosCluster extends Construct {
           machineConfigurationInput: configuration.machineConfiguration,
           nodeAttribute: node.key,
           timeouts: { create: nodeTimeout, update: nodeTimeout },
+          // No node receives a configuration before its secrets are on disk twice.
+          dependsOn: [this.secretsBackup.resource],
         }),
         address,
       );

@@ -43,7 +43,11 @@ function script(name: string): string {
  * Nothing runs while the versions stay, and nothing on the deploy that
  * installs the cluster: `null_resource.deployed` records the plan time of
  * that deploy, so an upgrade that sees its own plan time there knows the
- * nodes were just installed with the version it was asked for.
+ * nodes were just installed with the version it was asked for. It records
+ * the versions the cluster was installed with too: a first deploy that was
+ * interrupted before its upgrade resources were created resumes as a first
+ * deploy, the Talos roll asking the nodes what they run, the Kubernetes
+ * upgrade comparing with the installed version, neither needing talosctl.
  */
 export class TalosMaintenance extends Construct {
   /** `null_resource.deployed`: when the cluster was first fully deployed. */
@@ -60,7 +64,7 @@ export class TalosMaintenance extends Construct {
     // to check that terraform_data is supported, and synth runs on every deploy.
     this.deployed = atAddress(
       new Resource(this, "deployed", {
-        triggers: { plan_time: Fn.plantimestamp() },
+        triggers: { plan_time: Fn.plantimestamp(), talos_version: props.talosVersion, kubernetes_version: props.kubernetesVersion },
         dependsOn: props.deployedAfter,
         lifecycle: { ignoreChanges: ["triggers"] },
       }),
@@ -74,6 +78,9 @@ export class TalosMaintenance extends Construct {
     // talosctl reads it from a 0600 file the script writes; Terraform prints neither environment nor
     // script output of secrets, but with a sensitive value it would hide the whole output, errors included.
     const talosconfig = Fn.nonsensitive(props.talosconfig);
+    // What the cluster was installed with; "unrecorded" in a state from before it was recorded
+    // (not "": cdktf's Fn.lookup drops a falsy default, which fails the plan of such a state).
+    const installed = (version: string) => Fn.lookup(this.deployed.triggers, version, "unrecorded");
 
     // An upgrade: a null_resource replaced when its version changes, running its script then.
     const upgrade = (
@@ -111,6 +118,7 @@ export class TalosMaintenance extends Construct {
         CONTROL_PLANES: Fn.join(" ", props.controlPlaneNodes),
         WORKERS: Fn.join(" ", props.workerNodes),
         STAGE: Fn.conditional(props.stage, "true", "false"),
+        INSTALLED_VERSION: installed("talos_version"),
       },
     );
 
@@ -123,6 +131,7 @@ export class TalosMaintenance extends Construct {
       {
         KUBERNETES_VERSION: props.kubernetesVersion,
         CONTROL_PLANE: Fn.element(props.controlPlaneNodes, 0),
+        INSTALLED_VERSION: installed("kubernetes_version"),
       },
     );
   }

@@ -6,35 +6,263 @@
  *   does not parse would only reach terraform, which names neither the problem
  *   nor the fix. Here an unknown stack or an unparseable TF_VAR_nodes fails in
  *   one line, before anything runs;
+ * - an interrupted or faulted deploy never costs the secrets, and the next
+ *   one converges by itself (tools/deploy-recovery.ts): a state file left empty
+ *   or truncated is set aside and restored from terraform's backup; a state
+ *   without secrets adopts the backup the stack wrote before any node was
+ *   configured, or, without one, stops before touching configured nodes; a
+ *   missing backup is written again; a bootstrap that took effect but is
+ *   missing from the state is adopted, also while a deploy waits for its lost
+ *   reply (terraform is interrupted, and the deploy run once more); a Talos
+ *   roll that was killed half way is resumed;
  * - the state holds every key of the cluster: terraform runs with umask 077,
  *   and the local state file (and its backup) end up with mode 0600;
+ * - the maintenance scripts get the project's own Talos client
+ *   (CLOUDKOFFER_TALOS_TOOL), to ask the nodes what they run without talosctl;
  * - with this project's provider mirror (TF_CLI_CONFIG_FILE set to
  *   .providers/terraformrc) it adds --skip-provider-lock, because
  *   `terraform providers lock` asks the registry, not the mirror.
- * Exit status: cdktf's, or 2 for bad input.
+ * Exit status: cdktf's, or 2 for bad input or a state that cannot be deployed safely.
  */
-import { spawnSync } from "child_process";
+import { spawn } from "child_process";
 import { chmodSync, existsSync } from "fs";
 import * as path from "path";
 import { defaultStatePath } from "../lib/cloudkoffer-profile";
-import { selectStack } from "../lib/deploy-target";
+import { selectStack, SelectedStack } from "../lib/deploy-target";
 import { PROJECT_ROOT } from "../lib/project-paths";
+import { defaultSecretsBackupPath } from "../lib/secrets-backup";
+import { DEFAULT_TALOS_TOOL } from "../lib/talos-validation";
+import {
+  BOOTSTRAP_ADDRESS,
+  configuredNodes,
+  importResources,
+  isBootstrapped,
+  nodesNotAt,
+  pullState,
+  readLocalState,
+  repairLocalState,
+  SECRETS_ADDRESS,
+  StackState,
+  TALOS_UPGRADE_ADDRESS,
+  writeSecretsBackup,
+} from "./deploy-recovery";
+import { descendants } from "./process-tree";
+import { initialisedStack, run } from "./stack-workdir";
 
-const [name, ...rest] = process.argv.slice(2);
-try {
+/** How often a running deploy is watched for a lost Bootstrap reply, and how long the node must say it is bootstrapped meanwhile. */
+const WATCH_INTERVAL_MS = 1000;
+const LOST_REPLY_AFTER_MS = 4000;
+
+const say = (line: string) => console.log(`deploy: ${line}`);
+
+/** A deploy that must not run: nothing was touched; the message says what to do. */
+class UnsafeDeploy extends Error {}
+
+/** One stack's deploy, with its state, its secrets backup and the project's Talos tool. */
+class StackDeploy {
+  private initialised?: string;
+  private readonly stackDir: string;
+  readonly statePath: string;
+  private readonly backupFile: string;
+  private readonly env: NodeJS.ProcessEnv;
+
+  constructor(
+    private readonly stack: SelectedStack,
+    private readonly output: string,
+    private readonly cdktfArgs: readonly string[],
+    private readonly talosTool: string = DEFAULT_TALOS_TOOL,
+  ) {
+    this.stackDir = path.join(output, "stacks", stack.name);
+    this.statePath = path.resolve(this.stackDir, defaultStatePath(stack.name));
+    this.backupFile = path.resolve(this.stackDir, process.env.TF_VAR_secrets_backup_file || defaultSecretsBackupPath(stack.name));
+    this.env = { ...process.env, CLOUDKOFFER_TALOS_TOOL: talosTool };
+  }
+
+  private get pg(): boolean {
+    return process.env.CLOUDKOFFER_BACKEND === "pg";
+  }
+
+  /**
+   * The synthesized and initialised stack folder, made once, only when a
+   * repair needs terraform; after cdktf deploy ran, the folder it initialised.
+   */
+  private dir(): string {
+    if (!this.initialised && this.deployed && existsSync(path.join(this.stackDir, ".terraform"))) this.initialised = this.stackDir;
+    this.initialised ??= initialisedStack(this.stack.name, this.output);
+    return this.initialised;
+  }
+
+  private deployed = false;
+  /** Whether the last cdktf deploy was interrupted here, to adopt a bootstrap. */
+  interruptedForBootstrap = false;
+
+  private state(): StackState {
+    return this.pg ? pullState(this.dir(), this.env) : readLocalState(this.statePath);
+  }
+
+  private get toolBuilt(): boolean {
+    return existsSync(this.talosTool);
+  }
+
+  /** Before cdktf deploy: a sound state, with the secrets the nodes hold, and the bootstrap they had. */
+  prepare(): void {
+    if (!this.pg) repairLocalState(this.statePath).forEach(say);
+    if (!this.state().has(SECRETS_ADDRESS)) this.adoptSecrets();
+    this.restoreSecretsBackup();
+    this.adoptBootstrap();
+    this.resumeTalosRoll();
+  }
+
+  /**
+   * Writes the secrets backup again when the state has secrets and the file is
+   * gone (deleted, or a kill before the stack's backup step wrote it), before
+   * any node is configured with them.
+   */
+  private restoreSecretsBackup(): void {
+    const secrets = this.state().machineSecrets;
+    if (secrets && !existsSync(this.backupFile)) {
+      writeSecretsBackup(this.backupFile, secrets);
+      say(`wrote the missing backup of the cluster secrets, ${this.backupFile} (mode 0600)`);
+    }
+  }
+
+  /**
+   * Terraform records an upgrade resource before its script has run, so a roll
+   * killed half way looks finished: asks the nodes, and replaces the upgrade
+   * step when one runs another version than the roll was for.
+   */
+  private resumeTalosRoll(): void {
+    const state = this.state();
+    const target = state.talosRollTarget;
+    const client = state.clientConfiguration;
+    if (!target || !client || !this.toolBuilt) return;
+    const behind = nodesNotAt(target, this.stack.nodes, client, this.talosTool);
+    if (Object.keys(behind).length === 0) return;
+    const list = Object.entries(behind).map(([node, version]) => `${node} runs ${version}`).join(", ");
+    say(`the roll to Talos ${target} did not finish (${list}): resuming it`);
+    run("terraform", ["taint", "-no-color", TALOS_UPGRADE_ADDRESS], { cwd: this.dir(), env: this.env });
+  }
+
+  private adoptSecrets(): void {
+    if (existsSync(this.backupFile)) {
+      say(`the state of ${this.stack.name} has no cluster secrets: adopting the backup ${this.backupFile}`);
+      importResources(this.dir(), [{ address: SECRETS_ADDRESS, id: this.backupFile }], this.env);
+      return;
+    }
+    if (!this.toolBuilt) {
+      say(`cannot ask the nodes whether they are configured already: ${this.talosTool} is not built (npm run setup)`);
+      return;
+    }
+    const configured = configuredNodes(this.stack.nodes, this.talosTool);
+    if (configured.length > 0) {
+      throw new UnsafeDeploy(
+        [
+          `the state of ${this.stack.name} (${this.pg ? "pg backend" : this.statePath}) has no cluster secrets and there is no backup of them at ${this.backupFile},`,
+          `but ${configured.join(", ")} ${configured.length === 1 ? "is" : "are"} configured already, with secrets this state does not have.`,
+          "A deploy would make new secrets that no configured node accepts. Nothing was touched. Recover with one of:",
+          `  - the cluster's secrets.yaml (from npm run secrets -- export, talosctl gen secrets, or a copy of the backup): npm run secrets -- import ${this.stack.name} --file secrets.yaml, then deploy again;`,
+          `  - an older copy of the state (${this.statePath}.backup or ${this.statePath}.corrupt-*) moved to ${this.statePath};`,
+          "  - or re-image the nodes (they boot into maintenance mode) and deploy again, for a new cluster.",
+        ].join("\n"),
+      );
+    }
+  }
+
+  /**
+   * Adopts a bootstrap the state lacks when the first control plane says its
+   * cluster is bootstrapped.
+   * @returns whether it adopted one
+   */
+  adoptBootstrap(): boolean {
+    const state = this.state();
+    const client = state.clientConfiguration;
+    if (!client || state.has(BOOTSTRAP_ADDRESS) || !this.toolBuilt) return false;
+    const first = this.stack.nodes.controlplane[0];
+    if (isBootstrapped(first, client, this.talosTool) !== true) return false;
+    say(`${first} is bootstrapped already, but the state lacks ${BOOTSTRAP_ADDRESS}: adopting it instead of bootstrapping again`);
+    importResources(this.dir(), [{ address: BOOTSTRAP_ADDRESS, id: "machine_bootstrap" }], this.env);
+    return true;
+  }
+
+  /**
+   * Runs cdktf deploy; returns its exit status. While the state lacks the
+   * bootstrap, it watches for a Bootstrap whose reply was lost: the first
+   * control plane says it is bootstrapped, yet terraform records nothing.
+   * Provider 0.5.0 would ask again until node_timeout (Talos answers
+   * AlreadyExists), so terraform is interrupted, gracefully, to adopt it.
+   */
+  async cdktfDeploy(): Promise<number> {
+    const child = spawn(path.join(PROJECT_ROOT, "node_modules", ".bin", "cdktf"), ["deploy", this.stack.name, ...this.cdktfArgs], {
+      cwd: PROJECT_ROOT,
+      stdio: "inherit",
+      env: this.env,
+    });
+    const exited = new Promise<number>((resolve) => child.once("close", (status) => resolve(status ?? 1)));
+    const watching = !this.pg && this.toolBuilt && !this.state().has(BOOTSTRAP_ADDRESS);
+    let bootstrappedSince: number | undefined;
+    const watch = watching
+      ? setInterval(() => {
+          const state = readLocalState(this.statePath);
+          const client = state.clientConfiguration;
+          if (state.has(BOOTSTRAP_ADDRESS)) return clearInterval(watch);
+          // Bootstrap comes after every control plane is configured: nothing to ask before.
+          const controlPlanes = this.stack.nodes.controlplane.length;
+          if (state.instances("talos_machine_configuration_apply.controlplane") < controlPlanes) return;
+          if (!client || isBootstrapped(this.stack.nodes.controlplane[0], client, this.talosTool) !== true) return;
+          bootstrappedSince ??= Date.now();
+          if (Date.now() - bootstrappedSince < LOST_REPLY_AFTER_MS) return;
+          clearInterval(watch);
+          this.interruptedForBootstrap = true;
+          say(`${this.stack.nodes.controlplane[0]} is bootstrapped, but terraform is still asking for it (its reply was lost): interrupting terraform to adopt the bootstrap`);
+          for (const { pid, command } of descendants(child.pid as number)) {
+            if (command === "terraform") process.kill(pid, "SIGINT");
+          }
+        }, WATCH_INTERVAL_MS)
+      : undefined;
+    try {
+      return await exited;
+    } finally {
+      clearInterval(watch);
+      this.deployed = true;
+    }
+  }
+
+  /** The state holds every key of the cluster: readable by its owner only. */
+  protectStateFiles(): void {
+    for (const file of [this.statePath, `${this.statePath}.backup`]) {
+      if (existsSync(file)) chmodSync(file, 0o600);
+    }
+  }
+}
+
+async function main(): Promise<number> {
+  const [name, ...rest] = process.argv.slice(2);
   const stack = selectStack(name);
   const mirrorOnly = process.env.TF_CLI_CONFIG_FILE === path.join(PROJECT_ROOT, ".providers", "terraformrc");
-  const args = ["deploy", stack.name, ...(mirrorOnly && !rest.includes("--skip-provider-lock") ? ["--skip-provider-lock"] : []), ...rest];
-  process.umask(0o077);
-  const run = spawnSync(path.join(PROJECT_ROOT, "node_modules", ".bin", "cdktf"), args, { cwd: PROJECT_ROOT, stdio: "inherit" });
+  const args = [...(mirrorOnly && !rest.includes("--skip-provider-lock") ? ["--skip-provider-lock"] : []), ...rest];
   const outputFlag = rest.findIndex((arg) => arg === "--output" || arg === "-o");
   const output = path.resolve(PROJECT_ROOT, outputFlag >= 0 ? rest[outputFlag + 1] : "cdktf.out");
-  const state = path.resolve(output, "stacks", stack.name, defaultStatePath(stack.name));
-  for (const file of [state, `${state}.backup`]) {
-    if (existsSync(file)) chmodSync(file, 0o600);
+  process.umask(0o077);
+
+  const deploy = new StackDeploy(stack, output, args);
+  try {
+    deploy.prepare();
+    let status = await deploy.cdktfDeploy();
+    // A Bootstrap whose reply was lost: adopt it and go on (terraform may have recorded it after all).
+    if (status !== 0 && (deploy.adoptBootstrap() || deploy.interruptedForBootstrap)) {
+      say("deploying again");
+      status = await deploy.cdktfDeploy();
+    }
+    return status;
+  } finally {
+    deploy.protectStateFiles();
   }
-  process.exitCode = run.status ?? 1;
-} catch (error) {
-  console.error(`deploy: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = 2;
 }
+
+main().then(
+  (status) => (process.exitCode = status),
+  (error: unknown) => {
+    console.error(`deploy: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 2;
+  },
+);

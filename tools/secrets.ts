@@ -10,95 +10,20 @@
  * take over a cluster made with talosctl or to restore a lost state.
  * Exit status: terraform's, 0 on success, 2 for bad input.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
-import { tmpdir } from "os";
+import { existsSync, writeFileSync } from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
-import { stringify } from "yaml";
 import { selectStack } from "../lib/deploy-target";
 import { PROJECT_ROOT } from "../lib/project-paths";
+import { importResources } from "./deploy-recovery";
+import { MachineSecrets, secretsYaml } from "./secrets-yaml";
 import { initialisedStack, run, stateAddresses } from "./stack-workdir";
 
 const ADDRESS = "talos_machine_secrets.this";
 
-interface CertAndKey {
-  readonly cert: string;
-  readonly key: string;
-}
-
-/** talos_machine_secrets.machine_secrets as the provider keeps it. */
-interface MachineSecrets {
-  readonly cluster: { readonly id: string; readonly secret: string };
-  readonly secrets: {
-    readonly bootstrap_token: string;
-    readonly secretbox_encryption_secret: string;
-    readonly aescbc_encryption_secret?: string | null;
-  };
-  readonly trustdinfo: { readonly token: string };
-  readonly certs: {
-    readonly etcd: CertAndKey;
-    readonly k8s: CertAndKey;
-    readonly k8s_aggregator: CertAndKey;
-    readonly k8s_serviceaccount: { readonly key: string };
-    readonly os: CertAndKey;
-  };
-}
-
 interface StateResource {
   readonly address: string;
   readonly values: { readonly machine_secrets: MachineSecrets };
-}
-
-/** The machine secrets in Talos' secrets.yaml layout (secrets.Bundle). */
-export function secretsYaml(secrets: MachineSecrets): string {
-  const pair = ({ cert, key }: CertAndKey) => ({ crt: cert, key });
-  return stringify({
-    cluster: { id: secrets.cluster.id, secret: secrets.cluster.secret },
-    secrets: {
-      bootstraptoken: secrets.secrets.bootstrap_token,
-      ...(secrets.secrets.aescbc_encryption_secret ? { aescbcencryptionsecret: secrets.secrets.aescbc_encryption_secret } : {}),
-      secretboxencryptionsecret: secrets.secrets.secretbox_encryption_secret,
-    },
-    trustdinfo: { token: secrets.trustdinfo.token },
-    certs: {
-      etcd: pair(secrets.certs.etcd),
-      k8s: pair(secrets.certs.k8s),
-      k8saggregator: pair(secrets.certs.k8s_aggregator),
-      k8sserviceaccount: { key: secrets.certs.k8s_serviceaccount.key },
-      os: pair(secrets.certs.os),
-    },
-  });
-}
-
-/**
- * `terraform import` of the secrets alone: in the whole stack, import would
- * also read the kubeconfig data source, reaching out to the nodes (and waiting
- * for them up to node_timeout). So the import runs on a copy of the stack's
- * JSON that holds only the secrets, its variables and the same state.
- */
-function importSecrets(dir: string, file: string): void {
-  const config = JSON.parse(readFileSync(path.join(dir, "cdk.tf.json"), "utf8")) as {
-    terraform: { backend: Record<string, Record<string, unknown>> };
-    resource: Record<string, unknown>;
-    [block: string]: unknown;
-  };
-  const local = config.terraform.backend.local;
-  if (local && typeof local.path === "string") local.path = path.resolve(dir, local.path);
-  const secretsOnly = {
-    terraform: config.terraform,
-    provider: config.provider,
-    variable: config.variable,
-    locals: config.locals,
-    resource: { talos_machine_secrets: config.resource.talos_machine_secrets },
-  };
-  const work = mkdtempSync(path.join(tmpdir(), "secrets-import-"));
-  try {
-    writeFileSync(path.join(work, "cdk.tf.json"), JSON.stringify(secretsOnly, null, 2));
-    run("terraform", ["init", "-input=false", "-no-color"], { cwd: work });
-    run("terraform", ["import", "-input=false", "-no-color", ADDRESS, file], { cwd: work });
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
 }
 
 function main(): void {
@@ -138,7 +63,7 @@ function main(): void {
     if (present) {
       throw new Error(`${stack.name} already has ${ADDRESS}; importing would not replace it (export first, then start from an empty state)`);
     }
-    importSecrets(dir, file);
+    importResources(dir, [{ address: ADDRESS, id: file }], process.env);
     console.log(`secrets: ${stack.name} now uses the secrets of ${file}; deploy to configure the nodes with them`);
   }
 }

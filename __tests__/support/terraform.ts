@@ -80,7 +80,10 @@ export class TerraformWorkspace {
     const parent = mkdtempSync(path.join(tmpdir(), "handoff-"));
     const dir = path.join(parent, path.basename(stackFolder));
     cpSync(stackFolder, dir, { recursive: true });
-    return new TerraformWorkspace(parent, dir, path.join(parent, "terraform.tfstate"));
+    // The state and the secrets backup beside the copy, as a hand-off user sets them.
+    return new TerraformWorkspace(parent, dir, path.join(parent, "terraform.tfstate"), {
+      TF_VAR_secrets_backup_file: path.join(parent, "terraform.secrets.yaml"),
+    });
   }
 
   /**

@@ -3,20 +3,26 @@
 # Each node is upgraded the seed's way and must come back with the new
 # version before the next starts; a failure stops the roll at that node,
 # leaving later nodes untouched. Nodes already at the version are skipped,
-# so deploying again resumes where a roll stopped.
+# so deploying again resumes where a roll stopped; talosctl is needed only
+# for a node that is not at the version yet.
 #
 # Environment: TALOS_VERSION (v1.7.5), CONTROL_PLANES and WORKERS (addresses,
 # space-separated), STAGE (true: --stage, then talosctl reboot --wait),
 # FIRST_DEPLOY (true: the cluster was installed at this version in this run),
-# TALOSCONFIG_CONTENT (the talosconfig; only ever written to a 0600 file).
-talosctl_session "talos upgrade" "Talos $TALOS_VERSION" "upgrade the nodes to Talos $TALOS_VERSION"
+# INSTALLED_VERSION (the Talos version the cluster was installed with, when
+# known, else "unrecorded"), TALOSCONFIG_CONTENT (the talosconfig; only ever written to a 0600 file).
+talosctl_session "talos upgrade" "Talos $TALOS_VERSION"
+
+if ! can_ask_nodes; then
+  # An interrupted first deploy, resumed: nothing to ask with, and nothing changed.
+  if [ "$INSTALLED_VERSION" = "$TALOS_VERSION" ]; then
+    echo "talos upgrade: the cluster was installed with Talos $TALOS_VERSION; nothing to upgrade"
+    exit 0
+  fi
+  require_talosctl "upgrade the nodes to Talos $TALOS_VERSION"
+fi
 
 image="ghcr.io/siderolabs/installer:$TALOS_VERSION"
-
-# The Talos version a node runs, as talosctl version reports it.
-running() {
-  talosctl version --nodes="$1" --endpoints="$1" | awk '/^Server:/ { server = 1 } server && /Tag:/ { tag = $2 } END { print tag }'
-}
 
 stop() {
   echo "talos upgrade: $1; the roll stopped at node $node, the nodes after it are untouched. Fix node $node and deploy again to resume." >&2
@@ -24,11 +30,12 @@ stop() {
 }
 
 for node in $CONTROL_PLANES $WORKERS; do
-  current="$(running "$node")" || stop "cannot ask node $node for its Talos version"
+  current="$(talos_version_of "$node")" || stop "cannot ask node $node for its Talos version"
   if [ "$current" = "$TALOS_VERSION" ]; then
     echo "talos upgrade: node $node runs Talos $TALOS_VERSION already"
     continue
   fi
+  require_talosctl "upgrade node $node from Talos $current to $TALOS_VERSION"
   echo "talos upgrade: node $node, Talos $current -> $TALOS_VERSION"
   if [ "$STAGE" = true ]; then
     talosctl upgrade --image="$image" --nodes="$node" --endpoints="$node" --stage || stop "staging the upgrade of node $node failed"
@@ -36,7 +43,7 @@ for node in $CONTROL_PLANES $WORKERS; do
   else
     talosctl upgrade --image="$image" --nodes="$node" --endpoints="$node" || stop "upgrading node $node failed"
   fi
-  current="$(running "$node")" || stop "node $node did not come back after its upgrade"
+  current="$(talos_version_of "$node")" || stop "node $node did not come back after its upgrade"
   [ "$current" = "$TALOS_VERSION" ] || stop "node $node came back with Talos $current, not $TALOS_VERSION"
   echo "talos upgrade: node $node runs Talos $TALOS_VERSION"
 done

@@ -1,20 +1,23 @@
 # Shared start of the maintenance scripts, inlined before each of them.
 #
-# talosctl_session TASK GOAL ACTION: ends the script (success) when the
-# cluster was installed at GOAL in this run (FIRST_DEPLOY=true), fails when
-# talosctl is missing, and otherwise writes TALOSCONFIG_CONTENT to a 0600
-# file that TALOSCONFIG points at and that is removed on exit.
+# talosctl_session TASK GOAL: ends the script (success) when the cluster was
+# installed at GOAL in this run (FIRST_DEPLOY=true), and otherwise writes
+# TALOSCONFIG_CONTENT to a 0600 file that TALOSCONFIG points at and that is
+# removed on exit.
+#
+# require_talosctl ACTION: fails, saying what to install, when talosctl is missing.
+#
+# talos_version_of NODE: the Talos version a node runs, asked with talosctl,
+# else with the project's own Talos client ($CLOUDKOFFER_TALOS_TOOL, which
+# npm run deploy sets); fails when neither is there (see can_ask_nodes).
 set -euo pipefail
 
 talosctl_session() {
-  local task="$1" goal="$2" action="$3"
+  task="$1"
+  local goal="$2"
   if [ "$FIRST_DEPLOY" = true ]; then
     echo "$task: the cluster was just installed with $goal; nothing to upgrade"
     exit 0
-  fi
-  if ! command -v talosctl >/dev/null 2>&1; then
-    echo "$task: talosctl is not on PATH; install talosctl (https://www.talos.dev/v1.7/talos-guides/install/talosctl/) to $action, then deploy again" >&2
-    exit 1
   fi
 
   # Global, so that the exit trap still sees it.
@@ -23,4 +26,29 @@ talosctl_session() {
   (umask 077 && printf '%s' "$TALOSCONFIG_CONTENT" >"$session_dir/talosconfig")
   unset TALOSCONFIG_CONTENT
   export TALOSCONFIG="$session_dir/talosconfig"
+}
+
+require_talosctl() {
+  if ! command -v talosctl >/dev/null 2>&1; then
+    echo "$task: talosctl is not on PATH; install talosctl (https://www.talos.dev/v1.7/talos-guides/install/talosctl/) to $1, then deploy again" >&2
+    exit 1
+  fi
+}
+
+talos_tool() {
+  if [ -n "${CLOUDKOFFER_TALOS_TOOL:-}" ] && [ -x "$CLOUDKOFFER_TALOS_TOOL" ]; then
+    echo "$CLOUDKOFFER_TALOS_TOOL"
+  fi
+}
+
+can_ask_nodes() {
+  command -v talosctl >/dev/null 2>&1 || [ -n "$(talos_tool)" ]
+}
+
+talos_version_of() {
+  if command -v talosctl >/dev/null 2>&1; then
+    talosctl version --nodes="$1" --endpoints="$1" | awk '/^Server:/ { server = 1 } server && /Tag:/ { tag = $2 } END { print tag }'
+  else
+    "$(talos_tool)" probe -node "$1" -talosconfig "$TALOSCONFIG" -strict | sed -n 's/.*"version":"\([^"]*\)".*/\1/p'
+  fi
 }

@@ -1,0 +1,229 @@
+/**
+ * What `npm run deploy` does around `cdktf deploy` so that an interrupted or
+ * faulted deploy never loses the cluster's secrets and the next one converges
+ * by itself:
+ *
+ * - a local state file that terraform left empty or truncated (it rewrites the
+ *   file in place) is kept aside, and terraform's own backup restored;
+ * - a state without `talos_machine_secrets.this` adopts the secrets backup
+ *   that the stack writes before any node is configured; without a backup,
+ *   nodes that are already configured stop the deploy before anything is
+ *   touched, with what to do;
+ * - a state without `talos_machine_bootstrap.this`, whose first control plane
+ *   is already bootstrapped (a kill right after Bootstrap, or its reply lost),
+ *   adopts the bootstrap instead of asking for it again: provider 0.5.0 would
+ *   retry Bootstrap until node_timeout, and Talos answers AlreadyExists;
+ * - a Talos roll that was killed half way is resumed: terraform records the
+ *   upgrade resource before its script has run, so nothing else would.
+ */
+import { spawnSync } from "child_process";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import * as path from "path";
+import { stringify } from "yaml";
+import { ClusterNodes } from "../lib/nodes-input";
+import { nodesWithRoles, probeNode } from "../lib/preflight";
+import { MachineSecrets, secretsYaml } from "./secrets-yaml";
+import { run } from "./stack-workdir";
+
+/** The addresses npm run deploy watches. */
+export const SECRETS_ADDRESS = "talos_machine_secrets.this";
+export const BOOTSTRAP_ADDRESS = "talos_machine_bootstrap.this";
+export const TALOS_UPGRADE_ADDRESS = "null_resource.talos_upgrade";
+
+/** The parts of a Terraform state snapshot read here (format 4, as in the file and `terraform state pull`). */
+interface StateSnapshot {
+  readonly resources?: readonly {
+    readonly mode: "managed" | "data";
+    readonly type: string;
+    readonly name: string;
+    readonly instances: readonly { readonly attributes?: Record<string, unknown> }[];
+  }[];
+}
+
+/** The client certificate talos_machine_secrets holds (base64 PEM). */
+interface ClientConfiguration {
+  readonly ca_certificate: string;
+  readonly client_certificate: string;
+  readonly client_key: string;
+}
+
+/** A state as far as npm run deploy needs it. */
+export class StackState {
+  constructor(private readonly snapshot: StateSnapshot) {}
+
+  /** The managed resources' addresses (instances collapsed), e.g. `talos_machine_bootstrap.this`. */
+  get addresses(): Set<string> {
+    return new Set((this.snapshot.resources ?? []).filter((r) => r.mode === "managed" && r.instances.length > 0).map((r) => `${r.type}.${r.name}`));
+  }
+
+  has(address: string): boolean {
+    return this.addresses.has(address);
+  }
+
+  /** How many instances of a managed resource the state holds (one per node for the applies). */
+  instances(address: string): number {
+    const resource = (this.snapshot.resources ?? []).find((r) => r.mode === "managed" && `${r.type}.${r.name}` === address);
+    return resource?.instances.length ?? 0;
+  }
+
+  /** The attributes of a managed resource without instance keys, when the state has it. */
+  private attributes(address: string): Record<string, unknown> | undefined {
+    const resource = (this.snapshot.resources ?? []).find((r) => r.mode === "managed" && `${r.type}.${r.name}` === address);
+    return resource?.instances[0]?.attributes;
+  }
+
+  /** The admin client certificate of the cluster secrets, when the state has them. */
+  get clientConfiguration(): ClientConfiguration | undefined {
+    return this.attributes(SECRETS_ADDRESS)?.client_configuration as ClientConfiguration | undefined;
+  }
+
+  /** The cluster secrets, when the state has them. */
+  get machineSecrets(): MachineSecrets | undefined {
+    return this.attributes(SECRETS_ADDRESS)?.machine_secrets as MachineSecrets | undefined;
+  }
+
+  /** The Talos version the last roll was started for (null_resource.talos_upgrade's trigger). */
+  get talosRollTarget(): string | undefined {
+    return (this.attributes(TALOS_UPGRADE_ADDRESS)?.triggers as { talos_version?: string } | undefined)?.talos_version;
+  }
+}
+
+/** Writes a secrets.yaml atomically, mode 0600: the stack's backup, restored. */
+export function writeSecretsBackup(file: string, secrets: MachineSecrets): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const partial = `${file}.${process.pid}`;
+  writeFileSync(partial, secretsYaml(secrets), { mode: 0o600 });
+  renameSync(partial, file);
+}
+
+/** Whether a file holds a Terraform state snapshot: JSON with a version. */
+function parsesAsState(file: string): StateSnapshot | undefined {
+  try {
+    const snapshot = JSON.parse(readFileSync(file, "utf8")) as StateSnapshot & { version?: unknown };
+    return typeof snapshot.version === "number" ? snapshot : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Keeps a local state file that does not parse (terraform was stopped while
+ * rewriting it) aside, and restores terraform's backup of it (the state as it
+ * was when that run began) when that parses.
+ * @returns what was done, one line each; none when the file is sound or missing
+ */
+export function repairLocalState(file: string, now: Date = new Date()): string[] {
+  if (!existsSync(file) || parsesAsState(file)) return [];
+  const kept = `${file}.corrupt-${now.toISOString().replace(/[-:]/g, "").replace(/\..*/, "Z")}`;
+  renameSync(file, kept);
+  const lines = [`${file} is empty or truncated (terraform was stopped while writing it); kept as ${kept}`];
+  const backup = `${file}.backup`;
+  if (parsesAsState(backup)) {
+    copyFileSync(backup, file);
+    lines.push(`restored ${file} from ${backup}, the state as the interrupted run found it`);
+  }
+  return lines;
+}
+
+/** A local state file's state; an empty one where there is no file. */
+export function readLocalState(file: string): StackState {
+  return new StackState((existsSync(file) && parsesAsState(file)) || {});
+}
+
+/** The state of an initialised stack folder, whatever its backend (`terraform state pull`). */
+export function pullState(dir: string, env: NodeJS.ProcessEnv): StackState {
+  const pulled = run("terraform", ["state", "pull"], { cwd: dir, env }).trim();
+  return new StackState(pulled ? (JSON.parse(pulled) as StateSnapshot) : {});
+}
+
+/**
+ * `terraform import` of resources into a stack's state, on a copy of its JSON
+ * that holds only them (and what they reference: variables, locals,
+ * providers), without depends_on or import blocks: in the whole stack, import
+ * would also read the kubeconfig data source, reaching out to the nodes.
+ */
+export function importResources(dir: string, imports: readonly { address: string; id: string }[], env: NodeJS.ProcessEnv): void {
+  const config = JSON.parse(readFileSync(path.join(dir, "cdk.tf.json"), "utf8")) as {
+    terraform: { backend?: Record<string, Record<string, unknown>> };
+    resource: Record<string, Record<string, Record<string, unknown>>>;
+    [block: string]: unknown;
+  };
+  const local = config.terraform.backend?.local;
+  if (local && typeof local.path === "string") local.path = path.resolve(dir, local.path);
+  const resource: Record<string, Record<string, Record<string, unknown>>> = {};
+  for (const { address } of imports) {
+    const [type, name] = address.split(".");
+    const { depends_on: _dependsOn, ...block } = config.resource[type][name]; // eslint-disable-line @typescript-eslint/no-unused-vars
+    resource[type] = { ...resource[type], [name]: block };
+  }
+  // What the imported resources reference, as they are: the secrets for a bootstrap.
+  if (!resource.talos_machine_secrets) resource.talos_machine_secrets = config.resource.talos_machine_secrets;
+  const reduced = { terraform: config.terraform, provider: config.provider, variable: config.variable, locals: config.locals, resource };
+  const work = mkdtempSync(path.join(tmpdir(), "state-import-"));
+  try {
+    writeFileSync(path.join(work, "cdk.tf.json"), JSON.stringify(reduced, null, 2));
+    run("terraform", ["init", "-input=false", "-no-color"], { cwd: work, env });
+    for (const { address, id } of imports) {
+      run("terraform", ["import", "-input=false", "-no-color", address, id], { cwd: work, env });
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The nodes that answer as configured (their Talos API refuses a client
+ * without the cluster's certificate): nodes a state without secrets must not
+ * be deployed to, since new secrets would lock the owner out of them.
+ */
+export function configuredNodes(nodes: ClusterNodes, talosTool: string): string[] {
+  return nodesWithRoles(nodes)
+    .map(({ node, role }) => probeNode(node, role, { talosTool }))
+    .filter((probe) => probe.answers && probe.mode === "configured")
+    .map((probe) => probe.node);
+}
+
+/** What `talos-sim bootstrapped` says of a control plane. */
+interface BootstrapAnswer {
+  readonly bootstrapped: boolean;
+  readonly etcd?: string;
+  readonly error?: string;
+}
+
+/** Runs `talosTool <command> -node <node> -talosconfig <file>` with the state's client certificate; its JSON answer. */
+function askNode<T>(command: string, node: string, client: ClientConfiguration, talosTool: string, extra: readonly string[] = []): T | undefined {
+  const work = mkdtempSync(path.join(tmpdir(), "talosconfig-"));
+  try {
+    const talosconfig = path.join(work, "talosconfig");
+    const context = { endpoints: [node], nodes: [node], ca: client.ca_certificate, crt: client.client_certificate, key: client.client_key };
+    writeFileSync(talosconfig, stringify({ context: "deploy", contexts: { deploy: context } }), { mode: 0o600 });
+    const asked = spawnSync(talosTool, [command, "-node", node, "-talosconfig", talosconfig, ...extra], { encoding: "utf8", timeout: 30000 });
+    return asked.stdout ? (JSON.parse(asked.stdout) as T) : undefined;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Whether a control plane's cluster is bootstrapped (etcd runs on it), asked
+ * with the state's client certificate; undefined when it does not say.
+ */
+export function isBootstrapped(node: string, client: ClientConfiguration, talosTool: string): boolean | undefined {
+  const answer = askNode<BootstrapAnswer>("bootstrapped", node, client, talosTool);
+  return answer && !answer.error ? answer.bootstrapped : undefined;
+}
+
+/**
+ * The nodes that answer with another Talos version than `target`, by address:
+ * a roll to `target` that did not finish. Nodes that do not answer are left
+ * to the roll itself.
+ */
+export function nodesNotAt(target: string, nodes: ClusterNodes, client: ClientConfiguration, talosTool: string): Record<string, string> {
+  const behind: Record<string, string> = {};
+  for (const { node } of nodesWithRoles(nodes)) {
+    const answer = askNode<{ answers: boolean; version?: string }>("probe", node, client, talosTool, ["-strict", "-timeout", "3s"]);
+    if (answer?.answers && answer.version && answer.version !== target) behind[node] = answer.version;
+  }
+  return behind;
+}
