@@ -16,7 +16,7 @@
  * - a Talos roll that was killed half way is resumed: terraform records the
  *   upgrade resource before its script has run, so nothing else would.
  */
-import { spawnSync } from "child_process";
+import { execFile } from "child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
@@ -191,17 +191,31 @@ interface BootstrapAnswer {
   readonly error?: string;
 }
 
-/** Runs `talosTool <command> -node <node> -talosconfig <file>` with the state's client certificate; its JSON answer. */
-function askNode<T>(command: string, node: string, client: ClientConfiguration, talosTool: string, extra: readonly string[] = []): T | undefined {
+/**
+ * Runs `talosTool <command> -node <node> -talosconfig <file> ...` with the
+ * state's client certificate in a 0600 file, gone afterwards; its JSON answer.
+ */
+async function askNode<T>(talosTool: string, command: string, node: string, client: ClientConfiguration, extra: readonly string[] = []): Promise<T | undefined> {
   const work = mkdtempSync(path.join(tmpdir(), "talosconfig-"));
   try {
     const talosconfig = path.join(work, "talosconfig");
     const context = { endpoints: [node], nodes: [node], ca: client.ca_certificate, crt: client.client_certificate, key: client.client_key };
     writeFileSync(talosconfig, stringify({ context: "deploy", contexts: { deploy: context } }), { mode: 0o600 });
-    const asked = spawnSync(talosTool, [command, "-node", node, "-talosconfig", talosconfig, ...extra], { encoding: "utf8", timeout: 30000 });
-    return asked.stdout ? (JSON.parse(asked.stdout) as T) : undefined;
+    const stdout = await new Promise<string>((resolve) =>
+      execFile(talosTool, [command, "-node", node, "-talosconfig", talosconfig, ...extra], { timeout: 30000 }, (_error, out) => resolve(out)),
+    );
+    return answer<T>(stdout);
   } finally {
     rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** The JSON a Talos tool command printed, or undefined. */
+function answer<T>(stdout: string): T | undefined {
+  try {
+    return stdout ? (JSON.parse(stdout) as T) : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -209,9 +223,9 @@ function askNode<T>(command: string, node: string, client: ClientConfiguration, 
  * Whether a control plane's cluster is bootstrapped (etcd runs on it), asked
  * with the state's client certificate; undefined when it does not say.
  */
-export function isBootstrapped(node: string, client: ClientConfiguration, talosTool: string): boolean | undefined {
-  const answer = askNode<BootstrapAnswer>("bootstrapped", node, client, talosTool);
-  return answer && !answer.error ? answer.bootstrapped : undefined;
+export async function isBootstrapped(node: string, client: ClientConfiguration, talosTool: string): Promise<boolean | undefined> {
+  const said = await askNode<BootstrapAnswer>(talosTool, "bootstrapped", node, client);
+  return said && !said.error ? said.bootstrapped : undefined;
 }
 
 /**
@@ -219,11 +233,63 @@ export function isBootstrapped(node: string, client: ClientConfiguration, talosT
  * a roll to `target` that did not finish. Nodes that do not answer are left
  * to the roll itself.
  */
-export function nodesNotAt(target: string, nodes: ClusterNodes, client: ClientConfiguration, talosTool: string): Record<string, string> {
-  const behind: Record<string, string> = {};
-  for (const { node } of nodesWithRoles(nodes)) {
-    const answer = askNode<{ answers: boolean; version?: string }>("probe", node, client, talosTool, ["-strict", "-timeout", "3s"]);
-    if (answer?.answers && answer.version && answer.version !== target) behind[node] = answer.version;
-  }
-  return behind;
+export async function nodesNotAt(
+  target: string,
+  nodes: ClusterNodes,
+  client: ClientConfiguration,
+  talosTool: string,
+): Promise<Record<string, string>> {
+  // All at once: this runs before every deploy whose state has had a roll.
+  const versions = await Promise.all(
+    nodesWithRoles(nodes).map(async ({ node }): Promise<[string, string | undefined]> => {
+      const probed = await askNode<{ version?: string }>(talosTool, "probe", node, client, ["-strict", "-timeout", "3s"]);
+      return [node, probed?.version];
+    }),
+  );
+  return Object.fromEntries(versions.filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== target));
+}
+
+/** How often a running deploy is watched for a lost Bootstrap reply. */
+const WATCH_INTERVAL_MS = 1000;
+/**
+ * How long the first control plane must say it is bootstrapped while the state
+ * still lacks the bootstrap: terraform records a resource as soon as the
+ * provider answers, so this long means the answer was lost.
+ */
+const LOST_REPLY_AFTER_MS = 4000;
+
+/**
+ * Watches a running deploy for a Bootstrap whose reply was lost: the first
+ * control plane says its cluster is bootstrapped, yet the local state never
+ * records it. Provider 0.5.0 would ask again until node_timeout (Talos answers
+ * AlreadyExists), so `onLost` is called, once, to stop terraform.
+ * @returns a function that stops watching
+ */
+export function watchForLostBootstrap(statePath: string, nodes: ClusterNodes, talosTool: string, onLost: () => void): () => void {
+  const first = nodes.controlplane[0];
+  let bootstrappedSince: number | undefined;
+  let asking = false;
+  let stopped = false;
+  const look = async () => {
+    const state = readLocalState(statePath);
+    const client = state.clientConfiguration;
+    if (state.has(BOOTSTRAP_ADDRESS)) return clearInterval(watch);
+    // Bootstrap comes after every control plane is configured: nothing to ask before.
+    if (!client || state.instances("talos_machine_configuration_apply.controlplane") < nodes.controlplane.length) return;
+    if ((await isBootstrapped(first, client, talosTool)) !== true) return;
+    bootstrappedSince ??= Date.now();
+    if (Date.now() - bootstrappedSince < LOST_REPLY_AFTER_MS || stopped) return;
+    stopped = true;
+    clearInterval(watch);
+    onLost();
+  };
+  const watch = setInterval(() => {
+    if (asking) return;
+    asking = true;
+    look().finally(() => (asking = false));
+  }, WATCH_INTERVAL_MS);
+  return () => {
+    stopped = true;
+    clearInterval(watch);
+  };
 }

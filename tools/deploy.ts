@@ -44,14 +44,11 @@ import {
   SECRETS_ADDRESS,
   StackState,
   TALOS_UPGRADE_ADDRESS,
+  watchForLostBootstrap,
   writeSecretsBackup,
 } from "./deploy-recovery";
 import { descendants } from "./process-tree";
 import { initialisedStack, run } from "./stack-workdir";
-
-/** How often a running deploy is watched for a lost Bootstrap reply, and how long the node must say it is bootstrapped meanwhile. */
-const WATCH_INTERVAL_MS = 1000;
-const LOST_REPLY_AFTER_MS = 4000;
 
 const say = (line: string) => console.log(`deploy: ${line}`);
 
@@ -82,19 +79,20 @@ class StackDeploy {
     return process.env.CLOUDKOFFER_BACKEND === "pg";
   }
 
+  /** Whether cdktf deploy ran in this process: then its stack folder is synthesized and initialised. */
+  private cdktfRan = false;
+  /** Whether the last cdktf deploy was interrupted here, to adopt a bootstrap. */
+  interruptedForBootstrap = false;
+
   /**
    * The synthesized and initialised stack folder, made once, only when a
    * repair needs terraform; after cdktf deploy ran, the folder it initialised.
    */
   private dir(): string {
-    if (!this.initialised && this.deployed && existsSync(path.join(this.stackDir, ".terraform"))) this.initialised = this.stackDir;
-    this.initialised ??= initialisedStack(this.stack.name, this.output);
+    this.initialised ??=
+      this.cdktfRan && existsSync(path.join(this.stackDir, ".terraform")) ? this.stackDir : initialisedStack(this.stack.name, this.output);
     return this.initialised;
   }
-
-  private deployed = false;
-  /** Whether the last cdktf deploy was interrupted here, to adopt a bootstrap. */
-  interruptedForBootstrap = false;
 
   private state(): StackState {
     return this.pg ? pullState(this.dir(), this.env) : readLocalState(this.statePath);
@@ -105,12 +103,13 @@ class StackDeploy {
   }
 
   /** Before cdktf deploy: a sound state, with the secrets the nodes hold, and the bootstrap they had. */
-  prepare(): void {
+  async prepare(): Promise<void> {
     if (!this.pg) repairLocalState(this.statePath).forEach(say);
-    if (!this.state().has(SECRETS_ADDRESS)) this.adoptSecrets();
-    this.restoreSecretsBackup();
-    this.adoptBootstrap();
-    this.resumeTalosRoll();
+    let state = this.state();
+    if (!state.has(SECRETS_ADDRESS) && this.adoptSecrets()) state = this.state();
+    this.restoreSecretsBackup(state);
+    if (await this.adoptBootstrap(state)) state = this.state();
+    await this.resumeTalosRoll(state);
   }
 
   /**
@@ -118,8 +117,8 @@ class StackDeploy {
    * gone (deleted, or a kill before the stack's backup step wrote it), before
    * any node is configured with them.
    */
-  private restoreSecretsBackup(): void {
-    const secrets = this.state().machineSecrets;
+  private restoreSecretsBackup(state: StackState): void {
+    const secrets = state.machineSecrets;
     if (secrets && !existsSync(this.backupFile)) {
       writeSecretsBackup(this.backupFile, secrets);
       say(`wrote the missing backup of the cluster secrets, ${this.backupFile} (mode 0600)`);
@@ -131,27 +130,31 @@ class StackDeploy {
    * killed half way looks finished: asks the nodes, and replaces the upgrade
    * step when one runs another version than the roll was for.
    */
-  private resumeTalosRoll(): void {
-    const state = this.state();
+  private async resumeTalosRoll(state: StackState): Promise<void> {
     const target = state.talosRollTarget;
     const client = state.clientConfiguration;
     if (!target || !client || !this.toolBuilt) return;
-    const behind = nodesNotAt(target, this.stack.nodes, client, this.talosTool);
+    const behind = await nodesNotAt(target, this.stack.nodes, client, this.talosTool);
     if (Object.keys(behind).length === 0) return;
     const list = Object.entries(behind).map(([node, version]) => `${node} runs ${version}`).join(", ");
     say(`the roll to Talos ${target} did not finish (${list}): resuming it`);
     run("terraform", ["taint", "-no-color", TALOS_UPGRADE_ADDRESS], { cwd: this.dir(), env: this.env });
   }
 
-  private adoptSecrets(): void {
+  /**
+   * A state without secrets: adopts the backup, or stops when nodes hold
+   * secrets that nobody has here.
+   * @returns whether it adopted the backup
+   */
+  private adoptSecrets(): boolean {
     if (existsSync(this.backupFile)) {
       say(`the state of ${this.stack.name} has no cluster secrets: adopting the backup ${this.backupFile}`);
       importResources(this.dir(), [{ address: SECRETS_ADDRESS, id: this.backupFile }], this.env);
-      return;
+      return true;
     }
     if (!this.toolBuilt) {
       say(`cannot ask the nodes whether they are configured already: ${this.talosTool} is not built (npm run setup)`);
-      return;
+      return false;
     }
     const configured = configuredNodes(this.stack.nodes, this.talosTool);
     if (configured.length > 0) {
@@ -166,6 +169,7 @@ class StackDeploy {
         ].join("\n"),
       );
     }
+    return false;
   }
 
   /**
@@ -173,12 +177,11 @@ class StackDeploy {
    * cluster is bootstrapped.
    * @returns whether it adopted one
    */
-  adoptBootstrap(): boolean {
-    const state = this.state();
+  async adoptBootstrap(state: StackState = this.state()): Promise<boolean> {
     const client = state.clientConfiguration;
     if (!client || state.has(BOOTSTRAP_ADDRESS) || !this.toolBuilt) return false;
     const first = this.stack.nodes.controlplane[0];
-    if (isBootstrapped(first, client, this.talosTool) !== true) return false;
+    if ((await isBootstrapped(first, client, this.talosTool)) !== true) return false;
     say(`${first} is bootstrapped already, but the state lacks ${BOOTSTRAP_ADDRESS}: adopting it instead of bootstrapping again`);
     importResources(this.dir(), [{ address: BOOTSTRAP_ADDRESS, id: "machine_bootstrap" }], this.env);
     return true;
@@ -199,31 +202,22 @@ class StackDeploy {
     });
     const exited = new Promise<number>((resolve) => child.once("close", (status) => resolve(status ?? 1)));
     const watching = !this.pg && this.toolBuilt && !this.state().has(BOOTSTRAP_ADDRESS);
-    let bootstrappedSince: number | undefined;
-    const watch = watching
-      ? setInterval(() => {
-          const state = readLocalState(this.statePath);
-          const client = state.clientConfiguration;
-          if (state.has(BOOTSTRAP_ADDRESS)) return clearInterval(watch);
-          // Bootstrap comes after every control plane is configured: nothing to ask before.
-          const controlPlanes = this.stack.nodes.controlplane.length;
-          if (state.instances("talos_machine_configuration_apply.controlplane") < controlPlanes) return;
-          if (!client || isBootstrapped(this.stack.nodes.controlplane[0], client, this.talosTool) !== true) return;
-          bootstrappedSince ??= Date.now();
-          if (Date.now() - bootstrappedSince < LOST_REPLY_AFTER_MS) return;
-          clearInterval(watch);
+    const stopWatching = watching
+      ? watchForLostBootstrap(this.statePath, this.stack.nodes, this.talosTool, () => {
           this.interruptedForBootstrap = true;
-          say(`${this.stack.nodes.controlplane[0]} is bootstrapped, but terraform is still asking for it (its reply was lost): interrupting terraform to adopt the bootstrap`);
+          say(
+            `${this.stack.nodes.controlplane[0]} is bootstrapped, but terraform is still asking for it (its reply was lost): interrupting terraform to adopt the bootstrap`,
+          );
           for (const { pid, command } of descendants(child.pid as number)) {
             if (command === "terraform") process.kill(pid, "SIGINT");
           }
-        }, WATCH_INTERVAL_MS)
-      : undefined;
+        })
+      : () => undefined;
     try {
       return await exited;
     } finally {
-      clearInterval(watch);
-      this.deployed = true;
+      stopWatching();
+      this.cdktfRan = true;
     }
   }
 
@@ -246,10 +240,10 @@ async function main(): Promise<number> {
 
   const deploy = new StackDeploy(stack, output, args);
   try {
-    deploy.prepare();
+    await deploy.prepare();
     let status = await deploy.cdktfDeploy();
     // A Bootstrap whose reply was lost: adopt it and go on (terraform may have recorded it after all).
-    if (status !== 0 && (deploy.adoptBootstrap() || deploy.interruptedForBootstrap)) {
+    if (status !== 0 && ((await deploy.adoptBootstrap()) || deploy.interruptedForBootstrap)) {
       say("deploying again");
       status = await deploy.cdktfDeploy();
     }
