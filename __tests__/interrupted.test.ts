@@ -10,10 +10,10 @@ import { tmpdir } from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { formatNodesVariable } from "../lib/nodes-input";
-import { DeployProcess, Finished } from "./support/deploy-process";
-import { HoldPoint, loopbackAddresses, probe, TalosSimulator } from "./support/simulator";
+import { DeployProcess, Finished } from "../tools/harness/deploy-process";
+import { HoldPoint, loopbackAddresses, probe, TalosSimulator } from "../tools/harness/simulator";
 import { TalosctlDouble } from "./support/talosctl-double";
-import { cdktfDeploy, deployedStack, TerraformWorkspace } from "./support/terraform";
+import { cdktfDeploy, deployedStack, TerraformWorkspace } from "../tools/harness/terraform";
 import { describeWith } from "./support/tiers";
 
 const STACK = "cloudkoffer-v1";

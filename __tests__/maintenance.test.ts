@@ -3,9 +3,9 @@ import { existsSync, mkdtempSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { formatNodesVariable } from "../lib/nodes-input";
-import { loopbackAddresses, TalosSimulator } from "./support/simulator";
+import { loopbackAddresses, TalosSimulator } from "../tools/harness/simulator";
 import { TalosctlDouble } from "./support/talosctl-double";
-import { cdktfDeploy, DeployResult, deployedStack, expectDeployed, terraformEnvironment } from "./support/terraform";
+import { cdktfDeploy, DeployResult, deployedStack, expectDeployed, terraformEnvironment } from "../tools/harness/terraform";
 import { describeWith, PROJECT_ROOT } from "./support/tiers";
 
 const [cp1, cp2, cp3, w1, w2] = loopbackAddresses("127.26.0", 5);

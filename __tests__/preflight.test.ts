@@ -3,8 +3,8 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs"
 import { tmpdir } from "os";
 import * as path from "path";
 import { formatNodesVariable } from "../lib/nodes-input";
-import { loopbackAddresses, TalosSimulator } from "./support/simulator";
-import { synthApp, TerraformWorkspace } from "./support/terraform";
+import { loopbackAddresses, TalosSimulator } from "../tools/harness/simulator";
+import { synthApp, TerraformWorkspace } from "../tools/harness/terraform";
 import { describeWith, PROJECT_ROOT } from "./support/tiers";
 
 interface Preflight {

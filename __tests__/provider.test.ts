@@ -13,7 +13,7 @@ import { CLOUDKOFFER_PROFILES } from "../lib/cloudkoffer-profile";
 import { formatNodesVariable } from "../lib/nodes-input";
 import { DEFAULT_TALOS_TOOL } from "../lib/talos-validation";
 import { TALOS_PROVIDER_SOURCE } from "../tools/release-sources";
-import { LOCAL_HALF, synthApp, TerraformWorkspace } from "./support/terraform";
+import { LOCAL_HALF, synthApp, TerraformWorkspace } from "../tools/harness/terraform";
 import { describeWith, mirroredProviderBinary, PROJECT_ROOT } from "./support/tiers";
 
 /** The seed's plain Terraform and its two patches, verbatim. */

@@ -7,9 +7,9 @@ import { Testing } from "cdktf";
 import { CLOUDKOFFER_PROFILES } from "../lib/cloudkoffer-profile";
 import { CloudkofferStack } from "../lib/cloudkoffer-stack";
 import { formatNodesVariable } from "../lib/nodes-input";
-import { loopbackAddresses, TalosSimulator } from "./support/simulator";
+import { loopbackAddresses, TalosSimulator } from "../tools/harness/simulator";
 import { synthCloudkoffer } from "./support/synth";
-import { cdktfDeploy, cdktfDeployCommand, deployedStack, synthApp, terraformEnvironment, TerraformWorkspace } from "./support/terraform";
+import { cdktfDeploy, cdktfDeployCommand, deployedStack, synthApp, terraformEnvironment, TerraformWorkspace } from "../tools/harness/terraform";
 import { describeWith, PROJECT_ROOT } from "./support/tiers";
 
 /** What key material looks like in PEM, and in the base64 of PEM the provider keeps. */

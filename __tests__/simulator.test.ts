@@ -1,8 +1,8 @@
 import { rmSync } from "fs";
 import * as path from "path";
 import { formatNodesVariable } from "../lib/nodes-input";
-import { loopbackAddresses, probe, TalosSimulator } from "./support/simulator";
-import { synthApp, TerraformWorkspace } from "./support/terraform";
+import { loopbackAddresses, probe, TalosSimulator } from "../tools/harness/simulator";
+import { synthApp, TerraformWorkspace } from "../tools/harness/terraform";
 import { describeWith } from "./support/tiers";
 
 /**

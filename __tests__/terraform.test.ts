@@ -4,7 +4,7 @@ import { parse } from "yaml";
 import { CLOUDKOFFER_PROFILES, CLOUDKOFFER_VERSIONS, CloudkofferVersion } from "../lib/cloudkoffer-profile";
 import { NULL_PROVIDER_SOURCE, TALOS_PROVIDER_SOURCE } from "../tools/release-sources";
 import { machineConfig, TalosClientConfig } from "./support/talos-config";
-import { LOCAL_HALF, synthApp, TerraformWorkspace } from "./support/terraform";
+import { LOCAL_HALF, synthApp, TerraformWorkspace } from "../tools/harness/terraform";
 import { describeWith } from "./support/tiers";
 
 /** Applies the local half in `workspace` and returns the generated configurations. */

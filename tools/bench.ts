@@ -19,9 +19,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 import { formatNodesVariable } from "../lib/nodes-input";
-import { loopbackAddresses, TalosSimulator } from "../__tests__/support/simulator";
-import { cdktfDeploy, terraformEnvironment, TerraformWorkspace } from "../__tests__/support/terraform";
-import { PROJECT_ROOT } from "../__tests__/support/tiers";
+import { loopbackAddresses, TalosSimulator } from "./harness/simulator";
+import { cdktfDeploy, terraformEnvironment, TerraformWorkspace } from "./harness/terraform";
+import { PROJECT_ROOT } from "../lib/project-paths";
 
 interface Sample {
   readonly seconds: number;

@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { TALOS_SIM } from "./simulator";
+import { TALOS_SIM } from "../../tools/harness/simulator";
 
 /**
  * A talosctl on PATH that records its arguments (and the mode of the

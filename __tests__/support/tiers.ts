@@ -4,11 +4,11 @@ import * as path from "path";
 import { PROJECT_ROOT } from "../../lib/project-paths";
 import { DEFAULT_TALOS_CONFIG_SCHEMA } from "../../lib/talos-config-schema";
 import { DEFAULT_TALOS_TOOL } from "../../lib/talos-validation";
+import { PROVIDERS_DIRECTORY } from "../../tools/providers";
 import { NULL_PROVIDER_SOURCE, ReleaseSource, TALOS_PROVIDER_SOURCE } from "../../tools/release-sources";
 
 export { PROJECT_ROOT };
-export const PROVIDER_MIRROR = path.join(PROJECT_ROOT, ".providers", "mirror");
-export const TERRAFORM_CLI_CONFIG = path.join(PROJECT_ROOT, ".providers", "terraformrc");
+const PROVIDER_MIRROR = path.join(PROVIDERS_DIRECTORY, "mirror");
 
 /** Something a test tier needs from the machine, and how to get it. */
 export type Need =

@@ -2,8 +2,12 @@ import { spawnSync } from "child_process";
 import { cpSync, mkdtempSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { stateAddresses } from "../../tools/stack-workdir";
-import { PROJECT_ROOT, TERRAFORM_CLI_CONFIG } from "./tiers";
+import { PROJECT_ROOT } from "../../lib/project-paths";
+import { PROVIDERS_DIRECTORY } from "../providers";
+import { stateAddresses } from "../stack-workdir";
+
+/** The terraform CLI config that installs providers from the project's mirror (npm run providers). */
+export const TERRAFORM_CLI_CONFIG = path.join(PROVIDERS_DIRECTORY, "terraformrc");
 
 /** The terraform binary the tiers run: cdktf's TERRAFORM_BINARY_NAME, e.g. for OpenTofu. */
 const TERRAFORM = process.env.TERRAFORM_BINARY_NAME ?? "terraform";

@@ -1,8 +1,8 @@
 import { ChildProcess, spawn } from "child_process";
 import * as path from "path";
-import { descendants } from "../../tools/process-tree";
+import { PROJECT_ROOT } from "../../lib/project-paths";
+import { descendants } from "../process-tree";
 import { terraformEnvironment } from "./terraform";
-import { PROJECT_ROOT } from "./tiers";
 
 /** How a command ended, and what it printed. */
 export interface Finished {
