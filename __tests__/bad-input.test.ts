@@ -29,7 +29,7 @@ function controlPlaneWith(find: string, replace: string): string {
   return text.replace(find, replace);
 }
 
-const BROKEN_VIP = controlPlaneWith("ip: 192.168.1.101", "ip: 192.168.1.1011");
+const BROKEN_VIP = controlPlaneWith('ip: "{{ cluster_vip }}"', "ip: 192.168.1.1011");
 
 describe("bad construct props fail at synth, naming the stack and the prop", () => {
   test.each<[string, Partial<CloudkofferStackProps>, string]>([
@@ -135,6 +135,16 @@ const BAD_VARIABLES: readonly BadVariable[] = [
     name: "an unpinned TF_VAR_cilium_cli_image",
     env: () => ({ TF_VAR_cilium_cli_image: "quay.io/cilium/cilium-cli-ci:latest" }),
     message: /"quay\.io\/cilium\/cilium-cli-ci:latest" is not pinned: give a release tag or a digest, not :latest \(cilium_cli_image\)/,
+  },
+  {
+    name: "a TF_VAR_cluster_vip that is no address",
+    env: () => ({ TF_VAR_cluster_vip: "vip.case.local" }),
+    message: /"vip\.case\.local" is not an IPv4 or IPv6 address \(cluster_vip\)/,
+  },
+  {
+    name: "a TF_VAR_cluster_vip that is a node's address",
+    env: (controlPlane) => ({ TF_VAR_cluster_vip: controlPlane }),
+    message: /[0-9.]+ is a node's address too \(cluster_vip\)/,
   },
   {
     name: "TF_VAR_node_timeout=10 minutes",

@@ -39,6 +39,7 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
   test("configure environment variables: the seed's TF_VAR_* names, non-nullable, defaulting to the profile", () => {
     expect(Object.keys(config.variable).sort()).toEqual([
       "cilium_cli_image",
+      "cluster_vip",
       "kubernetes_version",
       "node_timeout",
       "nodes",
@@ -46,6 +47,7 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
       "talos_upgrade_stage",
       "talos_version",
     ]);
+    expect(config.variable.cluster_vip).toMatchObject({ type: "string", nullable: false, default: "192.168.1.101" });
     expect(config.variable.secrets_backup_file).toMatchObject({
       type: "string",
       nullable: false,
@@ -85,6 +87,7 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
         talos_upgrade_stage: "${var.talos_upgrade_stage}",
         cilium_cli_image: "${var.cilium_cli_image}",
         secrets_backup_file: "${var.secrets_backup_file}",
+        cluster_vip: "${var.cluster_vip}",
       },
     });
   });
@@ -103,7 +106,8 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
     "create talos machine configuration: data.talos_machine_configuration.%s",
     (role) => {
       expect(json).toHaveDataSourceWithProperties(DataTalosMachineConfiguration, {
-        cluster_endpoint: "https://192.168.1.101:6443",
+        // The VIP's, in brackets where it is IPv6.
+        cluster_endpoint: 'https://${strcontains(local.inputs.cluster_vip, ":") ? format("[%s]", local.inputs.cluster_vip) : local.inputs.cluster_vip}:6443',
         cluster_name: "cloudkoffer",
         machine_secrets: "${talos_machine_secrets.this.machine_secrets}",
         machine_type: role,
@@ -121,7 +125,7 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
     const [workerInstall, workerAll] = patchesOf("worker");
     expect(patchesOf("controlplane")).toHaveLength(3);
     expect(patchesOf("worker")).toHaveLength(2);
-    expect(controlPlane.cluster.apiServer.certSANs).toEqual(["192.168.1.101", "kube.case.local"]);
+    expect(controlPlane.cluster.apiServer.certSANs).toEqual(["${local.inputs.cluster_vip}", "kube.case.local"]);
     expect(cpAll).toEqual(workerAll);
     expect(cpAll.cluster.network.cni.name).toBe("none");
     expect(cpInstall).toEqual(workerInstall);
@@ -137,7 +141,7 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
   test("the VIP is bound by device selector, not by the interface name eth0", () => {
     const [, controlPlane] = patchesOf("controlplane");
     expect(controlPlane.machine.network.interfaces).toEqual([
-      { deviceSelector: { physical: true }, mtu: 1500, dhcp: true, vip: { ip: "192.168.1.101" } },
+      { deviceSelector: { physical: true }, mtu: 1500, dhcp: true, vip: { ip: "${local.inputs.cluster_vip}" } },
     ]);
     expect(json).not.toMatch(/interface:\s*eth0/);
   });

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { formatNodesVariable } from "../lib/nodes-input";
+import { loopbackDeployEnvironment } from "../tools/harness/loopback";
 import { loopbackAddresses, TalosSimulator } from "../tools/harness/simulator";
 import { TalosctlDouble } from "./support/talosctl-double";
 import { cdktfDeploy, DeployResult, deployedStack, expectDeployed, terraformEnvironment } from "../tools/harness/terraform";
@@ -162,7 +163,7 @@ describeWith(["terraform", "talos provider", "null provider", "simulator"])(
         {
           cwd: PROJECT_ROOT,
           encoding: "utf8",
-          env: terraformEnvironment(env({ TF_VAR_talos_version: "v1.7.8", TF_VAR_kubernetes_version: "1.30.2" })),
+          env: terraformEnvironment(loopbackDeployEnvironment(env({ TF_VAR_talos_version: "v1.7.8", TF_VAR_kubernetes_version: "1.30.2" }))),
         },
       );
       if (run.status !== 0) throw new Error(`reprovision exited ${run.status}:\n${run.stdout}\n${run.stderr}`);

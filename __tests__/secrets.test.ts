@@ -7,6 +7,7 @@ import { Testing } from "cdktf";
 import { CLOUDKOFFER_PROFILES } from "../lib/cloudkoffer-profile";
 import { CloudkofferStack } from "../lib/cloudkoffer-stack";
 import { formatNodesVariable } from "../lib/nodes-input";
+import { loopbackDeployEnvironment } from "../tools/harness/loopback";
 import { loopbackAddresses, TalosSimulator } from "../tools/harness/simulator";
 import { synthCloudkoffer } from "./support/synth";
 import { cdktfDeploy, cdktfDeployCommand, deployedStack, synthApp, terraformEnvironment, TerraformWorkspace } from "../tools/harness/terraform";
@@ -193,7 +194,7 @@ describeWith(["terraform", "talos provider", "null provider", "simulator"])("npm
         ["run", "--silent", "deploy", "--", "cloudkoffer-v3", "--auto-approve", "--output", path.join(workdir, "cdktf.out")],
         {
           cwd: PROJECT_ROOT,
-          env: terraformEnvironment({ TF_VAR_nodes: formatNodesVariable({ controlplane: [nodes[0]], worker: [nodes[1]] }) }),
+          env: terraformEnvironment(loopbackDeployEnvironment({ TF_VAR_nodes: formatNodesVariable({ controlplane: [nodes[0]], worker: [nodes[1]] }) })),
           encoding: "utf8",
         },
       );

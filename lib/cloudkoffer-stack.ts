@@ -4,14 +4,14 @@ import { Construct } from "constructs";
 import { NullProvider } from "@cdktf/provider-null/lib/provider";
 import { TalosProvider } from "../.gen/providers/talos/provider";
 import { CloudkofferProfile, defaultStatePath } from "./cloudkoffer-profile";
-import { ClusterVariables, DEFAULT_CILIUM_CLI_IMAGE } from "./cluster-variables";
+import { clusterEndpointOf, ClusterVariables, DEFAULT_CILIUM_CLI_IMAGE, DEFAULT_CLUSTER_VIP } from "./cluster-variables";
 import { kernelInterfaceNames, namesInterfacesPredictably } from "./interface-names";
 import { MachineConfigPatches } from "./machine-config-patches";
 import { patchVerdict } from "./patch-verdict";
 import { defaultSecretsBackupPath } from "./secrets-backup";
 import { projectPath } from "./project-paths";
 import { unpinnedReferences } from "./supply-chain";
-import { DEFAULT_CLUSTER_ENDPOINT, DEFAULT_CLUSTER_NAME, DEFAULT_NODE_TIMEOUT, TalosCluster } from "./talos-cluster";
+import { DEFAULT_CLUSTER_NAME, DEFAULT_NODE_TIMEOUT, TalosCluster } from "./talos-cluster";
 import { TalosMaintenance } from "./talos-maintenance";
 import { VERSION_PATTERN } from "./variable-validations";
 import { DEFAULT_TALOS_CONFIG_SCHEMA, TalosConfigSchema } from "./talos-config-schema";
@@ -49,8 +49,15 @@ export interface CloudkofferStackProps {
    */
   readonly clusterName?: string;
   /**
-   * URL of the Kubernetes API.
-   * @default "https://192.168.1.101:6443"
+   * Default of the `cluster_vip` variable: the control planes' shared virtual
+   * IP, which the Kubernetes API endpoint, the API server's certificate SAN and
+   * the VIP of `controlplane.yaml` (`{{ cluster_vip }}`) follow.
+   * @default "192.168.1.101"
+   */
+  readonly clusterVip?: string;
+  /**
+   * URL of the Kubernetes API, where it is not the VIP's (e.g. a DNS name).
+   * @default "https://<cluster_vip>:6443"
    */
   readonly clusterEndpoint?: string;
   /**
@@ -128,13 +135,15 @@ export class CloudkofferStack extends TerraformStack {
   /** The stack's patches, per role. */
   readonly patches: MachineConfigPatches;
   private readonly clusterName: string;
+  /** The endpoint Talos validates with at synth: the prop, or the default VIP's. */
   private readonly clusterEndpoint: string;
 
   constructor(scope: Construct, id: string, props: CloudkofferStackProps) {
     super(scope, id);
     checkProps(id, props);
     this.clusterName = props.clusterName ?? DEFAULT_CLUSTER_NAME;
-    this.clusterEndpoint = props.clusterEndpoint ?? DEFAULT_CLUSTER_ENDPOINT;
+    const clusterVip = props.clusterVip ?? DEFAULT_CLUSTER_VIP;
+    this.clusterEndpoint = props.clusterEndpoint ?? clusterEndpointOf(clusterVip);
 
     const schemaFile = props.talosConfigSchemaFile ?? DEFAULT_TALOS_CONFIG_SCHEMA;
     const schema = TalosConfigSchema.load(schemaFile);
@@ -149,7 +158,7 @@ export class CloudkofferStack extends TerraformStack {
       workerFiles: props.workerPatchFiles ?? ["all.yaml"],
       installDisk: props.profile.installDisk,
       schema,
-      placeholders: { cilium_cli_image: DEFAULT_CILIUM_CLI_IMAGE },
+      placeholders: { cilium_cli_image: DEFAULT_CILIUM_CLI_IMAGE, cluster_vip: clusterVip },
     });
     const defaults: ValidationVersions = {
       talosVersion: props.talosVersion ?? DEFAULT_TALOS_VERSION,
@@ -207,12 +216,13 @@ export class CloudkofferStack extends TerraformStack {
       workers: props.profile.workers,
       nodeTimeout: DEFAULT_NODE_TIMEOUT,
       secretsBackupFile: props.secretsBackupFile ?? defaultSecretsBackupPath(id),
+      clusterVip,
     });
 
     const patches = this.patches.forTerraform(this.variables.talosVersion, this.variables.patchPlaceholders);
     this.cluster = new TalosCluster(this, "cluster", {
       clusterName: this.clusterName,
-      clusterEndpoint: this.clusterEndpoint,
+      clusterEndpoint: props.clusterEndpoint ?? this.variables.clusterEndpoint,
       talosVersion: this.variables.talosVersion,
       kubernetesVersion: this.variables.kubernetesVersion,
       controlPlaneNodes: this.variables.controlPlaneNodes,
@@ -292,6 +302,9 @@ function checkProps(id: string, props: CloudkofferStackProps): void {
   }
   if (props.clusterName !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(props.clusterName)) {
     fail(`clusterName "${props.clusterName}" is not a DNS label (lower-case letters, digits and "-")`);
+  }
+  if (props.clusterVip !== undefined && isIP(props.clusterVip) === 0) {
+    fail(`clusterVip "${props.clusterVip}" is not an IPv4 or IPv6 address such as 192.168.1.101`);
   }
   if (props.clusterEndpoint !== undefined) {
     let url: URL | undefined;

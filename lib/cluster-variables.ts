@@ -1,6 +1,7 @@
 import { Fn, IResolvable, TerraformLocal, TerraformVariable, Token, VariableType } from "cdktf";
 import { Construct } from "constructs";
 import {
+  clusterVipValidations,
   imageValidations,
   kubernetesVersionValidations,
   nodesValidations,
@@ -13,6 +14,14 @@ import {
  * where the seed ran quay.io/cilium/cilium-cli-ci:latest.
  */
 export const DEFAULT_CILIUM_CLI_IMAGE = "quay.io/cilium/cilium-cli:v0.16.10";
+
+/** The control planes' shared virtual IP, which the Kubernetes API endpoint names (the seed's). */
+export const DEFAULT_CLUSTER_VIP = "192.168.1.101";
+
+/** The Kubernetes API endpoint on a VIP: `https://192.168.1.101:6443`, `https://[fd00::101]:6443`. */
+export function clusterEndpointOf(vip: string): string {
+  return `https://${vip.includes(":") ? `[${vip}]` : vip}:6443`;
+}
 
 /** Defaults of the cluster variables, taken from a Cloudkoffer profile. */
 export interface ClusterVariablesProps {
@@ -28,6 +37,8 @@ export interface ClusterVariablesProps {
   readonly nodeTimeout: string;
   /** Default of `secrets_backup_file`, relative to the stack's working directory. */
   readonly secretsBackupFile: string;
+  /** Default of `cluster_vip`. */
+  readonly clusterVip: string;
 }
 
 /**
@@ -53,6 +64,8 @@ export class ClusterVariables extends Construct {
   readonly ciliumCliImageVariable: TerraformVariable;
   /** `var.secrets_backup_file`. */
   readonly secretsBackupFileVariable: TerraformVariable;
+  /** `var.cluster_vip`. */
+  readonly clusterVipVariable: TerraformVariable;
   /** `local.inputs.talos_version`: the Talos version in the "v1.7.4" form provider 0.5.0 requires. */
   readonly talosVersion: string;
   /** The Kubernetes version. */
@@ -67,6 +80,10 @@ export class ClusterVariables extends Construct {
   readonly talosUpgradeStage: IResolvable;
   /** Where the cluster secrets are backed up, relative to the working directory. */
   readonly secretsBackupFile: string;
+  /** The control planes' shared virtual IP (a token). */
+  readonly clusterVip: string;
+  /** The Kubernetes API endpoint on that VIP, `https://<vip>:6443` (a token). */
+  readonly clusterEndpoint: string;
   /** Values of the patch placeholders (`{{ name }}`), by name: tokens. */
   readonly patchPlaceholders: Record<string, string>;
 
@@ -147,6 +164,16 @@ export class ClusterVariables extends Construct {
     });
     this.secretsBackupFileVariable.overrideLogicalId("secrets_backup_file");
 
+    this.clusterVipVariable = new TerraformVariable(this, "cluster_vip", {
+      description:
+        "The control planes' shared virtual IP: the Kubernetes API endpoint (https://<vip>:6443), the API server's certificate SAN and the VIP of controlplane.yaml ({{ cluster_vip }}). An address of the nodes' subnet that no node has.",
+      type: VariableType.STRING,
+      nullable: false,
+      default: props.clusterVip,
+      validation: clusterVipValidations(),
+    });
+    this.clusterVipVariable.overrideLogicalId("cluster_vip");
+
     // Every value the graph uses goes through local.inputs, which reads all the variables: a
     // variable that fails its validation then stops the plan before anything is planned, and
     // the error is all terraform prints (cdktf deploy drops the end of a long partial plan).
@@ -159,6 +186,7 @@ export class ClusterVariables extends Construct {
       talos_upgrade_stage: this.talosUpgradeStageVariable.booleanValue,
       cilium_cli_image: this.ciliumCliImageVariable.stringValue,
       secrets_backup_file: this.secretsBackupFileVariable.stringValue,
+      cluster_vip: this.clusterVipVariable.stringValue,
     });
     inputs.overrideLogicalId("inputs");
     const input = (...path: string[]): unknown => Fn.lookupNested(inputs.asAnyMap, path);
@@ -166,8 +194,10 @@ export class ClusterVariables extends Construct {
     this.kubernetesVersion = Token.asString(input("kubernetes_version"));
     this.nodeTimeout = Token.asString(input("node_timeout"));
     this.talosUpgradeStage = Token.asAny(input("talos_upgrade_stage"));
-    this.patchPlaceholders = { cilium_cli_image: Token.asString(input("cilium_cli_image")) };
     this.secretsBackupFile = Token.asString(input("secrets_backup_file"));
+    this.clusterVip = Token.asString(input("cluster_vip"));
+    this.clusterEndpoint = `https://${Fn.conditional(Fn.strcontains(this.clusterVip, ":"), Fn.format("[%s]", [this.clusterVip]), this.clusterVip)}:6443`;
+    this.patchPlaceholders = { cilium_cli_image: Token.asString(input("cilium_cli_image")), cluster_vip: this.clusterVip };
     this.controlPlaneNodes = Token.asList(input("nodes", "controlplane"));
     this.workerNodes = Token.asList(input("nodes", "worker"));
   }

@@ -40,7 +40,7 @@ export class MachineConfigPatches {
         const resolved = path.resolve(props.directory, file);
         let patch = this.byPath.get(resolved);
         if (!patch) {
-          patch = readTalosPatch(resolved, { schema: props.schema });
+          patch = readTalosPatch(resolved, { schema: props.schema, fill: (yaml) => this.fill(yaml, props.placeholders) });
           this.byPath.set(resolved, patch);
         }
         return patch;
@@ -81,9 +81,13 @@ export class MachineConfigPatches {
       source: "the install patch (profile disk and installer)",
       yaml: installPatch(this.props.installDisk, talosVersion),
     };
-    const filled = (yaml: string) => yaml.replace(PLACEHOLDER, (_, name: string) => placeholders[name]);
-    const sources = (files: readonly TalosPatch[]) => [install, ...files.map(({ source, yaml }) => ({ source, yaml: filled(yaml) }))];
+    const sources = (files: readonly TalosPatch[]) => [install, ...files.map(({ source, yaml }) => ({ source, yaml: this.fill(yaml, placeholders) }))];
     return { controlplane: sources(this.controlPlaneFiles), worker: sources(this.workerFiles) };
+  }
+
+  /** The text with its known placeholders filled in; an unknown one stays, and is named by the constructor. */
+  private fill(yaml: string, placeholders: Readonly<Record<string, string>>): string {
+    return yaml.replace(PLACEHOLDER, (text, name: string) => placeholders[name] ?? text);
   }
 
   /**

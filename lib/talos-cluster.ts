@@ -12,8 +12,6 @@ import { addressOf, atAddress } from "./terraform-address";
 
 /** The default cluster name, as in the seed. */
 export const DEFAULT_CLUSTER_NAME = "cloudkoffer";
-/** The default Kubernetes API endpoint: the control planes' virtual IP. */
-export const DEFAULT_CLUSTER_ENDPOINT = "https://192.168.1.101:6443";
 /** How long the provider waits for a node by default (its own default). */
 export const DEFAULT_NODE_TIMEOUT = "10m";
 
@@ -24,11 +22,8 @@ export interface TalosClusterProps {
    * @default "cloudkoffer"
    */
   readonly clusterName?: string;
-  /**
-   * URL of the Kubernetes API that every node is configured with.
-   * @default "https://192.168.1.101:6443"
-   */
-  readonly clusterEndpoint?: string;
+  /** URL of the Kubernetes API that every node is configured with, e.g. `https://192.168.1.101:6443` (a token). */
+  readonly clusterEndpoint: string;
   /** Talos version with its leading "v", e.g. `v1.7.4` (provider 0.5.0 rejects `1.7.4`). */
   readonly talosVersion: string;
   /** Kubernetes version, e.g. `1.30.1`. */
@@ -103,7 +98,7 @@ export class TalosCluster extends Construct {
   constructor(scope: Construct, id: string, props: TalosClusterProps) {
     super(scope, id);
     const clusterName = props.clusterName ?? DEFAULT_CLUSTER_NAME;
-    const clusterEndpoint = props.clusterEndpoint ?? DEFAULT_CLUSTER_ENDPOINT;
+    const clusterEndpoint = props.clusterEndpoint;
     const firstControlPlane = Fn.element(props.controlPlaneNodes, 0);
     const nodeTimeout = props.nodeTimeout ?? DEFAULT_NODE_TIMEOUT;
 

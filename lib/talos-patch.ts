@@ -65,6 +65,12 @@ export interface ReadTalosPatchOptions {
    * @default no schema check; the YAML and the top-level sections are checked anyway
    */
   readonly schema?: TalosConfigSchema;
+  /**
+   * What the text is checked as: the file with its placeholders filled in
+   * with their defaults (line by line, so lines stay where they are).
+   * @default the text as it is
+   */
+  readonly fill?: (yaml: string) => string;
 }
 
 /**
@@ -88,7 +94,8 @@ export function readTalosPatch(file: string, options: ReadTalosPatchOptions = {}
       code === "ENOENT" ? "patch file not found; create it or remove it from the stack's patches" : String(error),
     );
   }
-  return { source, yaml, schemaViolations: checkPatchYaml(source, yaml, options.schema) };
+  const checked = options.fill ? options.fill(yaml) : yaml;
+  return { source, yaml, schemaViolations: checkPatchYaml(source, checked, options.schema) };
 }
 
 /**

@@ -104,3 +104,19 @@ export function imageValidations(variable: string): TerraformVariableValidationC
     },
   ];
 }
+
+/** `cluster_vip`: an IP address literal, and none of the nodes' (a VIP is an address no node has). */
+export function clusterVipValidations(): TerraformVariableValidationConfig[] {
+  return [
+    {
+      // As for the nodes: cidrhost accepts an IPv4 or IPv6 literal with a prefix of 32, and nothing else.
+      condition: '${can(cidrhost("${var.cluster_vip}/32", 0))}',
+      errorMessage: "${jsonencode(var.cluster_vip)} is not an IPv4 or IPv6 address (cluster_vip). The VIP is an IP literal, e.g. 192.168.1.101.",
+    },
+    {
+      condition: "${!contains(concat(var.nodes.controlplane, var.nodes.worker), var.cluster_vip)}",
+      errorMessage:
+        "${var.cluster_vip} is a node's address too (cluster_vip): the control planes share the VIP, so it must be an address no node has.",
+    },
+  ];
+}

@@ -19,244 +19,32 @@
  *   and the local state file (and its backup) end up with mode 0600;
  * - the maintenance scripts get the project's own Talos client
  *   (CLOUDKOFFER_TALOS_TOOL), to ask the nodes what they run without talosctl;
- * - with this project's provider mirror (TF_CLI_CONFIG_FILE set to
- *   .providers/terraformrc) it adds --skip-provider-lock, because
- *   `terraform providers lock` asks the registry, not the mirror.
+ * - it sets up what it needs first (npm run setup: a no-op when done), and
+ *   points terraform at the project's provider mirror unless TF_CLI_CONFIG_FILE
+ *   names a file that exists; with the mirror it adds --skip-provider-lock,
+ *   because `terraform providers lock` asks the registry, not the mirror.
  * Exit status: cdktf's, or 2 for bad input or a state that cannot be deployed safely.
  */
-import { spawn } from "child_process";
-import { chmodSync, existsSync } from "fs";
 import * as path from "path";
-import { defaultStatePath } from "../lib/cloudkoffer-profile";
-import { selectStack, SelectedStack } from "../lib/deploy-target";
+import { selectStack } from "../lib/deploy-target";
 import { PROJECT_ROOT } from "../lib/project-paths";
-import { defaultSecretsBackupPath } from "../lib/secrets-backup";
-import { DEFAULT_TALOS_TOOL } from "../lib/talos-validation";
-import {
-  BOOTSTRAP_ADDRESS,
-  configuredNodes,
-  importResources,
-  isBootstrapped,
-  nodesNotAt,
-  pullState,
-  readLocalState,
-  repairLocalState,
-  SECRETS_ADDRESS,
-  StackState,
-  TALOS_UPGRADE_ADDRESS,
-  watchForLostBootstrap,
-  writeSecretsBackup,
-} from "./deploy-recovery";
-import { descendants } from "./process-tree";
-import { initialisedStack, run } from "./stack-workdir";
-
-const say = (line: string) => console.log(`deploy: ${line}`);
-
-/** A deploy that must not run: nothing was touched; the message says what to do. */
-class UnsafeDeploy extends Error {}
-
-/** One stack's deploy, with its state, its secrets backup and the project's Talos tool. */
-class StackDeploy {
-  private initialised?: string;
-  private readonly stackDir: string;
-  readonly statePath: string;
-  private readonly backupFile: string;
-  private readonly env: NodeJS.ProcessEnv;
-
-  constructor(
-    private readonly stack: SelectedStack,
-    private readonly output: string,
-    private readonly cdktfArgs: readonly string[],
-    private readonly talosTool: string = DEFAULT_TALOS_TOOL,
-  ) {
-    this.stackDir = path.join(output, "stacks", stack.name);
-    this.statePath = path.resolve(this.stackDir, defaultStatePath(stack.name));
-    this.backupFile = path.resolve(this.stackDir, process.env.TF_VAR_secrets_backup_file || defaultSecretsBackupPath(stack.name));
-    this.env = { ...process.env, CLOUDKOFFER_TALOS_TOOL: talosTool };
-  }
-
-  private get pg(): boolean {
-    return process.env.CLOUDKOFFER_BACKEND === "pg";
-  }
-
-  /** Whether cdktf deploy ran in this process: then its stack folder is synthesized and initialised. */
-  private cdktfRan = false;
-  /** Whether the last cdktf deploy was interrupted here, to adopt a bootstrap. */
-  interruptedForBootstrap = false;
-
-  /**
-   * The synthesized and initialised stack folder, made once, only when a
-   * repair needs terraform; after cdktf deploy ran, the folder it initialised.
-   */
-  private dir(): string {
-    this.initialised ??=
-      this.cdktfRan && existsSync(path.join(this.stackDir, ".terraform")) ? this.stackDir : initialisedStack(this.stack.name, this.output);
-    return this.initialised;
-  }
-
-  private state(): StackState {
-    return this.pg ? pullState(this.dir(), this.env) : readLocalState(this.statePath);
-  }
-
-  private get toolBuilt(): boolean {
-    return existsSync(this.talosTool);
-  }
-
-  /** Before cdktf deploy: a sound state, with the secrets the nodes hold, and the bootstrap they had. */
-  async prepare(): Promise<void> {
-    if (!this.pg) repairLocalState(this.statePath).forEach(say);
-    let state = this.state();
-    if (!state.has(SECRETS_ADDRESS) && this.adoptSecrets()) state = this.state();
-    this.restoreSecretsBackup(state);
-    if (await this.adoptBootstrap(state)) state = this.state();
-    await this.resumeTalosRoll(state);
-  }
-
-  /**
-   * Writes the secrets backup again when the state has secrets and the file is
-   * gone (deleted, or a kill before the stack's backup step wrote it), before
-   * any node is configured with them.
-   */
-  private restoreSecretsBackup(state: StackState): void {
-    const secrets = state.machineSecrets;
-    if (secrets && !existsSync(this.backupFile)) {
-      writeSecretsBackup(this.backupFile, secrets);
-      say(`wrote the missing backup of the cluster secrets, ${this.backupFile} (mode 0600)`);
-    }
-  }
-
-  /**
-   * Terraform records an upgrade resource before its script has run, so a roll
-   * killed half way looks finished: asks the nodes, and replaces the upgrade
-   * step when one runs another version than the roll was for.
-   */
-  private async resumeTalosRoll(state: StackState): Promise<void> {
-    const target = state.talosRollTarget;
-    const client = state.clientConfiguration;
-    if (!target || !client || !this.toolBuilt) return;
-    const behind = await nodesNotAt(target, this.stack.nodes, client, this.talosTool);
-    if (Object.keys(behind).length === 0) return;
-    const list = Object.entries(behind).map(([node, version]) => `${node} runs ${version}`).join(", ");
-    say(`the roll to Talos ${target} did not finish (${list}): resuming it`);
-    run("terraform", ["taint", "-no-color", TALOS_UPGRADE_ADDRESS], { cwd: this.dir(), env: this.env });
-  }
-
-  /**
-   * A state without secrets: adopts the backup, or stops when nodes hold
-   * secrets that nobody has here.
-   * @returns whether it adopted the backup
-   */
-  private adoptSecrets(): boolean {
-    if (existsSync(this.backupFile)) {
-      say(`the state of ${this.stack.name} has no cluster secrets: adopting the backup ${this.backupFile}`);
-      importResources(this.dir(), [{ address: SECRETS_ADDRESS, id: this.backupFile }], this.env);
-      return true;
-    }
-    if (!this.toolBuilt) {
-      say(`cannot ask the nodes whether they are configured already: ${this.talosTool} is not built (npm run setup)`);
-      return false;
-    }
-    const configured = configuredNodes(this.stack.nodes, this.talosTool);
-    if (configured.length > 0) {
-      throw new UnsafeDeploy(
-        [
-          `the state of ${this.stack.name} (${this.pg ? "pg backend" : this.statePath}) has no cluster secrets and there is no backup of them at ${this.backupFile},`,
-          `but ${configured.join(", ")} ${configured.length === 1 ? "is" : "are"} configured already, with secrets this state does not have.`,
-          "A deploy would make new secrets that no configured node accepts. Nothing was touched. Recover with one of:",
-          `  - the cluster's secrets.yaml (from npm run secrets -- export, talosctl gen secrets, or a copy of the backup): npm run secrets -- import ${this.stack.name} --file secrets.yaml, then deploy again;`,
-          `  - an older copy of the state (${this.statePath}.backup or ${this.statePath}.corrupt-*) moved to ${this.statePath};`,
-          "  - or re-image the nodes (they boot into maintenance mode) and deploy again, for a new cluster.",
-        ].join("\n"),
-      );
-    }
-    return false;
-  }
-
-  /**
-   * Adopts a bootstrap the state lacks when the first control plane says its
-   * cluster is bootstrapped.
-   * @returns whether it adopted one
-   */
-  async adoptBootstrap(state: StackState = this.state()): Promise<boolean> {
-    const client = state.clientConfiguration;
-    if (!client || state.has(BOOTSTRAP_ADDRESS) || !this.toolBuilt) return false;
-    const first = this.stack.nodes.controlplane[0];
-    if ((await isBootstrapped(first, client, this.talosTool)) !== true) return false;
-    say(`${first} is bootstrapped already, but the state lacks ${BOOTSTRAP_ADDRESS}: adopting it instead of bootstrapping again`);
-    importResources(this.dir(), [{ address: BOOTSTRAP_ADDRESS, id: "machine_bootstrap" }], this.env);
-    return true;
-  }
-
-  /**
-   * Runs cdktf deploy; returns its exit status. While the state lacks the
-   * bootstrap, it watches for a Bootstrap whose reply was lost: the first
-   * control plane says it is bootstrapped, yet terraform records nothing.
-   * Provider 0.5.0 would ask again until node_timeout (Talos answers
-   * AlreadyExists), so terraform is interrupted, gracefully, to adopt it.
-   */
-  async cdktfDeploy(): Promise<number> {
-    const child = spawn(path.join(PROJECT_ROOT, "node_modules", ".bin", "cdktf"), ["deploy", this.stack.name, ...this.cdktfArgs], {
-      cwd: PROJECT_ROOT,
-      stdio: "inherit",
-      env: this.env,
-    });
-    const exited = new Promise<number>((resolve) => child.once("close", (status) => resolve(status ?? 1)));
-    const watching = !this.pg && this.toolBuilt && !this.state().has(BOOTSTRAP_ADDRESS);
-    const stopWatching = watching
-      ? watchForLostBootstrap(this.statePath, this.stack.nodes, this.talosTool, () => {
-          this.interruptedForBootstrap = true;
-          say(
-            `${this.stack.nodes.controlplane[0]} is bootstrapped, but terraform is still asking for it (its reply was lost): interrupting terraform to adopt the bootstrap`,
-          );
-          for (const { pid, command } of descendants(child.pid as number)) {
-            if (command === "terraform") process.kill(pid, "SIGINT");
-          }
-        })
-      : () => undefined;
-    try {
-      return await exited;
-    } finally {
-      stopWatching();
-      this.cdktfRan = true;
-    }
-  }
-
-  /** The state holds every key of the cluster: readable by its owner only. */
-  protectStateFiles(): void {
-    for (const file of [this.statePath, `${this.statePath}.backup`]) {
-      if (existsSync(file)) chmodSync(file, 0o600);
-    }
-  }
-}
+import { ensureSetup, SetupError } from "./setup";
+import { StackDeploy } from "./stack-deploy";
 
 async function main(): Promise<number> {
   const [name, ...rest] = process.argv.slice(2);
   const stack = selectStack(name);
-  const mirrorOnly = process.env.TF_CLI_CONFIG_FILE === path.join(PROJECT_ROOT, ".providers", "terraformrc");
-  const args = [...(mirrorOnly && !rest.includes("--skip-provider-lock") ? ["--skip-provider-lock"] : []), ...rest];
+  await ensureSetup();
   const outputFlag = rest.findIndex((arg) => arg === "--output" || arg === "-o");
   const output = path.resolve(PROJECT_ROOT, outputFlag >= 0 ? rest[outputFlag + 1] : "cdktf.out");
   process.umask(0o077);
-
-  const deploy = new StackDeploy(stack, output, args);
-  try {
-    await deploy.prepare();
-    let status = await deploy.cdktfDeploy();
-    // A Bootstrap whose reply was lost: adopt it and go on (terraform may have recorded it after all).
-    if (status !== 0 && ((await deploy.adoptBootstrap()) || deploy.interruptedForBootstrap)) {
-      say("deploying again");
-      status = await deploy.cdktfDeploy();
-    }
-    return status;
-  } finally {
-    deploy.protectStateFiles();
-  }
+  return new StackDeploy({ stack, output, cdktfArgs: rest }).run();
 }
 
 main().then(
   (status) => (process.exitCode = status),
   (error: unknown) => {
     console.error(`deploy: ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = 2;
+    process.exitCode = error instanceof SetupError ? error.status : 2;
   },
 );

@@ -7,7 +7,9 @@
 # As root it uses `unshare -n`; otherwise unprivileged user namespaces
 # (`unshare -rn`), where the machine allows them. Where neither works it says so
 # in one line and runs the command on the machine's network, unless CI=true:
-# then it fails.
+# then it fails. The command sees LOOPBACK_ONLY: "net" (unshare -n), "user+net"
+# (unshare -rn), "inherited" (started in such a namespace) or "none", to tell
+# how another shell can enter its namespace (nsenter --target <its pid>).
 set -euo pipefail
 
 ip_command() {
@@ -29,19 +31,20 @@ if [[ "$(interfaces)" == "lo" ]]; then
   if ! ip_command -o link show lo | grep -q '[<,]UP[,>]'; then
     ip_command link set lo up
   fi
+  export LOOPBACK_ONLY="${LOOPBACK_ONLY:-inherited}"
   exec "$@"
 fi
 
 self="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
 if [[ "$(id -u)" -eq 0 ]] && unshare -n true 2>/dev/null; then
-  exec unshare -n -- "$self" "$@"
+  LOOPBACK_ONLY=net exec unshare -n -- "$self" "$@"
 fi
 if unshare -rn true 2>/dev/null; then
-  exec unshare -rn -- "$self" "$@"
+  LOOPBACK_ONLY=user+net exec unshare -rn -- "$self" "$@"
 fi
 if [[ "${CI:-}" == "true" ]]; then
   echo "loopback-only: cannot make a loopback-only network namespace (neither root nor unprivileged user namespaces), and CI=true requires one" >&2
   exit 1
 fi
 echo "loopback-only: cannot make a loopback-only network namespace here (neither root nor unprivileged user namespaces); running on the machine's network" >&2
-exec "$@"
+LOOPBACK_ONLY=none exec "$@"

@@ -13,6 +13,7 @@
 import { parseArgs } from "util";
 import { preflightTable, talosctlOnPath, waitForNodes } from "../lib/preflight";
 import { selectStack } from "../lib/deploy-target";
+import { ensureSetup, SetupError } from "./setup";
 
 /** Milliseconds of "90s", "10m", "1h" or plain seconds. */
 function duration(flag: string, value: string): number {
@@ -35,6 +36,7 @@ async function main(): Promise<number> {
   });
   const stack = selectStack(positionals[0]);
   const talosctl = values.probe ? undefined : talosctlOnPath();
+  if (!talosctl) await ensureSetup(["talos tool"]);
   console.log(
     `preflight ${stack.name}: asking ${stack.nodes.controlplane.length + stack.nodes.worker.length} nodes with ${talosctl ? "talosctl" : "the project's probe"}`,
   );
@@ -63,6 +65,6 @@ main().then(
   (status) => (process.exitCode = status),
   (error: unknown) => {
     console.error(`preflight: ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = 2;
+    process.exitCode = error instanceof SetupError ? error.status : 2;
   },
 );

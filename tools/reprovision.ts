@@ -14,17 +14,19 @@ import * as path from "path";
 import { parseArgs } from "util";
 import { selectStack } from "../lib/deploy-target";
 import { PROJECT_ROOT } from "../lib/project-paths";
+import { ensureSetup, SetupError, terraformCliEnvironment } from "./setup";
 import { initialisedStack, stateAddresses } from "./stack-workdir";
 
-process.umask(0o077); // the state holds every key of the cluster
-try {
+async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: { output: { type: "string", default: "cdktf.out" }, "auto-approve": { type: "boolean", default: false } },
   });
   const stack = selectStack(positionals[0]);
+  await ensureSetup();
+  const env = terraformCliEnvironment();
   const dir = initialisedStack(stack.name, path.resolve(PROJECT_ROOT, values.output));
-  const replaced = stateAddresses(dir).filter(
+  const replaced = stateAddresses(dir, { env }).filter(
     (address) => address.startsWith("talos_machine_configuration_apply.") || address === "talos_machine_bootstrap.this",
   );
   if (!replaced.includes("talos_machine_bootstrap.this")) {
@@ -34,10 +36,16 @@ try {
   const apply = spawnSync(
     "terraform",
     ["apply", "-input=false", ...(values["auto-approve"] ? ["-auto-approve"] : []), ...replaced.map((address) => `-replace=${address}`)],
-    { cwd: dir, stdio: "inherit" },
+    { cwd: dir, stdio: "inherit", env },
   );
-  process.exitCode = apply.status ?? 1;
-} catch (error) {
-  console.error(`reprovision: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = 2;
+  return apply.status ?? 1;
 }
+
+process.umask(0o077); // the state holds every key of the cluster
+main().then(
+  (status) => (process.exitCode = status),
+  (error: unknown) => {
+    console.error(`reprovision: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = error instanceof SetupError ? error.status : 2;
+  },
+);

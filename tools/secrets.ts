@@ -17,6 +17,7 @@ import { selectStack } from "../lib/deploy-target";
 import { PROJECT_ROOT } from "../lib/project-paths";
 import { importResources } from "./deploy-recovery";
 import { MachineSecrets, secretsYaml } from "./secrets-yaml";
+import { ensureSetup, SetupError, terraformCliEnvironment } from "./setup";
 import { initialisedStack, run, stateAddresses } from "./stack-workdir";
 
 const ADDRESS = "talos_machine_secrets.this";
@@ -26,7 +27,7 @@ interface StateResource {
   readonly values: { readonly machine_secrets: MachineSecrets };
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
@@ -47,12 +48,14 @@ function main(): void {
   if (action === "import" && !existsSync(file)) {
     throw new Error(`${file} does not exist; name the secrets.yaml to import with --file`);
   }
+  await ensureSetup();
+  const env = terraformCliEnvironment();
   const dir = initialisedStack(stack.name, path.resolve(PROJECT_ROOT, values.output));
-  const present = stateAddresses(dir).includes(ADDRESS);
+  const present = stateAddresses(dir, { env }).includes(ADDRESS);
 
   if (action === "export") {
     if (!present) throw new Error(`${stack.name} has no ${ADDRESS} in its state: nothing to export`);
-    const state = JSON.parse(run("terraform", ["show", "-json"], { cwd: dir })) as {
+    const state = JSON.parse(run("terraform", ["show", "-json"], { cwd: dir, env })) as {
       values: { root_module: { resources: StateResource[] } };
     };
     const resource = state.values.root_module.resources.find((candidate) => candidate.address === ADDRESS);
@@ -63,17 +66,15 @@ function main(): void {
     if (present) {
       throw new Error(`${stack.name} already has ${ADDRESS}; importing would not replace it (export first, then start from an empty state)`);
     }
-    importResources(dir, [{ address: ADDRESS, id: file }], process.env);
+    importResources(dir, [{ address: ADDRESS, id: file }], env);
     console.log(`secrets: ${stack.name} now uses the secrets of ${file}; deploy to configure the nodes with them`);
   }
 }
 
 const umask = process.umask(0o077); // terraform's state and our files: readable by the owner only
-try {
-  main();
-} catch (error) {
-  console.error(`secrets: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = 2;
-} finally {
-  process.umask(umask);
-}
+main()
+  .catch((error: unknown) => {
+    console.error(`secrets: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = error instanceof SetupError ? error.status : 2;
+  })
+  .finally(() => process.umask(umask));

@@ -2,6 +2,7 @@ import { spawnSync } from "child_process";
 import { mkdirSync } from "fs";
 import * as path from "path";
 import { PROJECT_ROOT } from "../lib/project-paths";
+import { terraformCliEnvironment } from "./setup";
 
 /** Runs a command, returning stdout; a failure throws naming the command. */
 export function run(command: string, args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): string {
@@ -34,13 +35,13 @@ export function stateAddresses(dir: string, options: StateListOptions = {}): str
  * terraform on a deployed stack by hand.
  * @returns the stack's folder
  */
-export function initialisedStack(stack: string, output: string): string {
+export function initialisedStack(stack: string, output: string, env: NodeJS.ProcessEnv = process.env): string {
   mkdirSync(output, { recursive: true });
   run(process.execPath, [path.join(PROJECT_ROOT, "tools", "app.js")], {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, CDKTF_OUTDIR: output },
+    env: { ...env, CDKTF_OUTDIR: output },
   });
   const dir = path.join(output, "stacks", stack);
-  run("terraform", ["init", "-input=false", "-no-color"], { cwd: dir });
+  run("terraform", ["init", "-input=false", "-no-color"], { cwd: dir, env: terraformCliEnvironment(env) });
   return dir;
 }

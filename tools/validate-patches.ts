@@ -5,7 +5,7 @@
  * cache: the configuration talos_machine_configuration generates for each
  * role, the stack's patches merged in order, validated for a metal node.
  * Versions come from TF_VAR_talos_version / TF_VAR_kubernetes_version when set
- * (the seed's .envrc), else the stack's defaults.
+ * (the seed's .envrc), else the stack's defaults; the VIP from TF_VAR_cluster_vip.
  * Exit status: 0 valid, 1 Talos rejects a configuration, 2 the command could not run.
  */
 import { mkdtempSync, rmSync } from "fs";
@@ -13,14 +13,28 @@ import { tmpdir } from "os";
 import * as path from "path";
 import { App } from "cdktf";
 import { CloudkofferStack, DEFAULT_KUBERNETES_VERSION, DEFAULT_TALOS_VERSION } from "../lib/cloudkoffer-stack";
-import { selectStack } from "../lib/deploy-target";
+import { selectStack, SelectedStack } from "../lib/deploy-target";
 import { patchVerdict } from "../lib/patch-verdict";
 import { validateWithTalos } from "../lib/talos-validation";
+import { ensureSetup, SetupError } from "./setup";
 
-const outdir = mkdtempSync(path.join(tmpdir(), "validate-patches-"));
-try {
+async function main(): Promise<number> {
   const selected = selectStack(process.argv[2]);
-  const stack = new CloudkofferStack(new App({ outdir }), selected.name, { profile: selected.profile });
+  await ensureSetup(["talos schema", "talos tool"]);
+  const outdir = mkdtempSync(path.join(tmpdir(), "validate-patches-"));
+  try {
+    return validate(selected, outdir);
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+function validate(selected: SelectedStack, outdir: string): number {
+  // The VIP the deploy would use: the endpoint and {{ cluster_vip }} follow it.
+  const stack = new CloudkofferStack(new App({ outdir }), selected.name, {
+    profile: selected.profile,
+    clusterVip: process.env.TF_VAR_cluster_vip || undefined,
+  });
   const versions = {
     talosVersion: process.env.TF_VAR_talos_version ?? DEFAULT_TALOS_VERSION,
     kubernetesVersion: process.env.TF_VAR_kubernetes_version ?? DEFAULT_KUBERNETES_VERSION,
@@ -39,10 +53,13 @@ try {
   const verdict = patchVerdict(stack.patches.files, job, results);
   for (const warning of verdict.warnings) console.log(`warning: ${warning}`);
   for (const error of verdict.errors) console.log(error);
-  process.exitCode = verdict.errors.length === 0 ? 0 : 1;
-} catch (error) {
-  console.error(`validate-patches: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = 2;
-} finally {
-  rmSync(outdir, { recursive: true, force: true });
+  return verdict.errors.length === 0 ? 0 : 1;
 }
+
+main().then(
+  (status) => (process.exitCode = status),
+  (error: unknown) => {
+    console.error(`validate-patches: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = error instanceof SetupError ? error.status : 2;
+  },
+);

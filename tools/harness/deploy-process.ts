@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from "child_process";
 import * as path from "path";
 import { PROJECT_ROOT } from "../../lib/project-paths";
 import { descendants } from "../process-tree";
+import { loopbackDeployEnvironment } from "./loopback";
 import { terraformEnvironment } from "./terraform";
 
 /** How a command ended, and what it printed. */
@@ -27,7 +28,7 @@ export class DeployProcess {
   constructor(stack: string, workdir: string, env: Record<string, string>) {
     this.child = spawn("npm", ["run", "--silent", "deploy", "--", stack, "--auto-approve", "--no-color", "--output", path.join(workdir, "cdktf.out")], {
       cwd: PROJECT_ROOT,
-      env: terraformEnvironment(env),
+      env: terraformEnvironment(loopbackDeployEnvironment(env)),
       detached: true, // its own process group
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -1,6 +1,9 @@
 import { ChildProcess, spawn, spawnSync } from "child_process";
+import { readFileSync } from "fs";
 import { createInterface } from "readline";
+import { parse } from "yaml";
 import { DEFAULT_TALOS_TOOL } from "../../lib/talos-validation";
+import { assertLoopbackTalosconfig, isLoopback } from "./loopback";
 
 /** The simulator binary `npm run setup` builds (tools/talos-sim.sh). */
 export const TALOS_SIM = DEFAULT_TALOS_TOOL;
@@ -188,6 +191,12 @@ export interface ProbeResult {
 
 /** Asks a node's Talos API as talosctl would (tools/talos-sim/probe.go). */
 export function probe(args: readonly string[]): ProbeResult {
+  // The probe is a real client: it goes where it is told.
+  const value = (flag: string) => args[args.indexOf(flag) + 1];
+  if (!isLoopback(value("-node"))) throw new Error(`refusing to probe ${value("-node")}: not a loopback address`);
+  if (args.includes("-talosconfig")) {
+    assertLoopbackTalosconfig(parse(readFileSync(value("-talosconfig"), "utf8")) as Parameters<typeof assertLoopbackTalosconfig>[0], value("-talosconfig"));
+  }
   const result = spawnSync(TALOS_SIM, ["probe", ...args], { encoding: "utf8" });
   return JSON.parse(result.stdout) as ProbeResult;
 }

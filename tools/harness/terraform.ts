@@ -5,6 +5,7 @@ import * as path from "path";
 import { PROJECT_ROOT } from "../../lib/project-paths";
 import { PROVIDERS_DIRECTORY } from "../providers";
 import { stateAddresses } from "../stack-workdir";
+import { loopbackDeployEnvironment } from "./loopback";
 
 /** The terraform CLI config that installs providers from the project's mirror (npm run providers). */
 export const TERRAFORM_CLI_CONFIG = path.join(PROVIDERS_DIRECTORY, "terraformrc");
@@ -172,7 +173,9 @@ export interface CommandLine {
 /**
  * `cdktf deploy <stack> --auto-approve` from the project, as a user runs it,
  * synthesizing into `<workdir>/cdktf.out` so that the stack's relative state
- * path puts the state in `<workdir>`, never in the project.
+ * path puts the state in `<workdir>`, never in the project. The nodes and the
+ * cluster VIP are loopback addresses, or this throws (see
+ * {@link loopbackDeployEnvironment}).
  */
 export function cdktfDeployCommand(
   stack: string,
@@ -184,7 +187,7 @@ export function cdktfDeployCommand(
     command: path.join(PROJECT_ROOT, "node_modules", ".bin", "cdktf"),
     // --skip-provider-lock: `terraform providers lock` asks the registry, which only the mirror replaces here.
     args: ["deploy", stack, "--auto-approve", "--skip-provider-lock", "--no-color", "--output", path.join(workdir, "cdktf.out"), ...extraArgs],
-    env: terraformEnvironment(env),
+    env: terraformEnvironment(loopbackDeployEnvironment(env)),
   };
 }
 
@@ -215,5 +218,7 @@ export function expectDeployed(result: DeployResult): DeployResult {
 
 /** The stack folder {@link cdktfDeploy} deployed from `workdir`, to run terraform in. */
 export function deployedStack(workdir: string, env: Record<string, string>, stack = "cloudkoffer-v3"): TerraformWorkspace {
-  return TerraformWorkspace.deployed(path.join(workdir, "cdktf.out", "stacks", stack), env);
+  // With the environment it was deployed with: the same loopback VIP (none where no node is meant).
+  const deployedWith = env.TF_VAR_nodes === undefined ? env : loopbackDeployEnvironment(env);
+  return TerraformWorkspace.deployed(path.join(workdir, "cdktf.out", "stacks", stack), deployedWith);
 }

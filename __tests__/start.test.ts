@@ -1,0 +1,148 @@
+/**
+ * `npm start`, end to end, as a newcomer runs it: a simulated Cloudkoffer, the
+ * real stack deployed to it, a table of the nodes that must say what the
+ * simulator says, and a clean stop.
+ */
+import { ChildProcess, spawn } from "child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "fs";
+import { tmpdir } from "os";
+import * as path from "path";
+import { parse } from "yaml";
+import { PROJECT_ROOT } from "../lib/project-paths";
+import { SimulatedNode } from "../tools/harness/simulator";
+import { describeWith } from "./support/tiers";
+
+/** A running `npm start`, its output as it comes. */
+class Start {
+  private readonly child: ChildProcess;
+  output = "";
+  private readonly waiters: { text: string; resolve: () => void }[] = [];
+  readonly exited: Promise<number | null>;
+
+  constructor(args: readonly string[]) {
+    this.child = spawn("npm", ["start", "--", ...args], {
+      cwd: PROJECT_ROOT,
+      detached: true, // its own process group: a Ctrl-C reaches all of it
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, CHECKPOINT_DISABLE: "1" },
+    });
+    const take = (chunk: Buffer) => {
+      this.output += chunk.toString();
+      for (const waiter of this.waiters.filter((candidate) => this.output.includes(candidate.text))) waiter.resolve();
+    };
+    this.child.stdout?.on("data", take);
+    this.child.stderr?.on("data", take);
+    this.exited = new Promise((resolve) => this.child.once("close", (status) => resolve(status)));
+  }
+
+  /** Resolves once the output holds `text`; fails when npm start ends first. */
+  async printed(text: string): Promise<void> {
+    if (this.output.includes(text)) return;
+    await Promise.race([
+      new Promise<void>((resolve) => this.waiters.push({ text, resolve })),
+      this.exited.then((status) => {
+        throw new Error(`npm start exited ${status} before it printed "${text}":\n${this.output}`);
+      }),
+    ]);
+  }
+
+  /** Ctrl-C in the terminal: SIGINT to the whole foreground process group. */
+  interrupt(): void {
+    process.kill(-(this.child.pid as number), "SIGINT");
+  }
+
+  /** The rows of the node table, by address. */
+  table(): Record<string, Record<string, string>> {
+    const lines = this.output.split("\n");
+    const header = lines.findIndex((line) => line.startsWith("ADDRESS "));
+    const rows: Record<string, Record<string, string>> = {};
+    for (const line of lines.slice(header + 1)) {
+      if (line.trim() === "") break;
+      const [address, role, mode, talos, disk, image] = line.trim().split(/\s+/);
+      rows[address] = { address, role, mode, talos, disk, image };
+    }
+    return rows;
+  }
+
+  /** A value printed as `<label> <value>` on a line of its own. */
+  field(label: string): string {
+    const line = this.output.split("\n").find((candidate) => candidate.startsWith(label));
+    if (!line) throw new Error(`npm start printed no "${label}" line:\n${this.output}`);
+    return line.slice(label.length).trim().split(" ")[0];
+  }
+}
+
+/** The table's rows as the simulator's status says they must be. */
+function expectedRows(nodes: Record<string, SimulatedNode>) {
+  return Object.fromEntries(
+    Object.values(nodes).map((node) => [
+      node.address,
+      { address: node.address, role: node.role, mode: node.mode, talos: node.talosVersion, disk: node.installDisk, image: node.installImage },
+    ]),
+  );
+}
+
+describeWith(["terraform", "talos provider", "null provider", "simulator"])("npm start: the main job on a simulated Cloudkoffer", () => {
+  const dirs: string[] = [];
+  const demoDir = () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "demo-"));
+    dirs.push(dir);
+    return dir;
+  };
+  afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+  test("deploys cloudkoffer-v3 to 3 + 7 simulated nodes, prints what the simulator says, runs until Ctrl-C and exits 0", async () => {
+    const demo = demoDir();
+    const start = new Start(["--demo-dir", demo]);
+    await start.printed("The simulated Cloudkoffer runs until Ctrl-C.");
+
+    const control = start.field("simulator control:");
+    const status = ((await (await fetch(`${control}/status`)).json()) as { nodes: Record<string, SimulatedNode> }).nodes;
+    expect(Object.keys(status)).toHaveLength(10);
+    expect(start.table()).toEqual(expectedRows(status));
+    expect(Object.values(start.table()).map((row) => [row.role, row.mode, row.disk])).toEqual([
+      ...Array(3).fill(["controlplane", "configured", "/dev/nvme0n1"]),
+      ...Array(7).fill(["worker", "configured", "/dev/nvme0n1"]),
+    ]);
+    const bootstrapped = Object.values(status).filter((node) => node.bootstraps > 0).map((node) => node.address);
+    expect(bootstrapped).toHaveLength(1);
+    expect(start.field("bootstrapped:")).toBe(bootstrapped[0]);
+    expect(start.output).toMatch(/deployed in \d+\.\d s \(npm start: \d+\.\d s\)/);
+
+    for (const file of ["talosconfig", "kubeconfig"]) {
+      const written = path.join(demo, file);
+      expect(start.field(`${file}:`)).toBe(written);
+      expect(statSync(written).mode & 0o777).toBe(0o600);
+    }
+    const kubeconfig = parse(readFileSync(path.join(demo, "kubeconfig"), "utf8")) as { clusters: { cluster: { server: string } }[] };
+    expect(kubeconfig.clusters[0].cluster.server).toBe("https://127.77.0.254:6443");
+    const talosconfig = parse(readFileSync(path.join(demo, "talosconfig"), "utf8")) as { contexts: Record<string, { endpoints: string[] }> };
+    expect(talosconfig.contexts.cloudkoffer.endpoints).toEqual(["127.77.0.1", "127.77.0.2", "127.77.0.3"]);
+    expect(existsSync(path.join(demo, "terraform.cloudkoffer-v3.tfstate"))).toBe(true);
+    expect(start.output).toContain("probe -node 127.77.0.1 -talosconfig");
+
+    start.interrupt();
+    expect(await start.exited).toBe(0);
+    expect(start.output).toContain("start: stopping the simulated Cloudkoffer");
+    await expect(fetch(`${control}/status`)).rejects.toThrow();
+  });
+
+  test("--once --stack cloudkoffer-v1 prints the table and exits 0; twice in a row, each a fresh case", async () => {
+    const demo = demoDir();
+    for (const run of [1, 2]) {
+      const start = new Start(["--once", "--stack", "cloudkoffer-v1", "--demo-dir", demo]);
+      expect({ run, status: await start.exited }).toEqual({ run, status: 0 });
+      const rows = Object.values(start.table());
+      expect(rows.map((row) => [row.address, row.role, row.mode, row.disk])).toEqual([
+        ["127.77.0.1", "controlplane", "configured", "/dev/sda"],
+        ["127.77.0.2", "controlplane", "configured", "/dev/sda"],
+        ["127.77.0.3", "controlplane", "configured", "/dev/sda"],
+        ["127.77.0.4", "worker", "configured", "/dev/sda"],
+        ["127.77.0.5", "worker", "configured", "/dev/sda"],
+      ]);
+      expect(start.field("bootstrapped:")).toBe("127.77.0.1");
+      expect(start.output).not.toContain("adopting the backup");
+      expect(start.output).not.toContain("runs until Ctrl-C");
+    }
+  });
+});

@@ -1,0 +1,127 @@
+/**
+ * npm run setup [-- <step> ...]: what the project builds before a command
+ * needs it, and the module every such command calls first. Idempotent, a
+ * no-op when done; one line per step with its time:
+ *
+ *   providers     siderolabs/talos and hashicorp/null in the mirror (tools/providers.ts)
+ *   talos schema  Talos' machine-configuration schema that synth checks patches against
+ *   talos tool    .build/bin/talos-sim: the project's Talos tool (validate, probe) and the
+ *                 node simulator, built again when one of its Go sources is newer
+ *
+ * Exit status: 0 ready; 3 a provider has no release source and the Go module
+ * proxy refuses it (the message says what to download); 1 any other failure.
+ */
+import { spawn } from "child_process";
+import { existsSync, readdirSync, statSync } from "fs";
+import * as path from "path";
+import { PROJECT_ROOT } from "../lib/project-paths";
+import { DEFAULT_TALOS_CONFIG_SCHEMA } from "../lib/talos-config-schema";
+import { DEFAULT_TALOS_TOOL } from "../lib/talos-validation";
+import { exitStatus, outcomeLine, PINNED_PROVIDERS, provideProviders, PROVIDERS_DIRECTORY } from "./providers";
+
+/** What a command may need built. */
+export const SETUP_STEPS = ["providers", "talos schema", "talos tool"] as const;
+/** One of {@link SETUP_STEPS}. */
+export type SetupStep = (typeof SETUP_STEPS)[number];
+
+/** A step that could not be done; `status` is the exit status the command should end with. */
+export class SetupError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = "SetupError";
+  }
+}
+
+/** The Go module of the Talos tool. */
+const TALOS_MODULE = path.join(PROJECT_ROOT, "tools", "talos-sim");
+
+/** The newest modification time of the Talos tool's sources. */
+function newestTalosSource(): number {
+  return Math.max(
+    ...readdirSync(TALOS_MODULE)
+      .filter((file) => /\.go$|^go\.(mod|sum)$/.test(file) && !file.endsWith("_test.go"))
+      .map((file) => statSync(path.join(TALOS_MODULE, file)).mtimeMs),
+  );
+}
+
+/** Whether `file` exists and is newer than `than` (a modification time). */
+function upToDate(file: string, than: number): boolean {
+  return existsSync(file) && statSync(file).mtimeMs >= than;
+}
+
+/** Runs a project script, its output kept unless it fails. */
+function runScript(script: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(path.join(PROJECT_ROOT, "tools", script), [], { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.once("error", reject);
+    child.once("close", (status) => (status === 0 ? resolve() : reject(new SetupError(`tools/${script} failed (${status}):\n${output.trim()}`, 1))));
+  });
+}
+
+/** Does one step, or finds it done; returns what to say of it. */
+async function runStep(step: SetupStep): Promise<string> {
+  switch (step) {
+    case "providers": {
+      const outcomes = await provideProviders();
+      const status = exitStatus(outcomes);
+      if (status !== 0) {
+        const lines = outcomes.map((outcome, i) => outcomeLine(PINNED_PROVIDERS[i], outcome)).filter((line) => /UNAVAILABLE|FAILED/.test(line));
+        throw new SetupError(lines.join("\n"), status);
+      }
+      const built = outcomes.filter((outcome) => outcome.status === "built").length;
+      const names = PINNED_PROVIDERS.map((source) => `${source.name} ${source.version}`).join(", ");
+      return `${names} ${built === 0 ? "in the mirror" : `built from their release sources into the mirror`}`;
+    }
+    case "talos schema":
+      if (upToDate(DEFAULT_TALOS_CONFIG_SCHEMA, statSync(path.join(TALOS_MODULE, "go.mod")).mtimeMs)) return "up to date";
+      await runScript("talos-config-schema.sh");
+      return `copied out of Talos' machinery into ${path.relative(PROJECT_ROOT, DEFAULT_TALOS_CONFIG_SCHEMA)}`;
+    case "talos tool":
+      if (upToDate(DEFAULT_TALOS_TOOL, newestTalosSource())) return "up to date";
+      await runScript("talos-sim.sh");
+      return `built ${path.relative(PROJECT_ROOT, DEFAULT_TALOS_TOOL)}`;
+  }
+}
+
+/**
+ * Makes sure the steps a command needs are done, in order, printing one line
+ * per step with its time.
+ * @throws SetupError when a step cannot be done
+ */
+export async function ensureSetup(steps: readonly SetupStep[] = SETUP_STEPS, report: (line: string) => void = console.log): Promise<void> {
+  for (const step of SETUP_STEPS.filter((candidate) => steps.includes(candidate))) {
+    const started = process.hrtime.bigint();
+    const said = await runStep(step);
+    report(`setup: ${step}: ${said} (${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(1)} s)`);
+  }
+}
+
+/**
+ * The environment for terraform: pointed at the project's provider mirror,
+ * unless the user's TF_CLI_CONFIG_FILE names a file that exists.
+ */
+export function terraformCliEnvironment(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const own = env.TF_CLI_CONFIG_FILE;
+  if (own && existsSync(own)) return env;
+  return { ...env, TF_CLI_CONFIG_FILE: path.join(PROVIDERS_DIRECTORY, "terraformrc") };
+}
+
+if (require.main === module) {
+  const asked = process.argv.slice(2);
+  const unknown = asked.filter((step) => !(SETUP_STEPS as readonly string[]).includes(step));
+  if (unknown.length > 0) {
+    console.error(`setup: unknown step ${unknown.join(", ")}; the steps are ${SETUP_STEPS.join(", ")}`);
+    process.exitCode = 2;
+  } else {
+    ensureSetup(asked.length > 0 ? (asked as SetupStep[]) : SETUP_STEPS).catch((error: unknown) => {
+      console.error(`setup: ${error instanceof Error ? error.message : String(error)}`);
+      process.exitCode = error instanceof SetupError ? error.status : 1;
+    });
+  }
+}

@@ -1,0 +1,263 @@
+/**
+ * A stack's deploy as `npm run deploy` runs it (tools/deploy.ts), and `npm
+ * start` on its simulated Cloudkoffer: `cdktf deploy <stack>`, with what cdktf
+ * cannot do itself (see tools/deploy.ts).
+ */
+import { spawn } from "child_process";
+import { chmodSync, existsSync } from "fs";
+import * as path from "path";
+import { defaultStatePath } from "../lib/cloudkoffer-profile";
+import { SelectedStack } from "../lib/deploy-target";
+import { PROJECT_ROOT } from "../lib/project-paths";
+import { defaultSecretsBackupPath } from "../lib/secrets-backup";
+import { DEFAULT_TALOS_TOOL } from "../lib/talos-validation";
+import {
+  BOOTSTRAP_ADDRESS,
+  configuredNodes,
+  importResources,
+  isBootstrapped,
+  nodesNotAt,
+  pullState,
+  readLocalState,
+  repairLocalState,
+  SECRETS_ADDRESS,
+  StackState,
+  TALOS_UPGRADE_ADDRESS,
+  watchForLostBootstrap,
+  writeSecretsBackup,
+} from "./deploy-recovery";
+import { descendants } from "./process-tree";
+import { PROVIDERS_DIRECTORY } from "./providers";
+import { terraformCliEnvironment } from "./setup";
+import { initialisedStack, run } from "./stack-workdir";
+
+const say = (line: string) => console.log(`deploy: ${line}`);
+
+/** A deploy that must not run: nothing was touched; the message says what to do. */
+export class UnsafeDeploy extends Error {}
+
+/** Options of a {@link StackDeploy}. */
+export interface StackDeployOptions {
+  /** The stack, and the nodes it deploys to. */
+  readonly stack: SelectedStack;
+  /** cdktf's output folder; the local state is three levels above the stack's folder in it. */
+  readonly output: string;
+  /** Options for `cdktf deploy <stack>`, e.g. `--auto-approve`. */
+  readonly cdktfArgs: readonly string[];
+  /**
+   * The environment of cdktf and terraform (TF_VAR_*, CLOUDKOFFER_BACKEND).
+   * @default process.env
+   */
+  readonly env?: NodeJS.ProcessEnv;
+  /**
+   * The project's Talos tool, to ask the nodes.
+   * @default `.build/bin/talos-sim`
+   */
+  readonly talosTool?: string;
+}
+
+/**
+ * One stack's deploy, as `npm run deploy` runs it: cdktf deploy, with what it
+ * takes to converge after an interrupted or faulted deploy (see
+ * deploy-recovery.ts), the state kept readable by its owner only.
+ */
+export class StackDeploy {
+  private initialised?: string;
+  private readonly stackDir: string;
+  readonly statePath: string;
+  private readonly backupFile: string;
+  private readonly env: NodeJS.ProcessEnv;
+
+  private readonly stack: SelectedStack;
+  private readonly output: string;
+  private readonly talosTool: string;
+  private readonly cdktfArgs: readonly string[];
+
+  constructor(options: StackDeployOptions) {
+    this.stack = options.stack;
+    this.output = options.output;
+    this.talosTool = options.talosTool ?? DEFAULT_TALOS_TOOL;
+    const env = terraformCliEnvironment(options.env ?? process.env);
+    // With the provider mirror: `terraform providers lock` asks the registry, not the mirror.
+    const mirrorOnly = env.TF_CLI_CONFIG_FILE === path.join(PROVIDERS_DIRECTORY, "terraformrc");
+    this.cdktfArgs = [...(mirrorOnly && !options.cdktfArgs.includes("--skip-provider-lock") ? ["--skip-provider-lock"] : []), ...options.cdktfArgs];
+    this.stackDir = path.join(this.output, "stacks", this.stack.name);
+    this.statePath = path.resolve(this.stackDir, defaultStatePath(this.stack.name));
+    this.backupFile = path.resolve(this.stackDir, env.TF_VAR_secrets_backup_file || defaultSecretsBackupPath(this.stack.name));
+    this.env = { ...env, CLOUDKOFFER_TALOS_TOOL: this.talosTool };
+  }
+
+  private get pg(): boolean {
+    return this.env.CLOUDKOFFER_BACKEND === "pg";
+  }
+
+  /**
+   * The whole deploy: prepare, cdktf deploy, and once more after adopting a
+   * bootstrap whose reply was lost. The state files end up mode 0600.
+   * @returns cdktf's exit status
+   * @throws UnsafeDeploy when deploying would lock the owner out; nothing was touched
+   */
+  async run(): Promise<number> {
+    try {
+      await this.prepare();
+      let status = await this.cdktfDeploy();
+      // A Bootstrap whose reply was lost: adopt it and go on (terraform may have recorded it after all).
+      if (status !== 0 && ((await this.adoptBootstrap()) || this.interruptedForBootstrap)) {
+        say("deploying again");
+        status = await this.cdktfDeploy();
+      }
+      return status;
+    } finally {
+      this.protectStateFiles();
+    }
+  }
+
+  /** Whether cdktf deploy ran in this process: then its stack folder is synthesized and initialised. */
+  private cdktfRan = false;
+  /** Whether the last cdktf deploy was interrupted here, to adopt a bootstrap. */
+  private interruptedForBootstrap = false;
+
+  /**
+   * The synthesized and initialised stack folder, made once, only when a
+   * repair needs terraform; after cdktf deploy ran, the folder it initialised.
+   */
+  private dir(): string {
+    this.initialised ??=
+      this.cdktfRan && existsSync(path.join(this.stackDir, ".terraform")) ? this.stackDir : initialisedStack(this.stack.name, this.output, this.env);
+    return this.initialised;
+  }
+
+  private state(): StackState {
+    return this.pg ? pullState(this.dir(), this.env) : readLocalState(this.statePath);
+  }
+
+  private get toolBuilt(): boolean {
+    return existsSync(this.talosTool);
+  }
+
+  /** Before cdktf deploy: a sound state, with the secrets the nodes hold, and the bootstrap they had. */
+  private async prepare(): Promise<void> {
+    if (!this.pg) repairLocalState(this.statePath).forEach(say);
+    let state = this.state();
+    if (!state.has(SECRETS_ADDRESS) && this.adoptSecrets()) state = this.state();
+    this.restoreSecretsBackup(state);
+    if (await this.adoptBootstrap(state)) state = this.state();
+    await this.resumeTalosRoll(state);
+  }
+
+  /**
+   * Writes the secrets backup again when the state has secrets and the file is
+   * gone (deleted, or a kill before the stack's backup step wrote it), before
+   * any node is configured with them.
+   */
+  private restoreSecretsBackup(state: StackState): void {
+    const secrets = state.machineSecrets;
+    if (secrets && !existsSync(this.backupFile)) {
+      writeSecretsBackup(this.backupFile, secrets);
+      say(`wrote the missing backup of the cluster secrets, ${this.backupFile} (mode 0600)`);
+    }
+  }
+
+  /**
+   * Terraform records an upgrade resource before its script has run, so a roll
+   * killed half way looks finished: asks the nodes, and replaces the upgrade
+   * step when one runs another version than the roll was for.
+   */
+  private async resumeTalosRoll(state: StackState): Promise<void> {
+    const target = state.talosRollTarget;
+    const client = state.clientConfiguration;
+    if (!target || !client || !this.toolBuilt) return;
+    const behind = await nodesNotAt(target, this.stack.nodes, client, this.talosTool);
+    if (Object.keys(behind).length === 0) return;
+    const list = Object.entries(behind).map(([node, version]) => `${node} runs ${version}`).join(", ");
+    say(`the roll to Talos ${target} did not finish (${list}): resuming it`);
+    run("terraform", ["taint", "-no-color", TALOS_UPGRADE_ADDRESS], { cwd: this.dir(), env: this.env });
+  }
+
+  /**
+   * A state without secrets: adopts the backup, or stops when nodes hold
+   * secrets that nobody has here.
+   * @returns whether it adopted the backup
+   */
+  private adoptSecrets(): boolean {
+    if (existsSync(this.backupFile)) {
+      say(`the state of ${this.stack.name} has no cluster secrets: adopting the backup ${this.backupFile}`);
+      importResources(this.dir(), [{ address: SECRETS_ADDRESS, id: this.backupFile }], this.env);
+      return true;
+    }
+    if (!this.toolBuilt) {
+      say(`cannot ask the nodes whether they are configured already: ${this.talosTool} is not built (npm run setup)`);
+      return false;
+    }
+    const configured = configuredNodes(this.stack.nodes, this.talosTool);
+    if (configured.length > 0) {
+      throw new UnsafeDeploy(
+        [
+          `the state of ${this.stack.name} (${this.pg ? "pg backend" : this.statePath}) has no cluster secrets and there is no backup of them at ${this.backupFile},`,
+          `but ${configured.join(", ")} ${configured.length === 1 ? "is" : "are"} configured already, with secrets this state does not have.`,
+          "A deploy would make new secrets that no configured node accepts. Nothing was touched. Recover with one of:",
+          `  - the cluster's secrets.yaml (from npm run secrets -- export, talosctl gen secrets, or a copy of the backup): npm run secrets -- import ${this.stack.name} --file secrets.yaml, then deploy again;`,
+          `  - an older copy of the state (${this.statePath}.backup or ${this.statePath}.corrupt-*) moved to ${this.statePath};`,
+          "  - or re-image the nodes (they boot into maintenance mode) and deploy again, for a new cluster.",
+        ].join("\n"),
+      );
+    }
+    return false;
+  }
+
+  /**
+   * Adopts a bootstrap the state lacks when the first control plane says its
+   * cluster is bootstrapped.
+   * @returns whether it adopted one
+   */
+  private async adoptBootstrap(state: StackState = this.state()): Promise<boolean> {
+    const client = state.clientConfiguration;
+    if (!client || state.has(BOOTSTRAP_ADDRESS) || !this.toolBuilt) return false;
+    const first = this.stack.nodes.controlplane[0];
+    if ((await isBootstrapped(first, client, this.talosTool)) !== true) return false;
+    say(`${first} is bootstrapped already, but the state lacks ${BOOTSTRAP_ADDRESS}: adopting it instead of bootstrapping again`);
+    importResources(this.dir(), [{ address: BOOTSTRAP_ADDRESS, id: "machine_bootstrap" }], this.env);
+    return true;
+  }
+
+  /**
+   * Runs cdktf deploy; returns its exit status. While the state lacks the
+   * bootstrap, it watches for a Bootstrap whose reply was lost: the first
+   * control plane says it is bootstrapped, yet terraform records nothing.
+   * Provider 0.5.0 would ask again until node_timeout (Talos answers
+   * AlreadyExists), so terraform is interrupted, gracefully, to adopt it.
+   */
+  private async cdktfDeploy(): Promise<number> {
+    const child = spawn(path.join(PROJECT_ROOT, "node_modules", ".bin", "cdktf"), ["deploy", this.stack.name, ...this.cdktfArgs], {
+      cwd: PROJECT_ROOT,
+      stdio: "inherit",
+      env: this.env,
+    });
+    const exited = new Promise<number>((resolve) => child.once("close", (status) => resolve(status ?? 1)));
+    const watching = !this.pg && this.toolBuilt && !this.state().has(BOOTSTRAP_ADDRESS);
+    const stopWatching = watching
+      ? watchForLostBootstrap(this.statePath, this.stack.nodes, this.talosTool, () => {
+          this.interruptedForBootstrap = true;
+          say(
+            `${this.stack.nodes.controlplane[0]} is bootstrapped, but terraform is still asking for it (its reply was lost): interrupting terraform to adopt the bootstrap`,
+          );
+          for (const { pid, command } of descendants(child.pid as number)) {
+            if (command === "terraform") process.kill(pid, "SIGINT");
+          }
+        })
+      : () => undefined;
+    try {
+      return await exited;
+    } finally {
+      stopWatching();
+      this.cdktfRan = true;
+    }
+  }
+
+  /** The state holds every key of the cluster: readable by its owner only. */
+  private protectStateFiles(): void {
+    for (const file of [this.statePath, `${this.statePath}.backup`]) {
+      if (existsSync(file)) chmodSync(file, 0o600);
+    }
+  }
+}

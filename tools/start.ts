@@ -1,0 +1,175 @@
+/**
+ * npm start [-- --once] [--stack cloudkoffer-v1|v2|v3] [--demo-dir <dir>]
+ *
+ * The main job without hardware, as `talosctl cluster create` is for Talos: a
+ * simulated Cloudkoffer (v3 by default: 3 control planes and 7 workers) on
+ * loopback addresses, the real stack deployed to it with cdktf (`npm run
+ * deploy`'s way), then a table of the nodes, where talosconfig and kubeconfig
+ * were written (mode 0600) and how to look at the nodes. The simulated
+ * cluster stays up until Ctrl-C (or, with --once, it stops after the table).
+ *
+ * Its state, talosconfig and kubeconfig live in the git-ignored demo folder
+ * (.demo/<stack>), never beside a real stack's state; each run starts a fresh
+ * case from the factory, so the folder is emptied first. Every address it
+ * uses, the cluster VIP included, is a loopback address. It sets up what it
+ * needs first (npm run setup, on the machine's network), then runs the demo
+ * in a loopback-only network namespace (tools/loopback-only.sh).
+ * Exit status: 0 after the table (--once) or after Ctrl-C; 1 when the deploy
+ * failed; 2 for bad input.
+ */
+import { spawn, spawnSync } from "child_process";
+import { mkdirSync, rmSync, writeFileSync } from "fs";
+import * as path from "path";
+import { parseArgs } from "util";
+import { CLOUDKOFFER_PROFILES } from "../lib/cloudkoffer-profile";
+import { selectStack } from "../lib/deploy-target";
+import { formatNodesVariable } from "../lib/nodes-input";
+import { PROJECT_ROOT } from "../lib/project-paths";
+import { DEFAULT_TALOS_TOOL } from "../lib/talos-validation";
+import { loopbackDeployEnvironment } from "./harness/loopback";
+import { loopbackAddresses, SimulatedNode, TalosSimulator } from "./harness/simulator";
+import { terraformEnvironment } from "./harness/terraform";
+import { ensureSetup, SetupError } from "./setup";
+import { StackDeploy } from "./stack-deploy";
+
+/** The simulated nodes' addresses: 127.77.0.1 and up, the VIP 127.77.0.254. */
+const PREFIX = "127.77.0";
+
+/** A path as the user best reads it: relative to the project when inside it. */
+function shown(file: string): string {
+  const relative = path.relative(PROJECT_ROOT, file);
+  return relative.startsWith("..") ? file : relative;
+}
+
+/** The nodes as a table: address, role, mode, Talos version, install disk, installer image. */
+export function nodeTable(nodes: readonly SimulatedNode[]): string {
+  const rows = [
+    ["ADDRESS", "ROLE", "MODE", "TALOS", "INSTALL DISK", "INSTALLER IMAGE"],
+    ...nodes.map((node) => [node.address, node.role || "-", node.mode, node.talosVersion, node.installDisk || "-", node.installImage || "-"]),
+  ];
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column])).join("  ").trimEnd()).join("\n");
+}
+
+/** How another shell runs a command among the simulated nodes, in this process's network namespace. */
+function inNamespace(command: string): string {
+  switch (process.env.LOOPBACK_ONLY) {
+    case "net":
+    case "inherited":
+      return `nsenter --target ${process.pid} --net -- ${command}`;
+    case "user+net":
+      return `nsenter --target ${process.pid} --user --net --preserve-credentials -- ${command}`;
+    default:
+      return command;
+  }
+}
+
+/**
+ * Outside the namespace: sets up, then runs the demo inside one and waits for
+ * it. A Ctrl-C reaches both processes; the demo stops cleanly, and this one
+ * ends with its exit status.
+ */
+async function launch(): Promise<number> {
+  await ensureSetup();
+  const demo = spawn(
+    path.join(PROJECT_ROOT, "tools", "loopback-only.sh"),
+    [process.execPath, "-r", "esbuild-register", __filename, ...process.argv.slice(2)],
+    { stdio: "inherit", env: { ...process.env, CLOUDKOFFER_SET_UP: "1" } },
+  );
+  const ignore = () => undefined;
+  process.on("SIGINT", ignore);
+  process.on("SIGTERM", ignore);
+  return new Promise((resolve) => demo.once("close", (status) => resolve(status ?? 1)));
+}
+
+async function main(): Promise<number> {
+  if (process.env.LOOPBACK_ONLY === undefined) return launch();
+  // Already in a loopback-only namespace (e.g. in npm test): set up here, unless launch() did.
+  if (process.env.CLOUDKOFFER_SET_UP !== "1") await ensureSetup();
+  const { values } = parseArgs({
+    options: {
+      once: { type: "boolean", default: false },
+      stack: { type: "string", default: "cloudkoffer-v3" },
+      "demo-dir": { type: "string" },
+    },
+  });
+  const started = process.hrtime.bigint();
+  const stack = selectStack(values.stack, {});
+  const profile = CLOUDKOFFER_PROFILES[stack.profile.version];
+  const demo = path.resolve(PROJECT_ROOT, values["demo-dir"] ?? path.join(".demo", stack.name));
+  const addresses = loopbackAddresses(PREFIX, profile.controlPlanes.length + profile.workers.length);
+  const nodes = { controlplane: addresses.slice(0, profile.controlPlanes.length), worker: addresses.slice(profile.controlPlanes.length) };
+
+  // A fresh case from the factory: nodes in maintenance mode, and no state that knows other secrets.
+  rmSync(demo, { recursive: true, force: true });
+  mkdirSync(demo, { recursive: true, mode: 0o700 });
+  process.umask(0o077);
+  console.log(`start: a simulated Cloudkoffer ${profile.version}: ${nodes.controlplane.length} control planes and ${nodes.worker.length} workers on ${PREFIX}.x`);
+  const simulator = await TalosSimulator.start({ nodes: addresses, rebootDelay: "500ms" });
+  const stop = () => simulator.stop();
+  try {
+    // Only what the demo means: none of the user's TF_VAR_* (the seed's .envrc names the real case).
+    const env = terraformEnvironment(
+      loopbackDeployEnvironment({ TF_VAR_nodes: formatNodesVariable(nodes), TF_VAR_cluster_vip: `${PREFIX}.254` }),
+    );
+    const output = path.join(demo, "cdktf.out");
+    const deployStarted = process.hrtime.bigint();
+    const status = await new StackDeploy({ stack: { ...stack, nodes }, output, cdktfArgs: ["--auto-approve", "--output", output], env }).run();
+    const deploySeconds = Number(process.hrtime.bigint() - deployStarted) / 1e9;
+    if (status !== 0) {
+      console.error(`start: the deploy of ${stack.name} to the simulated nodes failed (${status})`);
+      return 1;
+    }
+
+    const stackDir = path.join(output, "stacks", stack.name);
+    const credentials: Record<string, string> = {};
+    for (const [output_, file] of [
+      ["talosconfig", "talosconfig"],
+      ["kubeconfig_raw", "kubeconfig"],
+    ]) {
+      const read = spawnSync("terraform", ["output", "-raw", output_], { cwd: stackDir, env, encoding: "utf8" });
+      if (read.status !== 0) throw new Error(`terraform output ${output_} failed: ${read.stderr}`);
+      credentials[file] = path.join(demo, file);
+      writeFileSync(credentials[file], read.stdout, { mode: 0o600 });
+    }
+
+    const status_ = await simulator.status();
+    const table = addresses.map((address) => status_[address]);
+    const bootstrapped = table.filter((node) => node.bootstraps > 0).map((node) => node.address);
+    console.log("");
+    console.log(nodeTable(table));
+    console.log("");
+    console.log(`bootstrapped: ${bootstrapped.join(", ") || "none"}`);
+    console.log(`deployed in ${deploySeconds.toFixed(1)} s (npm start: ${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(1)} s)`);
+    console.log(`talosconfig: ${shown(credentials.talosconfig)} (mode 0600)`);
+    console.log(`kubeconfig:  ${shown(credentials.kubeconfig)} (mode 0600; its server is the VIP ${PREFIX}.254, where no simulated Kubernetes API answers)`);
+    console.log(`state:       ${shown(path.join(demo, `terraform.${stack.name}.tfstate`))}`);
+    console.log("");
+    console.log("Look at the nodes, from another terminal (they live in this process's loopback-only network namespace):");
+    console.log(`  ${inNamespace(`${shown(DEFAULT_TALOS_TOOL)} probe -node ${nodes.controlplane[0]} -talosconfig ${shown(credentials.talosconfig)}`)}`);
+    console.log(`  ${inNamespace(`curl -s ${simulator.controlUrl}/status`)}`);
+    console.log(`  ${inNamespace(`talosctl --talosconfig ${shown(credentials.talosconfig)} --nodes ${nodes.controlplane[0]} version`)}   (with talosctl)`);
+    console.log(`simulator control: ${simulator.controlUrl}`);
+
+    if (values.once) return 0;
+    // Listening before saying so: a Ctrl-C right after the line must find the handler.
+    const interrupted = new Promise<void>((resolve) => {
+      process.once("SIGINT", resolve);
+      process.once("SIGTERM", resolve);
+    });
+    console.log("The simulated Cloudkoffer runs until Ctrl-C.");
+    await interrupted;
+    console.log("\nstart: stopping the simulated Cloudkoffer");
+    return 0;
+  } finally {
+    await stop();
+  }
+}
+
+main().then(
+  (status) => (process.exitCode = status),
+  (error: unknown) => {
+    console.error(`start: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = error instanceof SetupError ? error.status : 2;
+  },
+);
