@@ -1,3 +1,4 @@
+import { createHash } from "crypto";
 import { readFileSync } from "fs";
 import * as path from "path";
 import { Testing } from "cdktf";
@@ -13,9 +14,43 @@ import { CLOUDKOFFER_PROFILES, CLOUDKOFFER_VERSIONS, CloudkofferVersion } from "
 import { CloudkofferStack } from "../lib/cloudkoffer-stack";
 import { PROJECT_ROOT } from "../lib/project-paths";
 import { NULL_PROVIDER_SOURCE, TALOS_PROVIDER_SOURCE } from "../tools/release-sources";
-import { synthCloudkoffer, untemplated } from "./support/synth";
+import { terraformLiteral } from "../lib/terraform-literal";
+import { synthCloudkoffer, TerraformJson, untemplated } from "./support/synth";
 
 const SECRETS_CLIENT_CONFIGURATION = "${talos_machine_secrets.this.client_configuration}";
+
+/** The local-exec commands of the stack's null_resources, by name. */
+function provisionerCommands(config: TerraformJson): Record<string, string> {
+  const resources = config.resource.null_resource as Record<string, { provisioner?: { "local-exec": { command: string } }[] }>;
+  return Object.fromEntries(
+    Object.entries(resources).flatMap(([name, resource]) => (resource.provisioner ?? []).map((p) => [name, p["local-exec"].command])),
+  );
+}
+
+/** A long text, by its length and digest. */
+function digestOf(kind: string, text: string): string {
+  return `<${kind}: ${text.split("\n").length} lines, sha256 ${createHash("sha256").update(text).digest("hex").slice(0, 16)}>`;
+}
+
+/**
+ * The synthesized JSON with every inlined script and patch file replaced by
+ * its length and digest: a snapshot of the graph a reviewer can read, which
+ * still changes with any script or patch (both are tested on their own).
+ */
+function withScriptsByDigest(json: string): string {
+  const config = JSON.parse(json) as TerraformJson;
+  for (const resource of Object.values(config.resource.null_resource as Record<string, { provisioner?: { "local-exec": { command: string } }[] }>)) {
+    for (const provisioner of resource.provisioner ?? []) {
+      provisioner["local-exec"].command = digestOf("script", provisioner["local-exec"].command);
+    }
+  }
+  for (const configuration of Object.values(config.data.talos_machine_configuration)) {
+    // The first patch is the install patch the stack writes; the others are patches/ files.
+    const [install, ...files] = configuration.config_patches as string[];
+    configuration.config_patches = [install, ...files.map((patch) => digestOf("patch", patch))];
+  }
+  return JSON.stringify(config, null, 2);
+}
 const FIRST_CONTROL_PLANE = "${element(local.inputs.nodes.controlplane, 0)}";
 
 /** The seed's Terraform, per Cloudkoffer version. */
@@ -26,8 +61,17 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
   const patchesOf = (role: "controlplane" | "worker") =>
     (machineConfiguration(role).config_patches as string[]).map((patch) => parse(untemplated(patch)));
 
-  test("synthesizes the pinned JSON", () => {
-    expect(json).toMatchSnapshot();
+  test("synthesizes the pinned JSON (inlined scripts and patch files by digest: they are tested on their own)", () => {
+    expect(withScriptsByDigest(json)).toMatchSnapshot();
+  });
+
+  test("the scripts inlined in provisioners are the project's files, Terraform-escaped", () => {
+    const commands = provisionerCommands(config);
+    const maintenance = (script: string) =>
+      terraformLiteral(`${readFileSync(path.join(PROJECT_ROOT, "lib", "maintenance", "talosctl-session.sh"), "utf8")}\n${readFileSync(path.join(PROJECT_ROOT, "lib", "maintenance", script), "utf8")}`);
+    expect(commands.talos_upgrade).toBe(maintenance("talos-upgrade.sh"));
+    expect(commands.kubernetes_upgrade).toBe(maintenance("kubernetes-upgrade.sh"));
+    expect(commands.secrets_backup).toMatch(/^set -euo pipefail\numask 077\n/);
   });
 
   test("uses siderolabs/talos 0.5.0 with an empty provider block", () => {
@@ -204,6 +248,7 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
     const roll = (talos_upgrade.provisioner as { "local-exec": { environment: Record<string, string>; command: string } }[])[0]["local-exec"];
     expect(roll.environment).toEqual({
       TALOS_VERSION: "${local.inputs.talos_version}",
+      INSTALLER_IMAGE: "ghcr.io/siderolabs/installer:${local.inputs.talos_version}",
       CONTROL_PLANES: '${join(" ", local.inputs.nodes.controlplane)}',
       WORKERS: '${join(" ", local.inputs.nodes.worker)}',
       STAGE: '${local.inputs.talos_upgrade_stage ? "true" : "false"}',
@@ -211,7 +256,7 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
       FIRST_DEPLOY: '${(null_resource.deployed.triggers.plan_time == plantimestamp()) ? "true" : "false"}',
       TALOSCONFIG_CONTENT: "${nonsensitive(data.talos_client_configuration.this.talos_config)}",
     });
-    expect(roll.command).toContain('talosctl upgrade --image="$image" --nodes="$node" --endpoints="$node"');
+    expect(roll.command).toContain('talosctl upgrade --image="$INSTALLER_IMAGE" --nodes="$node" --endpoints="$node"');
     // What the cluster was installed with: a resumed first deploy compares with it.
     expect(config.resource.null_resource.deployed).toMatchObject({
       triggers: {

@@ -2,8 +2,8 @@ import { spawnSync } from "child_process";
 import * as path from "path";
 import { describeWith, PROJECT_ROOT } from "./support/tiers";
 
-/** The project's Go module: the Talos node simulator and the project's Talos tool. */
-const MODULE = path.join(PROJECT_ROOT, "tools", "talos-sim");
+/** The project's Go module: the project's Talos tool and the node simulator. */
+const MODULE = path.join(PROJECT_ROOT, "tools", "talos");
 
 /** Runs a Go command in the module, offline: every dependency is in the module cache since npm run setup. */
 function go(command: string, args: readonly string[]) {
@@ -14,7 +14,7 @@ function go(command: string, args: readonly string[]) {
   });
 }
 
-describeWith(["go"])("the Go code (tools/talos-sim)", () => {
+describeWith(["go"])("the Go code (tools/talos)", () => {
   test("is gofmt-formatted", () => {
     const run = go("gofmt", ["-l", "."]);
     expect({ status: run.status, unformatted: run.stdout.trim() }).toEqual({ status: 0, unformatted: "" });

@@ -78,9 +78,15 @@ describeWith(["simulator"])("npm run preflight against simulated nodes, with the
       env: { ...process.env, TF_VAR_nodes: NODES },
     });
     let stdout = "";
-    run.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    let sawWaiting: () => void = () => undefined;
+    const waiting = new Promise<void>((resolve) => (sawWaiting = resolve));
+    run.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (stdout.includes(`waiting for ${worker2}`)) sawWaiting();
+    });
     const exited = new Promise<number | null>((resolve) => run.on("exit", resolve));
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Brought up once preflight has said it waits for it: no timing to guess.
+    await Promise.race([waiting, exited.then((status) => Promise.reject(new Error(`preflight exited ${status} before it waited:\n${stdout}`)))]);
     await simulator.up(worker2);
     expect(await exited).toBe(0);
     expect(stdout).toContain(`waiting for ${worker2}`);

@@ -12,6 +12,7 @@ import { isNode, parseAllDocuments, visit } from "yaml";
 import { CLOUDKOFFER_PROFILES } from "../lib/cloudkoffer-profile";
 import { formatNodesVariable } from "../lib/nodes-input";
 import { DEFAULT_TALOS_TOOL } from "../lib/talos-validation";
+import { TALOS_SIM } from "../tools/harness/simulator";
 import { TALOS_PROVIDER_SOURCE } from "../tools/release-sources";
 import { LOCAL_HALF, synthApp, TerraformWorkspace } from "../tools/harness/terraform";
 import { describeWith, mirroredProviderBinary, PROJECT_ROOT } from "./support/tiers";
@@ -144,17 +145,18 @@ function builtWith(binary: string, module: string): string | undefined {
 describeWith(["go", "talos provider", "simulator"])("Talos' machinery: one version for the provider and the project's Talos tool", () => {
   const MACHINERY = "github.com/siderolabs/talos/pkg/machinery";
 
-  test("the simulator and validator are built with the machinery provider 0.5.0 generates configurations with", () => {
+  test("the Talos tool and the simulator are built with the machinery provider 0.5.0 generates configurations with", () => {
     const provider = mirroredProviderBinary(TALOS_PROVIDER_SOURCE) ?? "";
     const providerMachinery = builtWith(provider, MACHINERY);
-    // Pinned in the provider's release go.mod, and in tools/talos-sim/go.mod for the simulator.
+    // Pinned in the provider's release go.mod, and in tools/talos/go.mod for the Talos tool and the simulator.
     const pinned = /^\s+github\.com\/siderolabs\/talos\/pkg\/machinery (\S+)$/m.exec(
-      readFileSync(path.join(PROJECT_ROOT, "tools", "talos-sim", "go.mod"), "utf8"),
+      readFileSync(path.join(PROJECT_ROOT, "tools", "talos", "go.mod"), "utf8"),
     )?.[1];
     expect(providerMachinery).toBe("v1.7.0");
-    expect({ simulatorGoMod: pinned, simulatorBinary: builtWith(DEFAULT_TALOS_TOOL, MACHINERY) }).toEqual({
-      simulatorGoMod: providerMachinery,
-      simulatorBinary: providerMachinery,
+    expect({ goMod: pinned, talosTool: builtWith(DEFAULT_TALOS_TOOL, MACHINERY), simulator: builtWith(TALOS_SIM, MACHINERY) }).toEqual({
+      goMod: providerMachinery,
+      talosTool: providerMachinery,
+      simulator: providerMachinery,
     });
   });
 });

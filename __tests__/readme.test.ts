@@ -1,4 +1,5 @@
-import { readFileSync } from "fs";
+import { execFileSync } from "child_process";
+import { existsSync, readFileSync } from "fs";
 import * as path from "path";
 import { cloudkofferGraph } from "../tools/graph";
 import { GRAPH_END, GRAPH_START } from "../tools/resource-graph";
@@ -21,4 +22,30 @@ test("the graph shows the seed's ordering: applies after secrets and configurati
     expect(graph).toContain(edge);
   }
   expect(graph).not.toContain("talos_machine_configuration_apply_worker --> talos_machine_bootstrap_this");
+});
+
+test("the README's Layout names every file at the top and in lib/ and tools/, and nothing that is not there", () => {
+  const root = path.join(__dirname, "..");
+  const readme = readFileSync(path.join(root, "README.md"), "utf8");
+  const block = readme.slice(readme.indexOf("<!-- layout:start -->"), readme.indexOf("<!-- layout:end -->"));
+  const named: string[] = [];
+  let folder = "";
+  for (const line of block.split("\n")) {
+    const entry = /^( *)(\S+)\s{2,}/.exec(line);
+    if (!entry) continue;
+    const [, indent, name] = entry;
+    if (indent === "") folder = name.endsWith("/") ? name : "";
+    named.push(indent === "" ? name.replace(/\/$/, "") : `${folder}${name.replace(/\/$/, "")}`);
+  }
+  for (const name of named) expect({ name, exists: existsSync(path.join(root, name)) }).toEqual({ name, exists: true });
+
+  const tracked = execFileSync("git", ["ls-files"], { cwd: root, encoding: "utf8" }).split("\n").filter(Boolean);
+  const expected = new Set(
+    tracked.flatMap((file) => {
+      const [top, second] = file.split("/");
+      if (!file.includes("/")) return [file];
+      return top === "lib" || top === "tools" ? [`${top}/${second}`] : [];
+    }),
+  );
+  expect([...expected].filter((entry) => !named.includes(entry)).sort()).toEqual([]);
 });

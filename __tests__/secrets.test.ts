@@ -62,7 +62,7 @@ describe("nothing leaks into what the project writes and commits", () => {
   });
 });
 
-describe("supply chain: unpinned images and manifests are called out at synth", () => {
+describeWith(["talos schema", "simulator"])("supply chain: unpinned images and manifests are called out at synth", () => {
   const warningsOf = (patches: Record<string, string>) => {
     const dir = mkdtempSync(path.join(tmpdir(), "patches-"));
     try {
@@ -102,6 +102,13 @@ describe("supply chain: unpinned images and manifests are called out at synth", 
         expect.stringMatching(/controlplane\.yaml:8: image busybox is not pinned to a release \(tag or digest\)$/),
       ]),
     );
+  });
+
+  test("a file both roles apply is read once: its unpinned image is called out once", () => {
+    const warnings = warningsOf({ "controlplane.yaml": "cluster: {}\n", "all.yaml": "machine:\n  kubelet:\n    image: ghcr.io/siderolabs/kubelet:latest\n" });
+    expect(warnings.filter((warning) => warning.includes("kubelet:latest"))).toEqual([
+      expect.stringMatching(/all\.yaml:3: image ghcr\.io\/siderolabs\/kubelet:latest is not pinned to a release \(tag or digest\)$/),
+    ]);
   });
 
   test("an unknown placeholder fails synth, naming file and line", () => {
@@ -165,7 +172,9 @@ describeWith(["terraform", "talos provider", "null provider"])("the secrets: pro
 
   test("import adopts them into an empty state: the same secrets, the same talosconfig CA", () => {
     const second = project();
-    const file = path.join(first, "secrets.yaml");
+    // Its own export: a test stands alone.
+    const file = path.join(second, "exported-secrets.yaml");
+    expect(secretsCommand(["export", "cloudkoffer-v3", "--output", path.join(first, "cdktf.out"), "--file", file]).status).toBe(0);
     const imported = secretsCommand(["import", "cloudkoffer-v3", "--output", path.join(second, "cdktf.out"), "--file", file]);
     expect({ status: imported.status, stderr: imported.stderr }).toEqual({ status: 0, stderr: "" });
     const adopted = deployedStack(second, {});
@@ -251,14 +260,17 @@ describeWith(["terraform", "talos provider", "null provider", "simulator", "post
           child.stderr.on("data", (chunk: Buffer) => (text += chunk.toString()));
           child.on("exit", (status) => resolve({ status, text: text.replace(/\s+/g, " ") }));
         });
-      const results = await Promise.all(workdirs.map(deployAsync));
-      const winners = results.filter((result) => result.status === 0);
-      const losers = results.filter((result) => result.status !== 0);
-      expect(winners).toHaveLength(1);
-      expect(losers).toHaveLength(1);
-      // cdktf deploy plans and applies in two terraform runs: the other deploy stops at the lock,
-      // or, when it planned before the first applied, at its plan gone stale. Either way, untouched.
-      expect(losers[0].text).toMatch(/Error acquiring the state lock|Saved plan is stale/);
+      // The first deploy is held in its apply, with the state locked, while the second one starts:
+      // the overlap is certain, not a matter of timing.
+      await simulator.hold(nodes[0], "ApplyConfiguration", "before");
+      const first = deployAsync(workdirs[0]);
+      await simulator.held(nodes[0], "ApplyConfiguration", "before");
+      const second = await deployAsync(workdirs[1]);
+      await simulator.release(nodes[0], "ApplyConfiguration");
+      const results = [await first, second];
+      expect(results.map((result) => result.status === 0)).toEqual([true, false]);
+      const losers = [second];
+      expect(second.text).toMatch(/Error acquiring the state lock/);
 
       // one cluster: every node configured once, bootstrapped once
       const status = await simulator.status();

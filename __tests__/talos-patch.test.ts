@@ -1,9 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
+import { PatchPipeline } from "../lib/patch-pipeline";
 import { PROJECT_ROOT } from "../lib/project-paths";
 import { TalosConfigSchema } from "../lib/talos-config-schema";
-import { describeSchemaViolation, readTalosPatch, terraformLiteral } from "../lib/talos-patch";
+import { describeSchemaViolation, readTalosPatch } from "../lib/talos-patch";
+import { terraformLiteral } from "../lib/terraform-literal";
 import { synthCloudkoffer, untemplated } from "./support/synth";
 import { describeWith } from "./support/tiers";
 
@@ -174,5 +176,40 @@ describeWith(["talos schema", "simulator"])("the seed's own patches, verbatim (f
     for (const fix of fixes) {
       expect({ fix, warned: warnings.filter((warning) => warning.includes(fix)).length }).toEqual({ fix, warned: 1 });
     }
+  });
+});
+
+describeWith(["talos schema", "simulator"])("the patch pipeline on its own (read, Talos' schema, Talos' validation)", () => {
+  const pipeline = (directory: string) =>
+    new PatchPipeline(
+      {
+        stackName: "cloudkoffer-v3",
+        clusterName: "cloudkoffer",
+        clusterEndpoint: "https://192.168.1.101:6443",
+        directory,
+        controlPlaneFiles: ["controlplane.yaml", "all.yaml"],
+        workerFiles: ["all.yaml"],
+        installDisk: "/dev/nvme0n1",
+        placeholders: { cilium_cli_image: "quay.io/cilium/cilium-cli:v0.16.10", cluster_vip: "192.168.1.101" },
+      },
+      "v1.7.4",
+    );
+
+  test("the seed's patches: what reading finds, and what Talos decides, each once", () => {
+    const seed = pipeline(path.join(__dirname, "fixtures", "seed", "patches"));
+    expect(seed.readWarnings).toEqual([
+      expect.stringMatching(/controlplane\.yaml:80: image quay\.io\/cilium\/cilium-cli-ci:latest is not pinned/),
+      expect.stringMatching(/controlplane\.yaml:109: machine\.network\.interfaces\[0\]\.interface: eth0 is a kernel name/),
+    ]);
+    const verdict = seed.judge({ talosVersion: "1.7.4", kubernetesVersion: "1.30.1" }, false);
+    expect(verdict.errors).toEqual([]);
+    expect(verdict.warnings).toEqual([expect.stringMatching(/all\.yaml:28: machine\.kubelet\.extraArgs\.rotate-server-certificates: must be string; Talos reads true/)]);
+  });
+
+  test("the project's patches: nothing to say, for the versions the stack installs", () => {
+    const own = pipeline(path.join(PROJECT_ROOT, "patches"));
+    expect(own.readWarnings).toEqual([]);
+    expect(own.judge({ talosVersion: "v1.7.4", kubernetesVersion: "1.30.1" }, false)).toEqual({ errors: [], warnings: [] });
+    expect(own.job({ talosVersion: "1.7.4", kubernetesVersion: "1.30.1" }).talosVersion).toBe("v1.7.4");
   });
 });

@@ -188,7 +188,7 @@ describeWith(["terraform", "talos provider", "null provider", "talos schema"])(
       const plan = workspace.run(["plan", "-no-color"]);
       expect(plan.status).not.toBe(0);
       expect(plan.stderr).toMatch(/config_patches are invalid/);
-      expect(workspace.run(["state", "list"]).stdout.trim()).toBe("");
+      expect(workspace.stateList()).toEqual([]);
     });
   },
 );

@@ -5,17 +5,13 @@ import { NullProvider } from "@cdktf/provider-null/lib/provider";
 import { TalosProvider } from "../.gen/providers/talos/provider";
 import { CloudkofferProfile, defaultStatePath } from "./cloudkoffer-profile";
 import { clusterEndpointOf, ClusterVariables, DEFAULT_CILIUM_CLI_IMAGE, DEFAULT_CLUSTER_VIP } from "./cluster-variables";
-import { kernelInterfaceNames, namesInterfacesPredictably } from "./interface-names";
 import { MachineConfigPatches } from "./machine-config-patches";
-import { patchVerdict } from "./patch-verdict";
-import { defaultSecretsBackupPath } from "./secrets-backup";
+import { PatchPipeline, ValidationVersions } from "./patch-pipeline";
 import { projectPath } from "./project-paths";
-import { unpinnedReferences } from "./supply-chain";
+import { defaultSecretsBackupPath } from "./secrets-backup";
 import { DEFAULT_CLUSTER_NAME, DEFAULT_NODE_TIMEOUT, TalosCluster } from "./talos-cluster";
 import { TalosMaintenance } from "./talos-maintenance";
 import { VERSION_PATTERN } from "./variable-validations";
-import { DEFAULT_TALOS_CONFIG_SCHEMA, TalosConfigSchema } from "./talos-config-schema";
-import { DEFAULT_TALOS_TOOL, TalosValidationJob, validateWithTalos } from "./talos-validation";
 
 /** The Talos version the seed installs. */
 export const DEFAULT_TALOS_VERSION = "v1.7.4";
@@ -102,9 +98,9 @@ export interface CloudkofferStackProps {
    */
   readonly talosConfigSchemaFile?: string;
   /**
-   * The project's Talos tool (tools/talos-sim), which validates the merged
+   * The project's Talos tool (`cloudkoffer-talos`, tools/talos), which validates the merged
    * configurations at synth as a node would. When it is missing, synth warns.
-   * @default `.build/bin/talos-sim`, built by `npm run setup`
+   * @default `.build/bin/cloudkoffer-talos`, built by `npm run setup`
    */
   readonly talosTool?: string;
   /**
@@ -134,64 +130,42 @@ export class CloudkofferStack extends TerraformStack {
 
   /** The stack's patches, per role. */
   readonly patches: MachineConfigPatches;
+  /** Reading, checking and validating the patches (asked at synth). */
+  readonly patchPipeline: PatchPipeline;
   private readonly clusterName: string;
-  /** The endpoint Talos validates with at synth: the prop, or the default VIP's. */
-  private readonly clusterEndpoint: string;
 
   constructor(scope: Construct, id: string, props: CloudkofferStackProps) {
     super(scope, id);
     checkProps(id, props);
     this.clusterName = props.clusterName ?? DEFAULT_CLUSTER_NAME;
     const clusterVip = props.clusterVip ?? DEFAULT_CLUSTER_VIP;
-    this.clusterEndpoint = props.clusterEndpoint ?? clusterEndpointOf(clusterVip);
 
-    const schemaFile = props.talosConfigSchemaFile ?? DEFAULT_TALOS_CONFIG_SCHEMA;
-    const schema = TalosConfigSchema.load(schemaFile);
-    if (!schema) {
-      Annotations.of(this).addWarning(
-        `patches not checked against Talos' schema: ${schemaFile} is missing (npm run setup writes it)`,
-      );
-    }
-    this.patches = new MachineConfigPatches({
-      directory: props.patchesDirectory ?? DEFAULT_PATCHES_DIRECTORY,
-      controlPlaneFiles: props.controlPlanePatchFiles ?? ["controlplane.yaml", "all.yaml"],
-      workerFiles: props.workerPatchFiles ?? ["all.yaml"],
-      installDisk: props.profile.installDisk,
-      schema,
-      placeholders: { cilium_cli_image: DEFAULT_CILIUM_CLI_IMAGE, cluster_vip: clusterVip },
-    });
     const defaults: ValidationVersions = {
       talosVersion: props.talosVersion ?? DEFAULT_TALOS_VERSION,
       kubernetesVersion: props.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION,
     };
-    const predictableNames =
-      namesInterfacesPredictably(defaults.talosVersion) && !this.patches.files.some(({ yaml }) => /net\.ifnames=0/.test(yaml));
-    for (const { source, yaml } of this.patches.files) {
-      for (const { line, message } of unpinnedReferences(yaml)) {
-        Annotations.of(this).addWarning(`${source}:${line}: ${message}`);
-      }
-      for (const { line, field, name } of predictableNames ? kernelInterfaceNames(yaml) : []) {
-        Annotations.of(this).addWarning(
-          `${source}:${line}: ${field}: ${name} is a kernel name, and Talos 1.5 and later name NICs predictably ` +
-            `(enp1s0, eno1, ...) on a fresh install, so it matches nothing and what is set on it (DHCP, the VIP) never comes up; ` +
-            "select the NIC with deviceSelector (e.g. physical: true) instead",
-        );
-      }
-    }
-
+    this.patchPipeline = new PatchPipeline(
+      {
+        stackName: id,
+        clusterName: this.clusterName,
+        clusterEndpoint: props.clusterEndpoint ?? clusterEndpointOf(clusterVip),
+        directory: props.patchesDirectory ?? DEFAULT_PATCHES_DIRECTORY,
+        controlPlaneFiles: props.controlPlanePatchFiles ?? ["controlplane.yaml", "all.yaml"],
+        workerFiles: props.workerPatchFiles ?? ["all.yaml"],
+        installDisk: props.profile.installDisk,
+        placeholders: { cilium_cli_image: DEFAULT_CILIUM_CLI_IMAGE, cluster_vip: clusterVip },
+        schemaFile: props.talosConfigSchemaFile,
+        talosTool: props.talosTool,
+      },
+      defaults.talosVersion,
+    );
+    this.patches = this.patchPipeline.patches;
+    for (const warning of this.patchPipeline.readWarnings) Annotations.of(this).addWarning(warning);
     // What a node would say of the merged configurations, asked at synth: a patch Talos rejects
     // stops the deploy before any node is touched; where only Talos' schema is stricter, synth warns.
-    const talosTool = props.talosTool ?? DEFAULT_TALOS_TOOL;
     this.node.addValidation({
       validate: () => {
-        const job = this.talosValidationJob(defaults);
-        const results = validateWithTalos([job], { tool: talosTool });
-        if (!results) {
-          Annotations.of(this).addWarning(
-            `merged configurations not validated by Talos: ${talosTool} is missing (npm run setup builds it)`,
-          );
-        }
-        const verdict = patchVerdict(this.patches.files, job, results);
+        const verdict = this.patchPipeline.judge(defaults);
         for (const warning of verdict.warnings) Annotations.of(this).addWarning(warning);
         return [...verdict.errors];
       },
@@ -262,27 +236,6 @@ export class CloudkofferStack extends TerraformStack {
     );
     output("machineconfig_worker", this.cluster.workerConfiguration.machineConfiguration, "Machine configuration applied to the workers.");
   }
-
-  /** What Talos is asked to validate for this stack, for the given versions. */
-  talosValidationJob(versions: ValidationVersions): TalosValidationJob {
-    const talosVersion = `v${versions.talosVersion.replace(/^v/, "")}`;
-    return {
-      name: this.node.id,
-      clusterName: this.clusterName,
-      clusterEndpoint: this.clusterEndpoint,
-      talosVersion,
-      kubernetesVersion: versions.kubernetesVersion,
-      roles: this.patches.sources(talosVersion),
-    };
-  }
-}
-
-/** The versions a {@link CloudkofferStack.talosValidationJob} validates with. */
-export interface ValidationVersions {
-  /** Talos version, with or without the leading "v". */
-  readonly talosVersion: string;
-  /** Kubernetes version. */
-  readonly kubernetesVersion: string;
 }
 
 /** Rejects props that cannot make a cluster, naming the stack and the prop. */

@@ -1,4 +1,4 @@
-import { Fn, IResolvable, TerraformLocal, TerraformVariable, Token, VariableType } from "cdktf";
+import { Fn, IResolvable, TerraformLocal, TerraformVariable, TerraformVariableConfig, Token, VariableType } from "cdktf";
 import { Construct } from "constructs";
 import {
   clusterVipValidations,
@@ -8,6 +8,7 @@ import {
   nodeTimeoutValidations,
   talosVersionValidations,
 } from "./variable-validations";
+import { atAddress } from "./terraform-address";
 
 /**
  * The Cilium CLI image the install job of controlplane.yaml runs: a release,
@@ -89,26 +90,26 @@ export class ClusterVariables extends Construct {
 
   constructor(scope: Construct, id: string, props: ClusterVariablesProps) {
     super(scope, id);
+    // The seed's names are the contract: TF_VAR_<name>, var.<name>.
+    const variable = (name: string, config: TerraformVariableConfig) => atAddress(new TerraformVariable(this, name, config), name);
 
-    this.talosVersionVariable = new TerraformVariable(this, "talos_version", {
+    this.talosVersionVariable = variable("talos_version", {
       description: "The talos version for the Talos cluster.",
       type: VariableType.STRING,
       nullable: false,
       default: props.talosVersion,
       validation: talosVersionValidations(),
     });
-    this.talosVersionVariable.overrideLogicalId("talos_version");
 
-    this.kubernetesVersionVariable = new TerraformVariable(this, "kubernetes_version", {
+    this.kubernetesVersionVariable = variable("kubernetes_version", {
       description: "The kubernetes version for the Talos cluster.",
       type: VariableType.STRING,
       nullable: false,
       default: props.kubernetesVersion,
       validation: kubernetesVersionValidations(),
     });
-    this.kubernetesVersionVariable.overrideLogicalId("kubernetes_version");
 
-    this.nodesVariable = new TerraformVariable(this, "nodes", {
+    this.nodesVariable = variable("nodes", {
       description: "A map of node data.",
       type: VariableType.object({
         controlplane: VariableType.list(VariableType.STRING),
@@ -118,9 +119,8 @@ export class ClusterVariables extends Construct {
       default: { controlplane: [...props.controlPlanes], worker: [...props.workers] },
       validation: nodesValidations(),
     });
-    this.nodesVariable.overrideLogicalId("nodes");
 
-    this.nodeTimeoutVariable = new TerraformVariable(this, "node_timeout", {
+    this.nodeTimeoutVariable = variable("node_timeout", {
       description:
         "How long to wait for a node's Talos API when applying its configuration, bootstrapping and reading the kubeconfig (a duration such as 10m or 90s).",
       type: VariableType.STRING,
@@ -128,18 +128,16 @@ export class ClusterVariables extends Construct {
       default: props.nodeTimeout,
       validation: nodeTimeoutValidations(),
     });
-    this.nodeTimeoutVariable.overrideLogicalId("node_timeout");
 
-    this.talosUpgradeStageVariable = new TerraformVariable(this, "talos_upgrade_stage", {
+    this.talosUpgradeStageVariable = variable("talos_upgrade_stage", {
       description:
         "Upgrade Talos with --stage and then talosctl reboot --wait, for nodes where a process holds a file open and a plain upgrade fails.",
       type: VariableType.BOOL,
       nullable: false,
       default: false,
     });
-    this.talosUpgradeStageVariable.overrideLogicalId("talos_upgrade_stage");
 
-    this.ciliumCliImageVariable = new TerraformVariable(this, "cilium_cli_image", {
+    this.ciliumCliImageVariable = variable("cilium_cli_image", {
       description:
         "Image of the Cilium CLI that the cilium-install job of controlplane.yaml runs ({{ cilium_cli_image }}): a release, pinned by tag or digest.",
       type: VariableType.STRING,
@@ -147,9 +145,8 @@ export class ClusterVariables extends Construct {
       default: DEFAULT_CILIUM_CLI_IMAGE,
       validation: imageValidations("cilium_cli_image"),
     });
-    this.ciliumCliImageVariable.overrideLogicalId("cilium_cli_image");
 
-    this.secretsBackupFileVariable = new TerraformVariable(this, "secrets_backup_file", {
+    this.secretsBackupFileVariable = variable("secrets_backup_file", {
       description:
         "Where the cluster secrets are backed up as Talos' secrets.yaml before any node is configured, and adopted from when the state has none; relative to the working directory. Delete the file to start with new secrets.",
       type: VariableType.STRING,
@@ -162,9 +159,8 @@ export class ClusterVariables extends Construct {
         },
       ],
     });
-    this.secretsBackupFileVariable.overrideLogicalId("secrets_backup_file");
 
-    this.clusterVipVariable = new TerraformVariable(this, "cluster_vip", {
+    this.clusterVipVariable = variable("cluster_vip", {
       description:
         "The control planes' shared virtual IP: the Kubernetes API endpoint (https://<vip>:6443), the API server's certificate SAN and the VIP of controlplane.yaml ({{ cluster_vip }}). An address of the nodes' subnet that no node has.",
       type: VariableType.STRING,
@@ -172,7 +168,6 @@ export class ClusterVariables extends Construct {
       default: props.clusterVip,
       validation: clusterVipValidations(),
     });
-    this.clusterVipVariable.overrideLogicalId("cluster_vip");
 
     // Every value the graph uses goes through local.inputs, which reads all the variables: a
     // variable that fails its validation then stops the plan before anything is planned, and
@@ -188,7 +183,7 @@ export class ClusterVariables extends Construct {
       secrets_backup_file: this.secretsBackupFileVariable.stringValue,
       cluster_vip: this.clusterVipVariable.stringValue,
     });
-    inputs.overrideLogicalId("inputs");
+    atAddress(inputs, "inputs");
     const input = (...path: string[]): unknown => Fn.lookupNested(inputs.asAnyMap, path);
     this.talosVersion = Token.asString(input("talos_version"));
     this.kubernetesVersion = Token.asString(input("kubernetes_version"));

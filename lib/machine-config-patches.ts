@@ -1,7 +1,8 @@
 import * as path from "path";
 import { installPatch } from "./install-patch";
 import { TalosConfigSchema } from "./talos-config-schema";
-import { readTalosPatch, TalosPatch, TalosPatchError, terraformLiteral } from "./talos-patch";
+import { readTalosPatch, TalosPatch, TalosPatchError } from "./talos-patch";
+import { terraformLiteral } from "./terraform-literal";
 import { TalosPatchSource } from "./talos-validation";
 
 /** `{{ name }}` in a patch: filled in with the value of the stack's variable `name`. */

@@ -13,7 +13,7 @@ export interface NodeProbe {
   /** Why it does not answer, or what it said besides. */
   readonly detail?: string;
   /** Who asked: talosctl or the project's own probe. */
-  readonly via: "talosctl" | "talos-sim probe";
+  readonly via: "talosctl" | "cloudkoffer-talos probe";
 }
 
 /** How the nodes are asked. */
@@ -24,8 +24,8 @@ export interface ProbeOptions {
    */
   readonly talosctl?: string;
   /**
-   * The project's probe (tools/talos-sim).
-   * @default `.build/bin/talos-sim`
+   * The project's Talos tool (`cloudkoffer-talos probe`).
+   * @default `.build/bin/cloudkoffer-talos`
    */
   readonly talosTool?: string;
   /**
@@ -80,7 +80,7 @@ export function probeNode(node: string, role: "controlplane" | "worker", options
     throw new Error(`cannot run ${tool} (${run.error.message}); run npm run setup, or put talosctl on PATH`);
   }
   const result = JSON.parse(run.stdout) as { answers: boolean; mode?: string; error?: string };
-  return { node, role, answers: result.answers, mode: result.mode, detail: result.error, via: "talos-sim probe" };
+  return { node, role, answers: result.answers, mode: result.mode, detail: result.error, via: "cloudkoffer-talos probe" };
 }
 
 /** The probes as a table, one node per line. */

@@ -2,8 +2,9 @@ import { readFileSync } from "fs";
 import { Resource } from "@cdktf/provider-null/lib/resource";
 import { Fn, IResolvable, ITerraformDependable, Op } from "cdktf";
 import { Construct } from "constructs";
+import { TALOS_INSTALLER_IMAGE } from "./install-patch";
 import { projectPath } from "./project-paths";
-import { terraformLiteral } from "./talos-patch";
+import { terraformLiteral } from "./terraform-literal";
 import { atAddress } from "./terraform-address";
 
 /** Properties of {@link TalosMaintenance}. */
@@ -115,6 +116,7 @@ export class TalosMaintenance extends Construct {
       "talos-upgrade.sh",
       {
         TALOS_VERSION: props.talosVersion,
+        INSTALLER_IMAGE: `${TALOS_INSTALLER_IMAGE}:${props.talosVersion}`,
         CONTROL_PLANES: Fn.join(" ", props.controlPlaneNodes),
         WORKERS: Fn.join(" ", props.workerNodes),
         STAGE: Fn.conditional(props.stage, "true", "false"),

@@ -203,11 +203,3 @@ function offsetOfPath(document: Document, path: readonly (string | number)[]): n
 function firstLine(message: string): string {
   return message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
 }
-
-/**
- * Escapes text for a Terraform string literal: Terraform reads `${` and `%{`
- * in any string as template syntax, which a patch must never trigger.
- */
-export function terraformLiteral(text: string): string {
-  return text.replace(/([$%])\{/g, (_match, sigil: string) => `${sigil}${sigil}{`);
-}

@@ -3,8 +3,8 @@ import { existsSync, statSync } from "fs";
 import { projectPath } from "./project-paths";
 import { VerdictCache } from "./verdict-cache";
 
-/** The project's Talos tool (tools/talos-sim), built by `npm run setup`. */
-export const DEFAULT_TALOS_TOOL = projectPath(".build", "bin", "talos-sim");
+/** The project's Talos tool, `cloudkoffer-talos` (tools/talos), built by `npm run setup`: validate, probe, bootstrapped. */
+export const DEFAULT_TALOS_TOOL = projectPath(".build", "bin", "cloudkoffer-talos");
 /** Where verdicts are kept, by input: patches rarely change, synth runs on every deploy. */
 export const DEFAULT_VALIDATION_CACHE = projectPath(".build", "talos", "validated");
 
@@ -29,7 +29,7 @@ export interface TalosValidationJob {
   readonly roles: { readonly controlplane: readonly TalosPatchSource[]; readonly worker: readonly TalosPatchSource[] };
 }
 
-/** Talos' verdict on one role's merged configuration (tools/talos-sim/validate.go). */
+/** Talos' verdict on one role's merged configuration (tools/talos/internal/validation). */
 export interface TalosValidationResult {
   readonly name: string;
   readonly role: "controlplane" | "worker";
@@ -43,8 +43,8 @@ export interface TalosValidationResult {
 /** How {@link validateWithTalos} runs. */
 export interface TalosValidationOptions {
   /**
-   * The talos-sim binary.
-   * @default `.build/bin/talos-sim`
+   * The project's Talos tool.
+   * @default `.build/bin/cloudkoffer-talos`
    */
   readonly tool?: string;
   /**

@@ -184,7 +184,7 @@ export function configuredNodes(nodes: ClusterNodes, talosTool: string): string[
     .map((probe) => probe.node);
 }
 
-/** What `talos-sim bootstrapped` says of a control plane. */
+/** What `cloudkoffer-talos bootstrapped` says of a control plane. */
 interface BootstrapAnswer {
   readonly bootstrapped: boolean;
   readonly etcd?: string;

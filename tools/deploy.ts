@@ -26,7 +26,7 @@
  * Exit status: cdktf's, or 2 for bad input or a state that cannot be deployed safely.
  */
 import * as path from "path";
-import { selectStack } from "../lib/deploy-target";
+import { selectStack } from "../lib/stack-selection";
 import { PROJECT_ROOT } from "../lib/project-paths";
 import { ensureSetup, SetupError } from "./setup";
 import { StackDeploy } from "./stack-deploy";

@@ -7,12 +7,12 @@
  * its Talos API answers, and whether it is in maintenance mode or already
  * configured, until all answer or the timeout passes. Asks with talosctl (the
  * seed's command) when it is on PATH, else with the project's probe
- * (.build/bin/talos-sim probe); --probe forces the latter.
+ * (.build/bin/cloudkoffer-talos probe); --probe forces the latter.
  * Exit status: 0 every node answers, 1 some did not in time, 2 bad input.
  */
 import { parseArgs } from "util";
 import { preflightTable, talosctlOnPath, waitForNodes } from "../lib/preflight";
-import { selectStack } from "../lib/deploy-target";
+import { selectStack } from "../lib/stack-selection";
 import { ensureSetup, SetupError } from "./setup";
 
 /** Milliseconds of "90s", "10m", "1h" or plain seconds. */

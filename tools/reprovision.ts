@@ -12,7 +12,7 @@
 import { spawnSync } from "child_process";
 import * as path from "path";
 import { parseArgs } from "util";
-import { selectStack } from "../lib/deploy-target";
+import { selectStack } from "../lib/stack-selection";
 import { PROJECT_ROOT } from "../lib/project-paths";
 import { ensureSetup, SetupError, terraformCliEnvironment } from "./setup";
 import { initialisedStack, stateAddresses } from "./stack-workdir";

@@ -13,7 +13,7 @@
 import { existsSync, writeFileSync } from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
-import { selectStack } from "../lib/deploy-target";
+import { selectStack } from "../lib/stack-selection";
 import { PROJECT_ROOT } from "../lib/project-paths";
 import { importResources } from "./deploy-recovery";
 import { MachineSecrets, secretsYaml } from "./secrets-yaml";

@@ -5,8 +5,9 @@
  *
  *   providers     siderolabs/talos and hashicorp/null in the mirror (tools/providers.ts)
  *   talos schema  Talos' machine-configuration schema that synth checks patches against
- *   talos tool    .build/bin/talos-sim: the project's Talos tool (validate, probe) and the
- *                 node simulator, built again when one of its Go sources is newer
+ *   talos tool    .build/bin/cloudkoffer-talos, the project's Talos tool (validate, probe,
+ *                 bootstrapped), and .build/bin/talos-sim, the node simulator (tools/talos),
+ *                 built again when one of their Go sources is newer
  *
  * Exit status: 0 ready; 3 a provider has no release source and the Go module
  * proxy refuses it (the message says what to download); 1 any other failure.
@@ -36,16 +37,19 @@ export class SetupError extends Error {
 }
 
 /** The Go module of the Talos tool. */
-const TALOS_MODULE = path.join(PROJECT_ROOT, "tools", "talos-sim");
+const TALOS_MODULE = path.join(PROJECT_ROOT, "tools", "talos");
 
 /** The newest modification time of the Talos tool's sources. */
 function newestTalosSource(): number {
   return Math.max(
-    ...readdirSync(TALOS_MODULE)
+    ...readdirSync(TALOS_MODULE, { recursive: true, encoding: "utf8" })
       .filter((file) => /\.go$|^go\.(mod|sum)$/.test(file) && !file.endsWith("_test.go"))
       .map((file) => statSync(path.join(TALOS_MODULE, file)).mtimeMs),
   );
 }
+
+/** What the talos tool step builds. */
+const TALOS_BINARIES = [DEFAULT_TALOS_TOOL, path.join(PROJECT_ROOT, ".build", "bin", "talos-sim")];
 
 /** Whether `file` exists and is newer than `than` (a modification time). */
 function upToDate(file: string, than: number): boolean {
@@ -65,10 +69,12 @@ function runScript(script: string): Promise<void> {
 }
 
 /** Does one step, or finds it done; returns what to say of it. */
-async function runStep(step: SetupStep): Promise<string> {
+async function runStep(step: SetupStep, report: (line: string) => void): Promise<string> {
   switch (step) {
     case "providers": {
       const outcomes = await provideProviders();
+      // What was built, and from what: a provider line each (cached ones only in the step's line).
+      outcomes.forEach((outcome, i) => outcome.status === "built" && report(outcomeLine(PINNED_PROVIDERS[i], outcome)));
       const status = exitStatus(outcomes);
       if (status !== 0) {
         const lines = outcomes.map((outcome, i) => outcomeLine(PINNED_PROVIDERS[i], outcome)).filter((line) => /UNAVAILABLE|FAILED/.test(line));
@@ -83,9 +89,9 @@ async function runStep(step: SetupStep): Promise<string> {
       await runScript("talos-config-schema.sh");
       return `copied out of Talos' machinery into ${path.relative(PROJECT_ROOT, DEFAULT_TALOS_CONFIG_SCHEMA)}`;
     case "talos tool":
-      if (upToDate(DEFAULT_TALOS_TOOL, newestTalosSource())) return "up to date";
-      await runScript("talos-sim.sh");
-      return `built ${path.relative(PROJECT_ROOT, DEFAULT_TALOS_TOOL)}`;
+      if (TALOS_BINARIES.every((binary) => upToDate(binary, newestTalosSource()))) return "up to date";
+      await runScript("talos-build.sh");
+      return `built ${TALOS_BINARIES.map((binary) => path.relative(PROJECT_ROOT, binary)).join(" and ")}`;
   }
 }
 
@@ -97,7 +103,7 @@ async function runStep(step: SetupStep): Promise<string> {
 export async function ensureSetup(steps: readonly SetupStep[] = SETUP_STEPS, report: (line: string) => void = console.log): Promise<void> {
   for (const step of SETUP_STEPS.filter((candidate) => steps.includes(candidate))) {
     const started = process.hrtime.bigint();
-    const said = await runStep(step);
+    const said = await runStep(step, report);
     report(`setup: ${step}: ${said} (${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(1)} s)`);
   }
 }

@@ -7,7 +7,7 @@ import { spawn } from "child_process";
 import { chmodSync, existsSync } from "fs";
 import * as path from "path";
 import { defaultStatePath } from "../lib/cloudkoffer-profile";
-import { SelectedStack } from "../lib/deploy-target";
+import { SelectedStack } from "../lib/stack-selection";
 import { PROJECT_ROOT } from "../lib/project-paths";
 import { defaultSecretsBackupPath } from "../lib/secrets-backup";
 import { DEFAULT_TALOS_TOOL } from "../lib/talos-validation";
@@ -51,7 +51,7 @@ export interface StackDeployOptions {
   readonly env?: NodeJS.ProcessEnv;
   /**
    * The project's Talos tool, to ask the nodes.
-   * @default `.build/bin/talos-sim`
+   * @default `.build/bin/cloudkoffer-talos`
    */
   readonly talosTool?: string;
 }

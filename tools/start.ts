@@ -22,7 +22,7 @@ import { mkdirSync, rmSync, writeFileSync } from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 import { CLOUDKOFFER_PROFILES } from "../lib/cloudkoffer-profile";
-import { selectStack } from "../lib/deploy-target";
+import { selectStack } from "../lib/stack-selection";
 import { formatNodesVariable } from "../lib/nodes-input";
 import { PROJECT_ROOT } from "../lib/project-paths";
 import { DEFAULT_TALOS_TOOL } from "../lib/talos-validation";

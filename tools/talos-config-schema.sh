@@ -2,7 +2,7 @@
 # Copies the Talos machine-configuration JSON schema out of Talos' own Go module
 # (github.com/siderolabs/talos/pkg/machinery, config/schemas/config.schema.json)
 # into .build/talos/, where synth checks every patch against it. The version is
-# the one tools/talos-sim pins in its go.mod (and go.sum): the machinery
+# the one tools/talos pins in its go.mod (and go.sum): the machinery
 # siderolabs/talos 0.5.0 builds machine configurations with. Idempotent.
 set -euo pipefail
 
@@ -10,11 +10,11 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 target="$root/.build/talos/config.schema.json"
 module="github.com/siderolabs/talos/pkg/machinery"
 
-dir="$(cd "$root/tools/talos-sim" && GOFLAGS=-mod=readonly go mod download -json "$module" |
+dir="$(cd "$root/tools/talos" && GOFLAGS=-mod=readonly go mod download -json "$module" |
   sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
 source="$dir/config/schemas/config.schema.json"
 if [[ -z "$dir" || ! -f "$source" ]]; then
-  echo "talos-config-schema: FAILED to download $module (the version tools/talos-sim/go.mod requires)" >&2
+  echo "talos-config-schema: FAILED to download $module (the version tools/talos/go.mod requires)" >&2
   exit 1
 fi
 if cmp -s "$source" "$target"; then

@@ -13,7 +13,7 @@ import { tmpdir } from "os";
 import * as path from "path";
 import { App } from "cdktf";
 import { CloudkofferStack, DEFAULT_KUBERNETES_VERSION, DEFAULT_TALOS_VERSION } from "../lib/cloudkoffer-stack";
-import { selectStack, SelectedStack } from "../lib/deploy-target";
+import { selectStack, SelectedStack } from "../lib/stack-selection";
 import { patchVerdict } from "../lib/patch-verdict";
 import { validateWithTalos } from "../lib/talos-validation";
 import { ensureSetup, SetupError } from "./setup";
@@ -39,10 +39,10 @@ function validate(selected: SelectedStack, outdir: string): number {
     talosVersion: process.env.TF_VAR_talos_version ?? DEFAULT_TALOS_VERSION,
     kubernetesVersion: process.env.TF_VAR_kubernetes_version ?? DEFAULT_KUBERNETES_VERSION,
   };
-  const job = stack.talosValidationJob(versions);
+  const job = stack.patchPipeline.job(versions);
   const results = validateWithTalos([job], { cacheDirectory: undefined });
   if (!results) {
-    throw new Error("the Talos tool .build/bin/talos-sim is not built; run npm run setup");
+    throw new Error("the Talos tool .build/bin/cloudkoffer-talos is not built; run npm run setup");
   }
   for (const result of results.filter((candidate) => candidate.valid)) {
     const patches = job.roles[result.role].map((patch) => patch.source).join(", ");

@@ -6,7 +6,7 @@ import { TALOS_SIM } from "../../tools/harness/simulator";
 /**
  * A talosctl on PATH that records its arguments (and the mode of the
  * talosconfig file it was given) and answers as talosctl does, through
- * talos-sim's talosctl double, against the simulated nodes.
+ * talos-sim's talosctl double (tools/talos/internal/talosctldouble), against the simulated nodes.
  */
 export class TalosctlDouble {
   readonly bin = mkdtempSync(path.join(tmpdir(), "talosctl-"));

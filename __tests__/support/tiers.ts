@@ -4,6 +4,7 @@ import * as path from "path";
 import { PROJECT_ROOT } from "../../lib/project-paths";
 import { DEFAULT_TALOS_CONFIG_SCHEMA } from "../../lib/talos-config-schema";
 import { DEFAULT_TALOS_TOOL } from "../../lib/talos-validation";
+import { TALOS_SIM } from "../../tools/harness/simulator";
 import { PROVIDERS_DIRECTORY } from "../../tools/providers";
 import { NULL_PROVIDER_SOURCE, ReleaseSource, TALOS_PROVIDER_SOURCE } from "../../tools/release-sources";
 
@@ -19,6 +20,7 @@ export type Need =
   | "talos schema"
   | "simulator"
   | "openssl"
+  | "shellcheck"
   | "postgresql";
 
 const HOW_TO_GET: Record<Need, string> = {
@@ -27,8 +29,9 @@ const HOW_TO_GET: Record<Need, string> = {
   "talos provider": `siderolabs/talos ${TALOS_PROVIDER_SOURCE.version} in .providers/mirror (npm run setup)`,
   "null provider": `hashicorp/null ${NULL_PROVIDER_SOURCE.version} in .providers/mirror (npm run setup)`,
   "talos schema": ".build/talos/config.schema.json (npm run setup)",
-  simulator: ".build/bin/talos-sim (npm run setup)",
+  simulator: ".build/bin/talos-sim and .build/bin/cloudkoffer-talos (npm run setup)",
   openssl: "openssl on PATH",
+  shellcheck: "shellcheck on PATH (Debian package shellcheck)",
   postgresql: "a PostgreSQL server named by TEST_PG_CONN_STR (tools/test-postgres.sh start)",
 };
 
@@ -49,9 +52,11 @@ function has(need: Need): boolean {
     case "talos schema":
       return existsSync(DEFAULT_TALOS_CONFIG_SCHEMA);
     case "simulator":
-      return existsSync(DEFAULT_TALOS_TOOL);
+      return existsSync(TALOS_SIM) && existsSync(DEFAULT_TALOS_TOOL);
     case "openssl":
       return onPath("openssl");
+    case "shellcheck":
+      return spawnSync("shellcheck", ["--version"], { stdio: "ignore" }).status === 0;
     case "postgresql":
       return (
         process.env.TEST_PG_CONN_STR !== undefined &&

@@ -6,7 +6,8 @@
 # so deploying again resumes where a roll stopped; talosctl is needed only
 # for a node that is not at the version yet.
 #
-# Environment: TALOS_VERSION (v1.7.5), CONTROL_PLANES and WORKERS (addresses,
+# Environment: TALOS_VERSION (v1.7.5), INSTALLER_IMAGE (the installer of that
+# version, as the install patch names it), CONTROL_PLANES and WORKERS (addresses,
 # space-separated), STAGE (true: --stage, then talosctl reboot --wait),
 # FIRST_DEPLOY (true: the cluster was installed at this version in this run),
 # INSTALLED_VERSION (the Talos version the cluster was installed with, when
@@ -22,8 +23,6 @@ if ! can_ask_nodes; then
   require_talosctl "upgrade the nodes to Talos $TALOS_VERSION"
 fi
 
-image="ghcr.io/siderolabs/installer:$TALOS_VERSION"
-
 stop() {
   echo "talos upgrade: $1; the roll stopped at node $node, the nodes after it are untouched. Fix node $node and deploy again to resume." >&2
   exit 1
@@ -38,10 +37,10 @@ for node in $CONTROL_PLANES $WORKERS; do
   require_talosctl "upgrade node $node from Talos $current to $TALOS_VERSION"
   echo "talos upgrade: node $node, Talos $current -> $TALOS_VERSION"
   if [ "$STAGE" = true ]; then
-    talosctl upgrade --image="$image" --nodes="$node" --endpoints="$node" --stage || stop "staging the upgrade of node $node failed"
+    talosctl upgrade --image="$INSTALLER_IMAGE" --nodes="$node" --endpoints="$node" --stage || stop "staging the upgrade of node $node failed"
     talosctl reboot --nodes="$node" --endpoints="$node" --wait || stop "rebooting node $node into Talos $TALOS_VERSION failed"
   else
-    talosctl upgrade --image="$image" --nodes="$node" --endpoints="$node" || stop "upgrading node $node failed"
+    talosctl upgrade --image="$INSTALLER_IMAGE" --nodes="$node" --endpoints="$node" || stop "upgrading node $node failed"
   fi
   current="$(talos_version_of "$node")" || stop "node $node did not come back after its upgrade"
   [ "$current" = "$TALOS_VERSION" ] || stop "node $node came back with Talos $current, not $TALOS_VERSION"

@@ -3,10 +3,11 @@ import { readFileSync } from "fs";
 import { createInterface } from "readline";
 import { parse } from "yaml";
 import { DEFAULT_TALOS_TOOL } from "../../lib/talos-validation";
+import { projectPath } from "../../lib/project-paths";
 import { assertLoopbackTalosconfig, isLoopback } from "./loopback";
 
-/** The simulator binary `npm run setup` builds (tools/talos-sim.sh). */
-export const TALOS_SIM = DEFAULT_TALOS_TOOL;
+/** The node simulator and talosctl double that `npm run setup` builds (tools/talos, cmd/talos-sim). */
+export const TALOS_SIM = projectPath(".build", "bin", "talos-sim");
 
 /** One API call a simulated node saw. */
 export interface SimulatedCall {
@@ -19,7 +20,7 @@ export interface SimulatedCall {
   readonly ms: number;
 }
 
-/** What the simulator reports of a node (tools/talos-sim/node.go NodeStatus). */
+/** What the simulator reports of a node (tools/talos/internal/simulator/node.go NodeStatus). */
 export interface SimulatedNode {
   readonly address: string;
   readonly mode: "maintenance" | "rebooting" | "waiting" | "configured" | "down";
@@ -159,12 +160,14 @@ export class TalosSimulator {
     await this.request("POST", `/nodes/${address}/reimage`);
   }
 
-  /** Stops the process and its nodes. */
+  /** Stops the process and its nodes: SIGTERM, and SIGKILL if it has not ended within 10 s. */
   async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise((resolve) => this.child.once("exit", resolve));
     this.child.kill("SIGTERM");
+    const killer = setTimeout(() => this.child.kill("SIGKILL"), 10000);
     await exited;
+    clearTimeout(killer);
   }
 
   private async request(method: string, route: string, body?: unknown): Promise<unknown> {
@@ -180,7 +183,7 @@ export class TalosSimulator {
   }
 }
 
-/** Result of `talos-sim probe`. */
+/** Result of `cloudkoffer-talos probe`. */
 export interface ProbeResult {
   readonly node: string;
   readonly answers: boolean;
@@ -189,7 +192,7 @@ export interface ProbeResult {
   readonly error?: string;
 }
 
-/** Asks a node's Talos API as talosctl would (tools/talos-sim/probe.go). */
+/** Asks a node's Talos API as talosctl would, with the project's Talos tool (tools/talos/internal/probe). */
 export function probe(args: readonly string[]): ProbeResult {
   // The probe is a real client: it goes where it is told.
   const value = (flag: string) => args[args.indexOf(flag) + 1];
@@ -197,6 +200,6 @@ export function probe(args: readonly string[]): ProbeResult {
   if (args.includes("-talosconfig")) {
     assertLoopbackTalosconfig(parse(readFileSync(value("-talosconfig"), "utf8")) as Parameters<typeof assertLoopbackTalosconfig>[0], value("-talosconfig"));
   }
-  const result = spawnSync(TALOS_SIM, ["probe", ...args], { encoding: "utf8" });
+  const result = spawnSync(DEFAULT_TALOS_TOOL, ["probe", ...args], { encoding: "utf8" });
   return JSON.parse(result.stdout) as ProbeResult;
 }

@@ -1,4 +1,7 @@
-package main
+// Package validation checks machine configurations with patches as Talos
+// does: the configuration the provider generates, the patches merged by
+// Talos' configpatcher, validated for a metal node.
+package validation
 
 import (
 	"encoding/json"
@@ -9,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cloudkoffer/provisioning-k8s-talos/tools/talos/internal/metal"
 	"github.com/hashicorp/go-multierror"
 	"github.com/siderolabs/talos/pkg/machinery/config"
 	"github.com/siderolabs/talos/pkg/machinery/config/configpatcher"
@@ -52,7 +56,8 @@ type ValidationResult struct {
 // generate, with the patches merged by Talos' configpatcher in order, and
 // validated by Talos for a metal node (as `talosctl validate --mode metal`).
 // A failing result names the first patch that makes it fail.
-func validate(args []string) error {
+// Run is `cloudkoffer-talos validate`: jobs as JSON on stdin, verdicts on stdout; exit 1 when one is invalid.
+func Run(args []string) error {
 	if len(args) > 0 {
 		return errors.New("validate reads its jobs as JSON from stdin and takes no arguments")
 	}
@@ -171,7 +176,7 @@ func validateRole(name, role string, base config.Provider, sources []PatchSource
 			var cfg config.Provider
 
 			if cfg, err = patched.Config(); err == nil {
-				warnings, err = cfg.Validate(metalMode{}, validation.WithLocal())
+				warnings, err = cfg.Validate(metal.Mode{}, validation.WithLocal())
 			}
 		}
 

@@ -1,4 +1,4 @@
-package main
+package simulator
 
 import (
 	"encoding/json"
@@ -32,7 +32,8 @@ type Simulator struct {
 	order []string
 }
 
-func serve(args []string) error {
+// Serve runs `talos-sim serve`: simulated nodes until SIGINT or SIGTERM.
+func Serve(args []string) error {
 	flags := flag.NewFlagSet("serve", flag.ExitOnError)
 	nodes := flags.String("nodes", "", "comma-separated loopback addresses, one per node (required)")
 	port := flags.Int("port", 50000, "port of the Talos API on every node")
@@ -45,7 +46,7 @@ func serve(args []string) error {
 		return err
 	}
 
-	addresses := splitList(*nodes)
+	addresses := SplitList(*nodes)
 	if len(addresses) == 0 {
 		return errors.New("-nodes: at least one node address is required")
 	}
@@ -57,7 +58,7 @@ func serve(args []string) error {
 	}
 
 	sim := &Simulator{
-		settings: Settings{Port: *port, RebootDelay: *rebootDelay, Disks: splitList(*disks), TalosVersion: *talosVersion},
+		settings: Settings{Port: *port, RebootDelay: *rebootDelay, Disks: SplitList(*disks), TalosVersion: *talosVersion},
 		nodes:    map[string]*Node{},
 	}
 
@@ -160,7 +161,8 @@ func (s *Simulator) shutdown() {
 	}
 }
 
-func splitList(value string) []string {
+// SplitList splits a comma-separated list, dropping empty entries.
+func SplitList(value string) []string {
 	var items []string
 
 	for _, item := range strings.Split(value, ",") {

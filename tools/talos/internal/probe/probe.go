@@ -1,8 +1,9 @@
-package main
+// Package probe asks a real or simulated node's Talos API whether it
+// answers, in which mode, and whether its cluster is bootstrapped.
+package probe
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -12,11 +13,18 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cloudkoffer/provisioning-k8s-talos/tools/talos/internal/talosclient"
 	"github.com/siderolabs/talos/pkg/machinery/client"
 	clientconfig "github.com/siderolabs/talos/pkg/machinery/client/config"
 )
 
-// ProbeResult is what `talos-sim probe` prints: whether a node's Talos API
+// Modes a node answers in, as the simulator's status calls them.
+const (
+	modeMaintenance = "maintenance"
+	modeConfigured  = "configured"
+)
+
+// ProbeResult is what `cloudkoffer-talos probe` prints: whether a node's Talos API
 // answers, and in which mode.
 type ProbeResult struct {
 	Node    string `json:"node"`
@@ -34,7 +42,8 @@ type ProbeResult struct {
 // Without a usable client certificate, a configured node refuses the TLS
 // handshake: it answers, in configured mode, but tells nothing more. Only a
 // node that cannot be dialled does not answer.
-func probe(args []string) error {
+// Run is `cloudkoffer-talos probe`.
+func Run(args []string) error {
 	flags := flag.NewFlagSet("probe", flag.ExitOnError)
 	node := flags.String("node", "", "address of the node (required)")
 	port := flags.Int("port", 50000, "port of the Talos API")
@@ -63,18 +72,18 @@ func probe(args []string) error {
 	if !*insecure {
 		result.Version, err = probeConfigured(endpoint, *talosconfig, *timeout)
 		if err == nil {
-			result.Answers, result.Mode = true, ModeConfigured
+			result.Answers, result.Mode = true, modeConfigured
 		}
 	}
 
 	if *insecure || (err != nil && !*strict) {
-		maintenanceErr := probeMaintenance(endpoint, *timeout)
+		maintenanceErr := talosclient.AskMaintenance(endpoint, *timeout)
 
 		switch {
 		case maintenanceErr == nil:
-			result.Answers, result.Mode, err = true, ModeMaintenance, nil
+			result.Answers, result.Mode, err = true, modeMaintenance, nil
 		case !unreachable(maintenanceErr):
-			result.Answers, result.Mode = true, ModeConfigured
+			result.Answers, result.Mode = true, modeConfigured
 			err = fmt.Errorf("configured: it refuses a client without a valid certificate (%w)", maintenanceErr)
 		case err == nil:
 			err = maintenanceErr
@@ -119,39 +128,10 @@ func probeConfigured(endpoint, talosconfig string, timeout time.Duration) (strin
 	}
 	defer c.Close() //nolint:errcheck
 
-	return versionTag(ctx, c)
+	return talosclient.VersionTag(ctx, c)
 }
 
-// versionTag asks a configured node the Talos version it runs.
-func versionTag(ctx context.Context, c *client.Client) (string, error) {
-	reply, err := c.Version(ctx)
-	if err != nil {
-		return "", err
-	}
-
-	if len(reply.Messages) == 0 || reply.Messages[0].Version == nil {
-		return "", errors.New("empty version reply")
-	}
-
-	return reply.Messages[0].Version.Tag, nil
-}
-
-func probeMaintenance(endpoint string, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-
-	c, err := client.New(ctx, client.WithTLSConfig(&tls.Config{InsecureSkipVerify: true}), client.WithEndpoints(endpoint)) //nolint:gosec
-	if err != nil {
-		return err
-	}
-	defer c.Close() //nolint:errcheck
-
-	_, err = c.Disks(ctx)
-
-	return err
-}
-
-// BootstrapResult is what `talos-sim bootstrapped` prints: whether etcd runs
+// BootstrapResult is what `cloudkoffer-talos bootstrapped` prints: whether etcd runs
 // on a control plane, which it does once its cluster is bootstrapped.
 type BootstrapResult struct {
 	Node         string `json:"node"`
@@ -164,7 +144,8 @@ type BootstrapResult struct {
 // its etcd service (ServiceList, as `talosctl service etcd`): Running means
 // the cluster was bootstrapped, so Bootstrap must not be asked for again.
 // Exit status 0 when the node answered, whatever it said.
-func bootstrapped(args []string) error {
+// Bootstrapped is `cloudkoffer-talos bootstrapped`.
+func Bootstrapped(args []string) error {
 	flags := flag.NewFlagSet("bootstrapped", flag.ExitOnError)
 	node := flags.String("node", "", "address of the control plane (required)")
 	port := flags.Int("port", 50000, "port of the Talos API")

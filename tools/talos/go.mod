@@ -1,4 +1,4 @@
-module github.com/cloudkoffer/provisioning-k8s-talos/tools/talos-sim
+module github.com/cloudkoffer/provisioning-k8s-talos/tools/talos
 
 go 1.22.2
 

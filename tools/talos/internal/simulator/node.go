@@ -1,4 +1,4 @@
-package main
+package simulator
 
 import (
 	"context"
@@ -178,19 +178,27 @@ func (n *Node) bootLocked() error {
 	return nil
 }
 
-// stopLocked closes the port, letting calls in flight finish briefly.
-func (n *Node) stopLocked() {
+// detachLocked takes the node's API server away (to be stopped with
+// shutDown once the lock is released) and cancels a pending reboot.
+func (n *Node) detachLocked() *grpc.Server {
 	if n.rebootTimer != nil {
 		n.rebootTimer.Stop()
 		n.rebootTimer = nil
 	}
 
-	if n.server == nil {
-		return
-	}
-
 	server := n.server
 	n.server = nil
+
+	return server
+}
+
+// shutDown closes a detached server's port, letting calls in flight finish
+// briefly. Never called with the node's lock held: a call in flight may need
+// the lock to finish, and the server waits for it.
+func shutDown(server *grpc.Server) {
+	if server == nil {
+		return
+	}
 
 	done := make(chan struct{})
 
@@ -208,9 +216,10 @@ func (n *Node) stopLocked() {
 
 func (n *Node) stop() {
 	n.mu.Lock()
-	defer n.mu.Unlock()
+	server := n.detachLocked()
+	n.mu.Unlock()
 
-	n.stopLocked()
+	shutDown(server)
 }
 
 // rebootAfterReply reboots the node once the current reply is on its way:
@@ -220,17 +229,29 @@ func (n *Node) rebootAfterReply() {
 		time.Sleep(50 * time.Millisecond)
 
 		n.mu.Lock()
-		defer n.mu.Unlock()
+		server := n.detachLocked()
+		down := n.faults.Down
 
-		n.stopLocked()
-
-		if n.faults.Down {
+		if down {
 			n.mode = ModeDown
+		} else {
+			n.mode = ModeRebooting
+		}
+		n.mu.Unlock()
 
+		shutDown(server)
+
+		if down {
 			return
 		}
 
-		n.mode = ModeRebooting
+		n.mu.Lock()
+		defer n.mu.Unlock()
+
+		if n.mode != ModeRebooting {
+			return
+		}
+
 		n.rebootTimer = time.AfterFunc(n.sim.settings.RebootDelay, func() {
 			n.mu.Lock()
 			defer n.mu.Unlock()
@@ -262,15 +283,19 @@ func (n *Node) retryWaitingBoot() {
 // setDown powers the node off (port closed) or on again.
 func (n *Node) setDown(down bool) error {
 	n.mu.Lock()
-	defer n.mu.Unlock()
 
 	n.faults.Down = down
 	if down {
-		n.stopLocked()
+		server := n.detachLocked()
 		n.mode = ModeDown
+		n.mu.Unlock()
+
+		shutDown(server)
 
 		return nil
 	}
+
+	defer n.mu.Unlock()
 
 	if n.mode == ModeDown {
 		return n.bootLocked()
@@ -403,9 +428,14 @@ func (n *Node) setFaults(faults Faults) {
 // Cloudkoffer re-imaged between uses.
 func (n *Node) reimage() error {
 	n.mu.Lock()
+	server := n.detachLocked()
+	n.mu.Unlock()
+
+	shutDown(server)
+
+	n.mu.Lock()
 	defer n.mu.Unlock()
 
-	n.stopLocked()
 	n.config = nil
 	n.configBytes = nil
 	n.bootstraps = 0

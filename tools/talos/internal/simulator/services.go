@@ -1,4 +1,4 @@
-package main
+package simulator
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cloudkoffer/provisioning-k8s-talos/tools/talos/internal/metal"
 	"github.com/hashicorp/go-multierror"
 	"github.com/siderolabs/talos/pkg/machinery/api/common"
 	"github.com/siderolabs/talos/pkg/machinery/api/machine"
@@ -34,14 +35,6 @@ var requiredRoles = map[string]role.Set{
 	"ServiceList":        role.MakeSet(role.Admin, role.Operator, role.Reader),
 	"Disks":              role.MakeSet(role.Admin, role.Operator, role.Reader),
 }
-
-// metalMode is the runtime mode of a bare-metal node: it installs to a disk
-// and does not run in a container.
-type metalMode struct{}
-
-func (metalMode) String() string        { return "metal" }
-func (metalMode) RequiresInstall() bool { return true }
-func (metalMode) InContainer() bool     { return false }
 
 type machineService struct {
 	machine.UnimplementedMachineServiceServer
@@ -260,7 +253,7 @@ func (s *machineService) ApplyConfiguration(_ context.Context, in *machine.Apply
 // validate is Talos' validation of a configuration for a metal node, with
 // the install disk checked against the node's disks instead of this host's.
 func (n *Node) validate(cfg config.Provider) ([]string, error) {
-	warnings, err := cfg.Validate(metalMode{}, validation.WithLocal())
+	warnings, err := cfg.Validate(metal.Mode{}, validation.WithLocal())
 
 	var result *multierror.Error
 	if err != nil {

@@ -1,4 +1,6 @@
-package main
+// Package talosctldouble answers the talosctl commands this project runs,
+// as talosctl does: a test double for machines without talosctl.
+package talosctldouble
 
 import (
 	"context"
@@ -10,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cloudkoffer/provisioning-k8s-talos/tools/talos/internal/talosclient"
 	"github.com/siderolabs/talos/pkg/machinery/api/machine"
 	"github.com/siderolabs/talos/pkg/machinery/client"
 	clientconfig "github.com/siderolabs/talos/pkg/machinery/client/config"
@@ -26,7 +29,9 @@ import (
 //	reboot --nodes=N [--wait]
 //	upgrade-k8s --to=V [--nodes=N]
 //	get machinestatus --nodes=N --output=jsonpath={.spec.stage} --insecure
-func talosctl(args []string) error {
+//
+// Run answers one talosctl command line.
+func Run(args []string) error {
 	command, flags, err := parseTalosctlArgs(args)
 	if err != nil {
 		return err
@@ -142,7 +147,7 @@ func (f talosctlFlags) serverVersion(timeout time.Duration) (string, error) {
 	}
 	defer c.Close() //nolint:errcheck
 
-	return versionTag(ctx, c)
+	return talosclient.VersionTag(ctx, c)
 }
 
 func talosctlVersion(flags talosctlFlags) error {
@@ -266,11 +271,16 @@ func talosctlMachineStatus(flags talosctlFlags) error {
 		return errors.New("the talosctl double answers get machinestatus with --insecure only")
 	}
 
-	if err := probeMaintenance(net.JoinHostPort(endpoint, strconv.Itoa(50000)), 5*time.Second); err != nil {
+	if err := talosclient.AskMaintenance(net.JoinHostPort(endpoint, strconv.Itoa(50000)), 5*time.Second); err != nil {
 		return fmt.Errorf("error getting machinestatus of %s: %w", node, err)
 	}
 
 	fmt.Print("maintenance")
 
 	return nil
+}
+
+// splitList splits talosctl's comma-separated flag values, dropping empty entries.
+func splitList(value string) []string {
+	return strings.FieldsFunc(value, func(r rune) bool { return r == ',' })
 }

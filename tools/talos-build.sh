@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Builds the project's Go programs (tools/talos) into .build/bin, from the Go
+# module proxy with the sums pinned in go.sum:
+#   cloudkoffer-talos  the project's Talos tool: validate (at every synth), probe,
+#                      bootstrapped (preflight, npm run deploy, the upgrade scripts)
+#   talos-sim          the node simulator and the talosctl double (tests, npm start, bench)
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root/tools/talos"
+mkdir -p "$root/.build/bin"
+GOFLAGS=-mod=readonly CGO_ENABLED=0 go build -trimpath -o "$root/.build/bin/" ./cmd/...
+echo "talos-build: $root/.build/bin/cloudkoffer-talos $root/.build/bin/talos-sim"

@@ -1,0 +1,65 @@
+// Command cloudkoffer-talos is the project's own Talos tool: what the
+// project asks Talos, or a node's Talos API, without talosctl.
+//
+//	cloudkoffer-talos validate < jobs.json
+//
+// validate merges patches onto the configurations the provider generates and
+// validates them as Talos does (run at every synth; internal/validation).
+//
+//	cloudkoffer-talos probe -node 192.168.1.1 (-talosconfig talosconfig | -insecure)
+//
+// probe asks a node's Talos API whether it answers, and in which mode, as
+// talosctl would (npm run preflight, npm run deploy, the upgrade scripts).
+//
+//	cloudkoffer-talos bootstrapped -node 192.168.1.1 -talosconfig talosconfig
+//
+// bootstrapped asks a control plane whether etcd runs on it: whether its
+// cluster is bootstrapped (npm run deploy adopts a bootstrap it lacks).
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/cloudkoffer/provisioning-k8s-talos/tools/talos/internal/probe"
+	"github.com/cloudkoffer/provisioning-k8s-talos/tools/talos/internal/validation"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+	}
+
+	var err error
+
+	switch os.Args[1] {
+	case "validate":
+		err = validation.Run(os.Args[2:])
+	case "probe":
+		err = probe.Run(os.Args[2:])
+	case "bootstrapped":
+		err = probe.Bootstrapped(os.Args[2:])
+	case "-h", "-help", "--help", "help":
+		usage()
+	default:
+		fmt.Fprintf(os.Stderr, "cloudkoffer-talos: unknown command %q\n", os.Args[1])
+		usage()
+	}
+
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "cloudkoffer-talos: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func usage() {
+	fmt.Fprint(os.Stderr, `usage: cloudkoffer-talos <command> [flags]
+
+commands:
+  validate      merge patches onto generated configurations and validate them as Talos does
+                (jobs as JSON on stdin, results as JSON on stdout; exit 1 when one is invalid)
+  probe         ask a node's Talos API whether it answers, and in which mode (-h for flags)
+  bootstrapped  ask a control plane whether its cluster is bootstrapped (etcd runs)
+`)
+	os.Exit(2)
+}

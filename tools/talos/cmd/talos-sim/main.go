@@ -1,0 +1,62 @@
+// Command talos-sim simulates the Talos machine API of a Cloudkoffer's nodes
+// on loopback addresses, so that the real Terraform provider and real clients
+// can provision and manage a cluster that is not there. Configurations are
+// parsed and validated by Talos' own machinery
+// (github.com/siderolabs/talos/pkg/machinery), at the version
+// siderolabs/talos 0.5.0 builds them with. It serves tests, npm start and
+// the benchmark; production code never runs it.
+//
+//	talos-sim serve -nodes 127.10.0.1,127.10.0.2 [-control 127.0.0.1:0] [-reboot-delay 500ms]
+//
+// serve prints one JSON line once every node listens: the control URL (HTTP
+// status, fault injection and holds, see internal/simulator/control.go) and
+// the node addresses.
+//
+//	talos-sim talosctl <talosctl command line>
+//
+// talosctl answers the talosctl commands this project runs, as talosctl
+// does: a test double (internal/talosctldouble).
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/cloudkoffer/provisioning-k8s-talos/tools/talos/internal/simulator"
+	"github.com/cloudkoffer/provisioning-k8s-talos/tools/talos/internal/talosctldouble"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+	}
+
+	var err error
+
+	switch os.Args[1] {
+	case "serve":
+		err = simulator.Serve(os.Args[2:])
+	case "talosctl":
+		err = talosctldouble.Run(os.Args[2:])
+	case "-h", "-help", "--help", "help":
+		usage()
+	default:
+		fmt.Fprintf(os.Stderr, "talos-sim: unknown command %q\n", os.Args[1])
+		usage()
+	}
+
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "talos-sim: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func usage() {
+	fmt.Fprint(os.Stderr, `usage: talos-sim <command> [flags]
+
+commands:
+  serve     simulate Talos nodes on loopback addresses (talos-sim serve -h for flags)
+  talosctl  answer the talosctl commands this project runs (a test double)
+`)
+	os.Exit(2)
+}
