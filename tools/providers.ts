@@ -20,20 +20,16 @@
  * file to download and where to put it); 1 any other failure.
  */
 import { spawnSync } from "child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "fs";
 import * as path from "path";
 import { PROJECT_ROOT } from "../lib/project-paths";
 import {
-  archiveName,
-  buildFromArchive,
-  buildFromModuleProxy,
-  findArchive,
-  GoBuildError,
-  ModuleUnavailableError,
+  BuildOutcome,
+  buildRelease,
+  describeProvenance,
   NULL_PROVIDER_SOURCE,
   ReleaseSource,
-  sha256Of,
-  SHARED_SOURCES,
+  shown,
   sourceFolders,
   TALOS_PROVIDER_SOURCE,
 } from "./release-sources";
@@ -43,17 +39,6 @@ export const PINNED_PROVIDERS: readonly ReleaseSource[] = [TALOS_PROVIDER_SOURCE
 
 /** The registry host terraform installs the providers under. */
 const REGISTRY = "registry.terraform.io";
-
-/** Where a provider binary came from. */
-export type Provenance =
-  | { readonly archive: string; readonly sha256: string }
-  | { readonly module: string };
-
-/** What became of one provider. */
-export type ProviderOutcome =
-  | { readonly status: "built" | "cached"; readonly from: Provenance; readonly seconds: number }
-  | { readonly status: "unavailable"; readonly message: string }
-  | { readonly status: "failed"; readonly message: string; readonly output?: string };
 
 /** Options of {@link provideProviders}. */
 export interface ProvideOptions {
@@ -91,18 +76,9 @@ function mirrorFolder(directory: string, source: ReleaseSource): string {
   return path.join(directory, "mirror", REGISTRY, ...source.name.split("/"));
 }
 
-/** A file path as the user best reads it: relative to the project when that is shorter. */
-function shown(file: string): string {
-  const relative = path.relative(PROJECT_ROOT, file);
-  return relative.length < file.length ? relative : file;
-}
-
-function describeProvenance(from: Provenance): string {
-  return "archive" in from ? `archive ${shown(from.archive)} sha256 ${from.sha256}` : `module ${from.module}`;
-}
 
 /** The line `npm run providers` prints for a provider. */
-export function outcomeLine(source: ReleaseSource, outcome: ProviderOutcome): string {
+export function outcomeLine(source: ReleaseSource, outcome: BuildOutcome): string {
   const name = `${source.name} ${source.version}`;
   switch (outcome.status) {
     case "built":
@@ -115,72 +91,16 @@ export function outcomeLine(source: ReleaseSource, outcome: ProviderOutcome): st
   }
 }
 
-/** What to download, and where to put it, when neither an archive nor the proxy has a release. */
-function downloadAdvice(source: ReleaseSource, reason: string): string {
-  return (
-    `no release source archive, and the Go module proxy refuses it (${reason}). ` +
-    `Download the source archive of tag ${source.tag} (commit ${source.commit}) of https://${source.repository}, ` +
-    `e.g. https://${source.repository}/archive/refs/tags/${source.tag}.tar.gz, ` +
-    `save it as ${archiveName(source)} (sha256 ${source.sha256}) in the folder named by PROVIDER_SOURCES ` +
-    `(or in ${shown(SHARED_SOURCES)}), and run npm run providers again.`
-  );
-}
-
 /** Builds one provider into the mirror, or finds it there. */
-async function provide(
-  source: ReleaseSource,
-  directory: string,
-  platform: string,
-  folders: readonly string[],
-  env: NodeJS.ProcessEnv,
-): Promise<ProviderOutcome> {
+function provide(source: ReleaseSource, directory: string, platform: string, folders: readonly string[], env: NodeJS.ProcessEnv): Promise<BuildOutcome> {
   const type = source.name.split("/")[1];
-  const binary = path.join(mirrorFolder(directory, source), source.version, platform, `terraform-provider-${type}_v${source.version}`);
-  const stamp = path.join(directory, "built", `${source.name.replace("/", "-")}-${source.version}.json`);
-  const spec = `${source.module}@v${source.version}`;
-
-  if (existsSync(binary) && existsSync(stamp)) {
-    const from = JSON.parse(readFileSync(stamp, "utf8")) as Provenance;
-    // Only a binary built from the pinned source counts; anything else is built again.
-    if ("archive" in from ? from.sha256 === source.sha256 : from.module === spec) {
-      return { status: "cached", from, seconds: 0 };
-    }
-  }
-
-  const started = process.hrtime.bigint();
-  const staging = mkdtempSync(path.join(directory, ".staging-"));
-  try {
-    const archive = findArchive(source, folders);
-    let from: Provenance;
-    let built: string;
-    if (archive) {
-      const sha256 = await sha256Of(archive);
-      if (sha256 !== source.sha256) {
-        return {
-          status: "failed",
-          message: `${shown(archive)} has sha256 ${sha256}, but the release source of ${source.repository} ${source.tag} has ${source.sha256} (pinned in tools/release-sources.ts): replace the file with the release's source archive`,
-        };
-      }
-      built = path.join(staging, "provider");
-      await buildFromArchive(source, archive, built, env);
-      from = { archive, sha256 };
-    } else {
-      built = await buildFromModuleProxy(source, staging, env);
-      from = { module: spec };
-    }
-    // Into place by rename, and recorded after: an interrupted build never looks cached.
-    mkdirSync(path.dirname(binary), { recursive: true });
-    renameSync(built, binary);
-    mkdirSync(path.dirname(stamp), { recursive: true });
-    writeFileSync(stamp, `${JSON.stringify(from)}\n`);
-    return { status: "built", from, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
-  } catch (error) {
-    if (error instanceof ModuleUnavailableError) return { status: "unavailable", message: downloadAdvice(source, error.reason) };
-    if (error instanceof GoBuildError) return { status: "failed", message: error.message, output: error.output };
-    throw error;
-  } finally {
-    rmSync(staging, { recursive: true, force: true });
-  }
+  return buildRelease({
+    source,
+    binary: path.join(mirrorFolder(directory, source), source.version, platform, `terraform-provider-${type}_v${source.version}`),
+    stamp: path.join(directory, "built", `${source.name.replace("/", "-")}-${source.version}.json`),
+    folders,
+    env,
+  });
 }
 
 /** Removes versions of a provider from the mirror that are not its pinned one. */
@@ -213,7 +133,7 @@ export function terraformCliConfig(directory: string): string {
  * and writes the terraform CLI config that points at the mirror.
  * @returns each provider's outcome, in the order of `providers`
  */
-export async function provideProviders(options: ProvideOptions = {}): Promise<ProviderOutcome[]> {
+export async function provideProviders(options: ProvideOptions = {}): Promise<BuildOutcome[]> {
   const directory = options.directory ?? PROVIDERS_DIRECTORY;
   const providers = options.providers ?? PINNED_PROVIDERS;
   const report = options.report ?? (() => undefined);
@@ -236,7 +156,7 @@ export async function provideProviders(options: ProvideOptions = {}): Promise<Pr
 }
 
 /** The exit status for a set of outcomes: 1 on any failure, else 3 when one is unavailable, else 0. */
-export function exitStatus(outcomes: readonly ProviderOutcome[]): number {
+export function exitStatus(outcomes: readonly BuildOutcome[]): number {
   if (outcomes.some((outcome) => outcome.status === "failed")) return 1;
   if (outcomes.some((outcome) => outcome.status === "unavailable")) return 3;
   return 0;

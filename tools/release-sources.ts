@@ -11,7 +11,7 @@
  */
 import { spawn } from "child_process";
 import { createHash } from "crypto";
-import { createReadStream, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "fs";
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { PROJECT_ROOT } from "../lib/project-paths";
@@ -58,6 +58,23 @@ export const NULL_PROVIDER_SOURCE: ReleaseSource = {
   sha256: "f10281d9bc0ca3e5b0dcc2dd1a27f411d018a009cecd91eb73d83e1166da7d6a",
   module: "github.com/terraform-providers/terraform-provider-null",
   ldflags: "-s -w -X main.Version=3.2.4",
+};
+
+/**
+ * Talos 1.7.4, whose talosctl the tests and npm start use as a real client
+ * (users install talosctl themselves). Its go.mod has replace directives, so
+ * it builds only as the main module, never through the Go module proxy.
+ */
+export const TALOS_SOURCE: ReleaseSource = {
+  name: "siderolabs/talos",
+  version: "1.7.4",
+  repository: "github.com/siderolabs/talos",
+  tag: "v1.7.4",
+  commit: "cb3a83088068eccdc036dffd6eb24b52da929408",
+  sha256: "ad1afbece8be7e9e4bc1f819ac9d7876541300bd15fee675f160c4057a831e7c",
+  module: "github.com/siderolabs/talos",
+  // The tag is embedded (pkg/machinery/gendata/data/tag); the release's own build sets nothing else that talosctl reports.
+  ldflags: "-s -w",
 };
 
 /** The archive's file name: `<repository name>-<version>.tar.gz`. */
@@ -205,3 +222,116 @@ export async function buildFromModuleProxy(source: ReleaseSource, bin: string, e
   }
   throw new GoBuildError(`go install ${spec} failed`, install.output);
 }
+
+/** Where a provider binary came from. */
+export type Provenance =
+  | { readonly archive: string; readonly sha256: string }
+  | { readonly module: string };
+
+/** What became of one release's build. */
+export type BuildOutcome =
+  | { readonly status: "built" | "cached"; readonly from: Provenance; readonly seconds: number }
+  | { readonly status: "unavailable"; readonly message: string }
+  | { readonly status: "failed"; readonly message: string; readonly output?: string };
+
+/** A file path as the user best reads it: relative to the project when that is shorter. */
+export function shown(file: string): string {
+  const relative = path.relative(PROJECT_ROOT, file);
+  return relative.length < file.length ? relative : file;
+}
+
+/** Where a binary came from, as the lines of npm run providers and setup say it. */
+export function describeProvenance(from: Provenance): string {
+  return "archive" in from ? `archive ${shown(from.archive)} sha256 ${from.sha256}` : `module ${from.module}`;
+}
+
+/** What to download, and where to put it, when neither an archive nor the proxy has a release; `why` ends the first sentence. */
+function downloadAdvice(source: ReleaseSource, why: string): string {
+  return (
+    `no release source archive, ${why}. ` +
+    `Download the source archive of tag ${source.tag} (commit ${source.commit}) of https://${source.repository}, ` +
+    `e.g. https://${source.repository}/archive/refs/tags/${source.tag}.tar.gz, ` +
+    `save it as ${archiveName(source)} (sha256 ${source.sha256}) in the folder named by PROVIDER_SOURCES ` +
+    `(or in ${shown(SHARED_SOURCES)}), and run npm run setup again.`
+  );
+}
+
+/** What {@link buildRelease} builds, and from where. */
+export interface BuildReleaseOptions {
+  readonly source: ReleaseSource;
+  /** Where the binary goes. */
+  readonly binary: string;
+  /** Where its provenance is recorded: a binary without it counts as not built. */
+  readonly stamp: string;
+  /** Where to look for the release's source archive, in order. */
+  readonly folders: readonly string[];
+  /** Go's environment. */
+  readonly env: NodeJS.ProcessEnv;
+  /**
+   * The Go package to build, relative to the archive's root.
+   * @default "."
+   */
+  readonly pkg?: string;
+  /**
+   * Whether to ask the Go module proxy for the release where there is no archive.
+   * @default true
+   */
+  readonly moduleProxy?: boolean;
+}
+
+/**
+ * Builds a pinned release from its source archive (sha256 checked), else from
+ * the Go module proxy, or finds it built from the pinned source already.
+ */
+export async function buildRelease(options: BuildReleaseOptions): Promise<BuildOutcome> {
+  const { source, binary, stamp, folders, env } = options;
+  const directory = path.dirname(stamp);
+  const spec = `${source.module}@v${source.version}`;
+
+  if (existsSync(binary) && existsSync(stamp)) {
+    const from = JSON.parse(readFileSync(stamp, "utf8")) as Provenance;
+    // Only a binary built from the pinned source counts; anything else is built again.
+    if ("archive" in from ? from.sha256 === source.sha256 : from.module === spec) {
+      return { status: "cached", from, seconds: 0 };
+    }
+  }
+
+  const started = process.hrtime.bigint();
+  mkdirSync(directory, { recursive: true });
+  const staging = mkdtempSync(path.join(directory, ".staging-"));
+  try {
+    const archive = findArchive(source, folders);
+    let from: Provenance;
+    let built: string;
+    if (archive) {
+      const sha256 = await sha256Of(archive);
+      if (sha256 !== source.sha256) {
+        return {
+          status: "failed",
+          message: `${shown(archive)} has sha256 ${sha256}, but the release source of ${source.repository} ${source.tag} has ${source.sha256} (pinned in tools/release-sources.ts): replace the file with the release's source archive`,
+        };
+      }
+      built = path.join(staging, path.basename(binary));
+      await buildFromArchive(source, archive, built, env, options.pkg);
+      from = { archive, sha256 };
+    } else if (options.moduleProxy ?? true) {
+      built = await buildFromModuleProxy(source, staging, env);
+      from = { module: spec };
+    } else {
+      return { status: "unavailable", message: downloadAdvice(source, "and it builds from its source archive only") };
+    }
+    // Into place by rename, and recorded after: an interrupted build never looks cached.
+    mkdirSync(path.dirname(binary), { recursive: true });
+    renameSync(built, binary);
+    mkdirSync(path.dirname(stamp), { recursive: true });
+    writeFileSync(stamp, `${JSON.stringify(from)}\n`);
+    return { status: "built", from, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+  } catch (error) {
+    if (error instanceof ModuleUnavailableError) return { status: "unavailable", message: downloadAdvice(source, `and the Go module proxy refuses it (${error.reason})`) };
+    if (error instanceof GoBuildError) return { status: "failed", message: error.message, output: error.output };
+    throw error;
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+

@@ -8,6 +8,9 @@
  *   talos tool    .build/bin/cloudkoffer-talos, the project's Talos tool (validate, probe,
  *                 bootstrapped), and .build/bin/talos-sim, the node simulator (tools/talos),
  *                 built again when one of their Go sources is newer
+ *   talosctl      .build/bin/talosctl, the real talosctl of Talos 1.7.4 built from its release
+ *                 source: the client the tests and npm start drive simulated nodes with (on real
+ *                 hardware the user's own talosctl is used). Only asked for by those commands.
  *
  * Exit status: 0 ready; 3 a provider has no release source and the Go module
  * proxy refuses it (the message says what to download); 1 any other failure.
@@ -19,11 +22,17 @@ import { PROJECT_ROOT } from "../lib/project-paths";
 import { DEFAULT_TALOS_CONFIG_SCHEMA } from "../lib/talos-config-schema";
 import { DEFAULT_TALOS_TOOL } from "../lib/talos-validation";
 import { exitStatus, outcomeLine, PINNED_PROVIDERS, provideProviders, PROVIDERS_DIRECTORY } from "./providers";
+import { buildRelease, describeProvenance, sourceFolders, TALOS_SOURCE } from "./release-sources";
+
+/** The real talosctl, built from Talos' release source for the tests and the demo. */
+export const TALOSCTL = path.join(PROJECT_ROOT, ".build", "bin", "talosctl");
 
 /** What a command may need built. */
-export const SETUP_STEPS = ["providers", "talos schema", "talos tool"] as const;
+export const SETUP_STEPS = ["providers", "talos schema", "talos tool", "talosctl"] as const;
 /** One of {@link SETUP_STEPS}. */
 export type SetupStep = (typeof SETUP_STEPS)[number];
+/** What commands that deploy to nodes need: not talosctl, which on real hardware is the user's own. */
+export const DEPLOY_STEPS: readonly SetupStep[] = ["providers", "talos schema", "talos tool"];
 
 /** A step that could not be done; `status` is the exit status the command should end with. */
 export class SetupError extends Error {
@@ -92,20 +101,50 @@ async function runStep(step: SetupStep, report: (line: string) => void): Promise
       if (TALOS_BINARIES.every((binary) => upToDate(binary, newestTalosSource()))) return "up to date";
       await runScript("talos-build.sh");
       return `built ${TALOS_BINARIES.map((binary) => path.relative(PROJECT_ROOT, binary)).join(" and ")}`;
+    case "talosctl": {
+      const outcome = await buildRelease({
+        source: TALOS_SOURCE,
+        binary: TALOSCTL,
+        stamp: path.join(PROJECT_ROOT, ".build", "built", `talosctl-${TALOS_SOURCE.version}.json`),
+        folders: sourceFolders(),
+        env: process.env,
+        pkg: "./cmd/talosctl",
+        // Talos' go.mod has replace directives: it builds as the main module only.
+        moduleProxy: false,
+      });
+      switch (outcome.status) {
+        case "cached":
+          return `up to date, built from ${describeProvenance(outcome.from)}`;
+        case "built":
+          return `built ${path.relative(PROJECT_ROOT, TALOSCTL)} ${TALOS_SOURCE.version} from ${describeProvenance(outcome.from)}`;
+        case "unavailable":
+          throw new SetupError(`talosctl ${TALOS_SOURCE.version}: UNAVAILABLE: ${outcome.message}`, 3);
+        case "failed":
+          throw new SetupError(`talosctl ${TALOS_SOURCE.version}: FAILED: ${outcome.message}${outcome.output ? `\n${outcome.output.trim()}` : ""}`, 1);
+      }
+    }
   }
 }
 
 /**
- * Makes sure the steps a command needs are done, in order, printing one line
- * per step with its time.
+ * Makes sure the steps a command needs are done, in order (talosctl beside
+ * them), printing one line per step with its time.
  * @throws SetupError when a step cannot be done
  */
-export async function ensureSetup(steps: readonly SetupStep[] = SETUP_STEPS, report: (line: string) => void = console.log): Promise<void> {
-  for (const step of SETUP_STEPS.filter((candidate) => steps.includes(candidate))) {
+export async function ensureSetup(steps: readonly SetupStep[] = DEPLOY_STEPS, report: (line: string) => void = console.log): Promise<void> {
+  const timed = async (step: SetupStep): Promise<void> => {
     const started = process.hrtime.bigint();
     const said = await runStep(step, report);
     report(`setup: ${step}: ${said} (${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(1)} s)`);
+  };
+  // talosctl depends on nothing else here, and its build waits on downloads: it runs beside the others.
+  const talosctl = steps.includes("talosctl") ? timed("talosctl") : Promise.resolve();
+  // Whatever happens to the others, never leave the talosctl build running unobserved.
+  talosctl.catch(() => undefined);
+  for (const step of SETUP_STEPS.filter((candidate) => candidate !== "talosctl" && steps.includes(candidate))) {
+    await timed(step);
   }
+  await talosctl;
 }
 
 /**
