@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/siderolabs/talos/pkg/machinery/config"
+	"github.com/siderolabs/talos/pkg/machinery/resources/runtime"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 )
@@ -106,6 +107,8 @@ type Node struct {
 	calls          []Call
 	server         *grpc.Server
 	rebootTimer    *time.Timer
+	// What this boot has: boot ID, COSI resources, events; nil while the node is off.
+	session *bootSession
 }
 
 func newNode(sim *Simulator, address string) *Node {
@@ -153,14 +156,30 @@ func (n *Node) bootLocked() error {
 		return err
 	}
 
-	if n.pendingVersion != "" {
-		n.talosVersion, n.pendingVersion = n.pendingVersion, ""
+	// The version the node boots into: an upgrade's, else a staged one's.
+	switch {
+	case n.pendingVersion != "":
+		n.talosVersion, n.pendingVersion, n.stagedVersion = n.pendingVersion, "", ""
+	case n.stagedVersion != "" && n.config != nil:
+		n.talosVersion, n.stagedVersion = n.stagedVersion, ""
+	}
+
+	stage := runtime.MachineStageMaintenance
+	if mode == ModeConfigured {
+		stage = runtime.MachineStageRunning
+	}
+
+	boot, err := newBootSession(stage)
+	if err != nil {
+		return err
 	}
 
 	listener, err := net.Listen("tcp", net.JoinHostPort(n.address, strconv.Itoa(n.sim.settings.Port)))
 	if err != nil {
 		return err
 	}
+
+	n.session = boot
 
 	server := grpc.NewServer(
 		grpc.Creds(creds),
@@ -184,6 +203,12 @@ func (n *Node) detachLocked() *grpc.Server {
 	if n.rebootTimer != nil {
 		n.rebootTimer.Stop()
 		n.rebootTimer = nil
+	}
+
+	// The boot ends: its event streams close, as when a Talos node goes down.
+	if n.session != nil {
+		n.session.end()
+		n.session = nil
 	}
 
 	server := n.server

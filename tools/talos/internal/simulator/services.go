@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/cloudkoffer/provisioning-k8s-talos/tools/talos/internal/metal"
+	cosiapi "github.com/cosi-project/runtime/api/v1alpha1"
+	cosiserver "github.com/cosi-project/runtime/pkg/state/protobuf/server"
 	"github.com/hashicorp/go-multierror"
 	"github.com/siderolabs/talos/pkg/machinery/api/common"
 	"github.com/siderolabs/talos/pkg/machinery/api/machine"
@@ -33,6 +35,11 @@ var requiredRoles = map[string]role.Set{
 	"Reboot":             role.MakeSet(role.Admin, role.Operator),
 	"Version":            role.MakeSet(role.Admin, role.Operator, role.Reader),
 	"ServiceList":        role.MakeSet(role.Admin, role.Operator, role.Reader),
+	"Read":               role.MakeSet(role.Admin),
+	"Events":             role.MakeSet(role.Admin, role.Operator, role.Reader),
+	"Get":                role.MakeSet(role.Admin, role.Operator, role.Reader),
+	"List":               role.MakeSet(role.Admin, role.Operator, role.Reader),
+	"Watch":              role.MakeSet(role.Admin, role.Operator, role.Reader),
 	"Disks":              role.MakeSet(role.Admin, role.Operator, role.Reader),
 }
 
@@ -51,6 +58,8 @@ type storageService struct {
 func registerServices(server *grpc.Server, node *Node) {
 	machine.RegisterMachineServiceServer(server, &machineService{node: node})
 	storage.RegisterStorageServiceServer(server, &storageService{node: node})
+	// COSI resources, as machined serves them: talosctl get resolves and lists them here.
+	cosiapi.RegisterStateServer(server, cosiserver.NewState(node.session.resources))
 }
 
 func (n *Node) unaryInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
@@ -341,6 +350,7 @@ func (s *machineService) Version(ctx context.Context, _ *emptypb.Empty) (*machin
 		Metadata: n.replyMetadata(ctx),
 		Version:  &machine.VersionInfo{Tag: version, Os: "linux", Arch: "amd64"},
 		Platform: &machine.PlatformInfo{Name: "metal", Mode: "metal"},
+		Features: &machine.FeaturesInfo{Rbac: true},
 	}}}, nil
 }
 
@@ -397,18 +407,92 @@ func (s *storageService) Disks(ctx context.Context, _ *emptypb.Empty) (*storage.
 	return &storage.DisksResponse{Messages: []*storage.Disks{{Metadata: s.node.replyMetadata(ctx), Disks: disks}}}, nil
 }
 
-// replyMetadata names the node in a reply, as apid does for proxied calls.
+// replyMetadata names the node in a reply, as apid does for calls it sends
+// to several nodes ("nodes" metadata, as talosctl version sends).
 func (n *Node) replyMetadata(ctx context.Context) *common.Metadata {
-	if md, ok := metadata.FromIncomingContext(ctx); ok && len(md.Get("node")) > 0 {
+	if md, ok := metadata.FromIncomingContext(ctx); ok && (len(md.Get("nodes")) > 0 || len(md.Get("node")) > 0) {
 		return &common.Metadata{Hostname: n.address}
 	}
 
 	return nil
 }
 
-// Upgrade installs another Talos version as Talos does: at once (the node
-// reboots into it), or with stage set on the next reboot. Only a configured
-// node upgrades here; the version is the installer image's tag.
+// bootID is this boot's ID, as /proc/sys/kernel/random/boot_id says it: a new one at every boot.
+const bootIDPath = "/proc/sys/kernel/random/boot_id"
+
+// Read streams a file of the node. The simulator has one: the boot ID, which
+// talosctl reads before and after an upgrade or a reboot to see the node rebooted.
+func (s *machineService) Read(in *machine.ReadRequest, stream machine.MachineService_ReadServer) error {
+	n := s.node
+	if err := n.configuredOnly("Read"); err != nil {
+		return err
+	}
+
+	if in.GetPath() != bootIDPath {
+		return status.Errorf(codes.NotFound, "the simulator has no %s, only %s", in.GetPath(), bootIDPath)
+	}
+
+	n.mu.Lock()
+	boot := n.session
+	n.mu.Unlock()
+
+	if boot == nil {
+		return status.Error(codes.Unavailable, "the node is rebooting")
+	}
+
+	return stream.Send(&common.Data{Bytes: []byte(boot.id + "\n")})
+}
+
+// Events streams the machine events of this boot, as machined does: first an
+// empty event (the client waits for it to know the stream is up), then the
+// past events asked for (tail_events: 0 none, -1 all since boot, N the last
+// N), then the new ones, until the node goes down (the stream ends).
+func (s *machineService) Events(in *machine.EventsRequest, stream machine.MachineService_EventsServer) error {
+	n := s.node
+	if err := n.configuredOnly("Events"); err != nil {
+		return err
+	}
+
+	n.mu.Lock()
+	boot := n.session
+	n.mu.Unlock()
+
+	if boot == nil {
+		return status.Error(codes.Unavailable, "the node is rebooting")
+	}
+
+	past, events, unsubscribe := boot.subscribe(in.GetTailEvents())
+	defer unsubscribe()
+
+	if err := stream.Send(&machine.Event{}); err != nil {
+		return err
+	}
+
+	for _, event := range past {
+		if err := stream.Send(event); err != nil {
+			return err
+		}
+	}
+
+	for {
+		select {
+		case event := <-events:
+			if err := stream.Send(event); err != nil {
+				return err
+			}
+		case <-boot.ctx.Done():
+			return nil // the node goes down: the client sees the stream end
+		case <-stream.Context().Done():
+			return nil
+		}
+	}
+}
+
+// Upgrade installs another Talos version as Talos does: it answers with the
+// actor ID of the upgrade, then reboots into the version of the installer
+// image. Staged (stage set), the installer runs only at the next boot: the
+// staged upgrade's own reboot, or a reboot asked for meanwhile. Only a
+// configured node upgrades here.
 func (s *machineService) Upgrade(ctx context.Context, in *machine.UpgradeRequest) (*machine.UpgradeResponse, error) {
 	n := s.node
 	if err := n.configuredOnly("Upgrade"); err != nil {
@@ -420,23 +504,32 @@ func (s *machineService) Upgrade(ctx context.Context, in *machine.UpgradeRequest
 		return nil, status.Errorf(codes.InvalidArgument, "image %q is not a Talos installer image", in.GetImage())
 	}
 
+	actorID, err := randomUUID()
+	if err != nil {
+		return nil, err
+	}
+
 	n.mu.Lock()
 	n.upgrades++
+	sequence := "upgrade"
+
 	if in.GetStage() {
-		n.stagedVersion = tag
+		n.stagedVersion, sequence = tag, "stageUpgrade"
 	} else {
 		n.pendingVersion = tag
 	}
+
+	if n.session != nil {
+		n.session.publish(actorID, &machine.SequenceEvent{Sequence: sequence, Action: machine.SequenceEvent_START})
+	}
 	n.mu.Unlock()
 
-	if !in.GetStage() {
-		n.rebootAfterReply()
-	}
+	n.rebootAfterReply()
 
 	return &machine.UpgradeResponse{Messages: []*machine.Upgrade{{
 		Metadata: n.replyMetadata(ctx),
 		Ack:      "Upgrade request received",
-		ActorId:  fmt.Sprintf("upgrade-%s-%s", n.address, tag),
+		ActorId:  actorID,
 	}}}, nil
 }
 
@@ -447,13 +540,18 @@ func (s *machineService) Reboot(ctx context.Context, _ *machine.RebootRequest) (
 		return nil, err
 	}
 
+	actorID, err := randomUUID()
+	if err != nil {
+		return nil, err
+	}
+
 	n.mu.Lock()
-	if n.stagedVersion != "" {
-		n.pendingVersion, n.stagedVersion = n.stagedVersion, ""
+	if n.session != nil {
+		n.session.publish(actorID, &machine.SequenceEvent{Sequence: "reboot", Action: machine.SequenceEvent_START})
 	}
 	n.mu.Unlock()
 
 	n.rebootAfterReply()
 
-	return &machine.RebootResponse{Messages: []*machine.Reboot{{Metadata: n.replyMetadata(ctx), ActorId: "reboot-" + n.address}}}, nil
+	return &machine.RebootResponse{Messages: []*machine.Reboot{{Metadata: n.replyMetadata(ctx), ActorId: actorID}}}, nil
 }
