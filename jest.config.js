@@ -11,4 +11,7 @@ module.exports = {
   collectCoverageFrom: ["lib/**/*.ts", "main.ts"],
   coveragePathIgnorePatterns: ["/node_modules/", "/.gen/"],
   testTimeout: 120000,
+  // Two test files at a time: most of a test's time is spent waiting on simulated nodes,
+  // terraform and cdktf, not on the CPU.
+  maxWorkers: 2,
 };

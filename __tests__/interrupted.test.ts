@@ -12,7 +12,7 @@ import { parse } from "yaml";
 import { formatNodesVariable } from "../lib/nodes-input";
 import { DeployProcess, Finished } from "../tools/harness/deploy-process";
 import { HoldPoint, loopbackAddresses, probe, TalosSimulator } from "../tools/harness/simulator";
-import { TalosctlDouble } from "./support/talosctl-double";
+import { Talosctl } from "./support/talosctl";
 import { cdktfDeploy, deployedStack, TerraformWorkspace } from "../tools/harness/terraform";
 import { describeWith } from "./support/tiers";
 
@@ -92,7 +92,7 @@ function clusterIdOf(secretsYaml: string): string {
   return (parse(secretsYaml) as { cluster: { id: string } }).cluster.id;
 }
 
-describeWith(["terraform", "talos provider", "null provider", "simulator"])(
+describeWith(["terraform", "talos provider", "null provider", "simulator", "talosctl"])(
   "an interrupted or faulted deploy never loses the cluster's secrets, and the next deploy converges by itself",
   () => {
     const clusters: Cloudkoffer[] = [];
@@ -205,7 +205,7 @@ describeWith(["terraform", "talos provider", "null provider", "simulator"])(
 
     test("killed in the middle of a rolling Talos upgrade: the next deploy resumes the roll, every node upgraded once", async () => {
       const cluster = await cloudkoffer("127.69.0");
-      const talosctl = new TalosctlDouble();
+      const talosctl = new Talosctl();
       try {
         const withTalosctl = { PATH: `${talosctl.bin}:${process.env.PATH}` };
         await expectConverged(cluster, await DeployProcess.run(STACK, cluster.workdir, cluster.env(withTalosctl)));

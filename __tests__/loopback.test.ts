@@ -1,4 +1,10 @@
+import { spawnSync } from "child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import * as path from "path";
 import { assertLoopbackTalosconfig, isLoopback, loopbackDeployEnvironment } from "../tools/harness/loopback";
+import { Talosctl } from "./support/talosctl";
+import { describeWith } from "./support/tiers";
 
 /** Tests and the demo hand real clients (the provider, talosctl, the probe) configurations: loopback only. */
 describe("every test and demo configuration names loopback endpoints only", () => {
@@ -35,5 +41,44 @@ describe("every test and demo configuration names loopback endpoints only", () =
     ["fd00::1", false],
   ])("%s is loopback: %s", (address, loopback) => {
     expect(isLoopback(address)).toBe(loopback);
+  });
+});
+
+describeWith(["simulator", "talosctl"])("the real talosctl of the tests dials loopback addresses only", () => {
+  let talosctl: Talosctl;
+  let dir: string;
+  beforeAll(() => {
+    talosctl = new Talosctl();
+    dir = mkdtempSync(path.join(tmpdir(), "talosconfig-"));
+  });
+  afterAll(() => {
+    talosctl.remove();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const run = (args: string[], env: Record<string, string> = {}) =>
+    spawnSync("talosctl", args, { env: { ...process.env, PATH: talosctl.path, HOME: dir, ...env }, encoding: "utf8" });
+
+  test.each([
+    ["the seed's first control plane", ["version", "--nodes=192.168.1.1"], '--nodes names "192.168.1.1"'],
+    ["an endpoint with a port", ["version", "-n", "127.9.0.1", "-e", "10.0.0.1:50000"], '--endpoints names "10.0.0.1:50000"'],
+    ["a name, which could resolve anywhere", ["get", "machinestatus", "--nodes=talos.local", "--insecure"], '--nodes names "talos.local"'],
+  ])("%s: refused before talosctl runs", (_case, args, named) => {
+    const result = run(args);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(`refusing to run talosctl: ${named}, which is not a loopback address`);
+  });
+
+  test("a talosconfig whose endpoint is the seed's VIP: refused, naming the file and the context", () => {
+    const talosconfig = path.join(dir, "talosconfig");
+    writeFileSync(talosconfig, "context: cloudkoffer\ncontexts:\n  cloudkoffer:\n    endpoints: [192.168.1.101]\n    nodes: [127.9.0.1]\n", { mode: 0o600 });
+    const result = run(["version"], { TALOSCONFIG: talosconfig });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(`endpoints of context "cloudkoffer" in ${talosconfig} names "192.168.1.101"`);
+  });
+
+  test("loopback addresses reach the real talosctl", () => {
+    const result = run(["version", "--client"]);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/Client:\n\tTag:\s+v1\.7\.4/);
   });
 });

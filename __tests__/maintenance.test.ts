@@ -5,7 +5,7 @@ import * as path from "path";
 import { formatNodesVariable } from "../lib/nodes-input";
 import { loopbackDeployEnvironment } from "../tools/harness/loopback";
 import { loopbackAddresses, TalosSimulator } from "../tools/harness/simulator";
-import { TalosctlDouble } from "./support/talosctl-double";
+import { Talosctl } from "./support/talosctl";
 import { cdktfDeploy, DeployResult, deployedStack, expectDeployed, terraformEnvironment } from "../tools/harness/terraform";
 import { describeWith, PROJECT_ROOT } from "./support/tiers";
 
@@ -27,12 +27,12 @@ const stagedUpgradeOf = (node: string, version: string) => [
   `version --nodes=${node} --endpoints=${node}`,
 ];
 
-describeWith(["terraform", "talos provider", "null provider", "simulator"])(
+describeWith(["terraform", "talos provider", "null provider", "simulator", "talosctl"])(
   "maintenance from the stack: rolling Talos upgrades, staged upgrades, Kubernetes upgrades",
   () => {
     let simulator: TalosSimulator;
     let workdir: string;
-    let talosctl: TalosctlDouble;
+    let talosctl: Talosctl;
     let talosconfigText: string;
     const env = (extra: Record<string, string> = {}, withTalosctl = true) => ({
       TF_VAR_nodes: NODES,
@@ -54,7 +54,7 @@ describeWith(["terraform", "talos provider", "null provider", "simulator"])(
     beforeAll(async () => {
       simulator = await TalosSimulator.start({ nodes: [...CONTROL_PLANES, ...WORKERS], rebootDelay: "200ms" });
       workdir = mkdtempSync(path.join(tmpdir(), "maintenance-"));
-      talosctl = new TalosctlDouble();
+      talosctl = new Talosctl();
     });
     afterAll(async () => {
       await simulator?.stop();
@@ -86,6 +86,12 @@ describeWith(["terraform", "talos provider", "null provider", "simulator"])(
         Date.parse(status[node].calls.filter((call) => call.method === "Upgrade").pop()?.at ?? ""),
       );
       expect([...upgradedAt].sort((a, b) => a - b)).toEqual(upgradedAt);
+      // The real talosctl waited the way it does on hardware: it watched the node's events and
+      // read its boot id before and after the reboot.
+      for (const node of [...CONTROL_PLANES, ...WORKERS]) {
+        const methods = status[node].calls.map((call) => call.method);
+        expect(methods).toEqual(expect.arrayContaining(["Events", "Read", "Upgrade"]));
+      }
       expect(result.text).not.toContain("(local-exec): talos upgrade: the cluster was just installed");
     });
 

@@ -1,10 +1,11 @@
 import { spawn, spawnSync } from "child_process";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { formatNodesVariable } from "../lib/nodes-input";
 import { loopbackAddresses, TalosSimulator } from "../tools/harness/simulator";
 import { synthApp, TerraformWorkspace } from "../tools/harness/terraform";
+import { Talosctl } from "./support/talosctl";
 import { describeWith, PROJECT_ROOT } from "./support/tiers";
 
 interface Preflight {
@@ -131,6 +132,34 @@ describeWith(["simulator", "terraform", "talos provider", "null provider"])("npm
     }
   });
 
+  test("with the real talosctl: a configured node refuses talosctl --insecure, so --require-maintenance waits", () => {
+    const talosctl = new Talosctl();
+    try {
+      const result = preflight(["cloudkoffer-v3", "--require-maintenance", "--timeout", "1s", "--interval", "500ms"], { PATH: talosctl.path });
+      expect(result.status).toBe(1);
+      expect(row(result.stdout, controlPlane).slice(0, 4)).toEqual([controlPlane, "controlplane", "answers", "configured"]);
+      expect(result.stdout).toContain(`not ready in time: ${controlPlane}, ${worker1}, ${worker2}`);
+    } finally {
+      talosctl.remove();
+    }
+  });
+
+  test("with the real talosctl and the talosconfig output: each node's stage, over mTLS", () => {
+    const talosctl = new Talosctl();
+    const dir = mkdtempSync(path.join(tmpdir(), "talosconfig-"));
+    try {
+      const talosconfig = path.join(dir, "talosconfig");
+      writeFileSync(talosconfig, workspace.ok(["output", "-raw", "talosconfig"]).stdout, { mode: 0o600 });
+      const result = preflight(["cloudkoffer-v3", "--talosconfig", talosconfig, "--timeout", "5s"], { PATH: talosctl.path });
+      expect(result.status).toBe(0);
+      expect(row(result.stdout, worker1).slice(0, 4)).toEqual([worker1, "worker", "answers", "running"]);
+      expect(talosctl.takeCalls()).toContain(`get machinestatus --nodes=${worker1} --output=jsonpath={.spec.stage} --talosconfig=${talosconfig} --endpoints=${worker1}`);
+    } finally {
+      talosctl.remove();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("--require-maintenance waits for nodes that are still configured, and says so", () => {
     const result = preflight(["cloudkoffer-v3", "--probe", "--require-maintenance", "--timeout", "1s", "--interval", "500ms"]);
     expect(result.status).toBe(1);
@@ -138,27 +167,38 @@ describeWith(["simulator", "terraform", "talos provider", "null provider"])("npm
   });
 });
 
-describe("npm run preflight with talosctl on PATH asks the seed's way", () => {
-  let bin: string;
-  beforeEach(() => {
-    bin = mkdtempSync(path.join(tmpdir(), "talosctl-double-"));
-    // A talosctl double: records its arguments, answers as talosctl does for a node in maintenance mode.
-    writeFileSync(
-      path.join(bin, "talosctl"),
-      `#!/bin/sh\necho "$*" >> "${bin}/calls"\ncase "$1" in version) echo "Client: v1.7.4";; get) printf maintenance;; esac\n`,
-    );
-    chmodSync(path.join(bin, "talosctl"), 0o755);
+describeWith(["simulator", "talosctl"])("npm run preflight with talosctl on PATH asks the seed's way, with the real talosctl", () => {
+  let simulator: TalosSimulator;
+  let talosctl: Talosctl;
+  beforeAll(async () => {
+    simulator = await TalosSimulator.start({ nodes: [controlPlane, worker1, worker2] });
+    talosctl = new Talosctl();
   });
-  afterEach(() => rmSync(bin, { recursive: true, force: true }));
+  afterAll(async () => {
+    await simulator.stop();
+    talosctl.remove();
+  });
 
   test("talosctl get machinestatus --nodes=<node> --output=jsonpath='{.spec.stage}' --insecure, node by node", () => {
-    const result = preflight(["cloudkoffer-v3", "--timeout", "5s"], { PATH: `${bin}:${process.env.PATH}` });
+    const result = preflight(["cloudkoffer-v3", "--timeout", "5s"], { PATH: talosctl.path });
     expect(result.status).toBe(0);
     expect(result.stdout).toContain("asking 3 nodes with talosctl");
-    const calls = readFileSync(path.join(bin, "calls"), "utf8").trim().split("\n");
-    expect(calls.filter((call) => call.startsWith("get"))).toEqual(
+    expect(talosctl.takeCalls().filter((call) => call.startsWith("get"))).toEqual(
       [controlPlane, worker1, worker2].map((node) => `get machinestatus --nodes=${node} --output=jsonpath={.spec.stage} --insecure`),
     );
     expect(row(result.stdout, worker1)).toEqual([worker1, "worker", "answers", "maintenance"]);
+  });
+
+  test("a node that is down: talosctl's own error names it, exit 1", async () => {
+    await simulator.down(worker1);
+    try {
+      const result = preflight(["cloudkoffer-v3", "--timeout", "1s", "--interval", "500ms"], { PATH: talosctl.path });
+      expect(result.status).toBe(1);
+      expect(row(result.stdout, worker1).slice(0, 4)).toEqual([worker1, "worker", "no answer", "-"]);
+      expect(row(result.stdout, worker1)[4]).toContain("connection refused");
+      expect(result.stdout).toContain(`not ready in time: ${worker1}`);
+    } finally {
+      await simulator.up(worker1);
+    }
   });
 });

@@ -6,6 +6,7 @@ import { DEFAULT_TALOS_CONFIG_SCHEMA } from "../../lib/talos-config-schema";
 import { DEFAULT_TALOS_TOOL } from "../../lib/talos-validation";
 import { TALOS_SIM } from "../../tools/harness/simulator";
 import { PROVIDERS_DIRECTORY } from "../../tools/providers";
+import { TALOSCTL } from "../../tools/setup";
 import { NULL_PROVIDER_SOURCE, ReleaseSource, TALOS_PROVIDER_SOURCE } from "../../tools/release-sources";
 
 export { PROJECT_ROOT };
@@ -19,6 +20,7 @@ export type Need =
   | "null provider"
   | "talos schema"
   | "simulator"
+  | "talosctl"
   | "openssl"
   | "shellcheck"
   | "postgresql";
@@ -30,6 +32,7 @@ const HOW_TO_GET: Record<Need, string> = {
   "null provider": `hashicorp/null ${NULL_PROVIDER_SOURCE.version} in .providers/mirror (npm run setup)`,
   "talos schema": ".build/talos/config.schema.json (npm run setup)",
   simulator: ".build/bin/talos-sim and .build/bin/cloudkoffer-talos (npm run setup)",
+  talosctl: ".build/bin/talosctl, the real talosctl of Talos 1.7.4 (npm run setup)",
   openssl: "openssl on PATH",
   shellcheck: "shellcheck on PATH (Debian package shellcheck)",
   postgresql: "a PostgreSQL server named by TEST_PG_CONN_STR (tools/test-postgres.sh start)",
@@ -53,6 +56,8 @@ function has(need: Need): boolean {
       return existsSync(DEFAULT_TALOS_CONFIG_SCHEMA);
     case "simulator":
       return existsSync(TALOS_SIM) && existsSync(DEFAULT_TALOS_TOOL);
+    case "talosctl":
+      return existsSync(TALOSCTL);
     case "openssl":
       return onPath("openssl");
     case "shellcheck":

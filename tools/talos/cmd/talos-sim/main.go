@@ -12,10 +12,11 @@
 // status, fault injection and holds, see internal/simulator/control.go) and
 // the node addresses.
 //
-//	talos-sim talosctl <talosctl command line>
+//	talos-sim talosctl <path of the real talosctl> <talosctl command line>
 //
-// talosctl answers the talosctl commands this project runs, as talosctl
-// does: a test double (internal/talosctldouble).
+// talosctl runs the real talosctl once every address it would dial is
+// checked to be loopback; it answers upgrade-k8s itself, a double, for the
+// simulator has no Kubernetes API (internal/talosctlguard).
 package main
 
 import (
@@ -23,7 +24,7 @@ import (
 	"os"
 
 	"github.com/cloudkoffer/provisioning-k8s-talos/tools/talos/internal/simulator"
-	"github.com/cloudkoffer/provisioning-k8s-talos/tools/talos/internal/talosctldouble"
+	"github.com/cloudkoffer/provisioning-k8s-talos/tools/talos/internal/talosctlguard"
 )
 
 func main() {
@@ -37,7 +38,11 @@ func main() {
 	case "serve":
 		err = simulator.Serve(os.Args[2:])
 	case "talosctl":
-		err = talosctldouble.Run(os.Args[2:])
+		if len(os.Args) < 3 {
+			usage()
+		}
+
+		err = talosctlguard.Run(os.Args[2], os.Args[3:])
 	case "-h", "-help", "--help", "help":
 		usage()
 	default:
@@ -56,7 +61,7 @@ func usage() {
 
 commands:
   serve     simulate Talos nodes on loopback addresses (talos-sim serve -h for flags)
-  talosctl  answer the talosctl commands this project runs (a test double)
+  talosctl  run the real talosctl (path first) against loopback addresses only; upgrade-k8s is a double
 `)
 	os.Exit(2)
 }

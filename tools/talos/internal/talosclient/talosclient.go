@@ -1,4 +1,4 @@
-// Package talosclient holds what the project's Talos tool and the talosctl
+// Package talosclient holds what the project's Talos tool and the upgrade-k8s
 // double both ask a node over its Talos API.
 package talosclient
 

@@ -2,13 +2,19 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "os";
 import * as path from "path";
 import { TALOS_SIM } from "../../tools/harness/simulator";
+import { TALOSCTL } from "../../tools/setup";
 
 /**
- * A talosctl on PATH that records its arguments (and the mode of the
- * talosconfig file it was given) and answers as talosctl does, through
- * talos-sim's talosctl double (tools/talos/internal/talosctldouble), against the simulated nodes.
+ * talosctl on PATH for a test: the real talosctl of Talos 1.7.4 (npm run
+ * setup builds it from its release source), run through talos-sim's guard,
+ * which first checks that every address it would dial (flags and
+ * talosconfig) is loopback. It records its arguments and the mode of the
+ * talosconfig file it was given.
+ *
+ * One command is a double: `upgrade-k8s` drives the Kubernetes API, which the
+ * simulator does not have (tools/talos/internal/talosctlguard/upgradek8s.go).
  */
-export class TalosctlDouble {
+export class Talosctl {
   readonly bin = mkdtempSync(path.join(tmpdir(), "talosctl-"));
 
   constructor() {
@@ -18,11 +24,16 @@ export class TalosctlDouble {
         "#!/bin/sh",
         `echo "$*" >> "${this.bin}/calls"`,
         `[ -n "$TALOSCONFIG" ] && stat -c '%a %n' "$TALOSCONFIG" >> "${this.bin}/talosconfigs"`,
-        `exec "${TALOS_SIM}" talosctl "$@"`,
+        `exec "${TALOS_SIM}" talosctl "${TALOSCTL}" "$@"`,
         "",
       ].join("\n"),
     );
     chmodSync(path.join(this.bin, "talosctl"), 0o755);
+  }
+
+  /** PATH with this talosctl first. */
+  get path(): string {
+    return `${this.bin}:${process.env.PATH}`;
   }
 
   /** The calls since the last one, and forget them. */
@@ -47,4 +58,3 @@ export class TalosctlDouble {
     rmSync(this.bin, { recursive: true, force: true });
   }
 }
-
