@@ -82,7 +82,7 @@ function expectedRows(nodes: Record<string, SimulatedNode>) {
   );
 }
 
-describeWith(["terraform", "talos provider", "null provider", "simulator"])("npm start: the main job on a simulated Cloudkoffer", () => {
+describeWith(["terraform", "talos provider", "null provider", "simulator", "talosctl"])("npm start: the main job on a simulated Cloudkoffer", () => {
   const dirs: string[] = [];
   const demoDir = () => {
     const dir = mkdtempSync(path.join(tmpdir(), "demo-"));
@@ -120,6 +120,8 @@ describeWith(["terraform", "talos provider", "null provider", "simulator"])("npm
     expect(talosconfig.contexts.cloudkoffer.endpoints).toEqual(["127.77.0.1", "127.77.0.2", "127.77.0.3"]);
     expect(existsSync(path.join(demo, "terraform.cloudkoffer-v3.tfstate"))).toBe(true);
     expect(start.output).toContain("probe -node 127.77.0.1 -talosconfig");
+    // The real talosctl answered with the talosconfig the demo wrote: the node's Talos, over mTLS.
+    expect(start.output).toMatch(/talosctl version, the real talosctl \.build\/bin\/talosctl with the talosconfig, against 127\.77\.0\.1:\n {2}Client:\n\s+Tag:\s+v1\.7\.4[\s\S]*Server:\n\s+NODE:\s+127\.77\.0\.1\n\s+Tag:\s+v1\.7\.4/);
 
     start.interrupt();
     expect(await start.exited).toBe(0);

@@ -4,7 +4,9 @@
  * The main job without hardware, as `talosctl cluster create` is for Talos: a
  * simulated Cloudkoffer (v3 by default: 3 control planes and 7 workers) on
  * loopback addresses, the real stack deployed to it with cdktf (`npm run
- * deploy`'s way), then a table of the nodes, where talosconfig and kubeconfig
+ * deploy`'s way), then a table of the nodes, what the real talosctl (built
+ * from Talos' release source by npm run setup) says of the first control
+ * plane with the talosconfig written, where talosconfig and kubeconfig
  * were written (mode 0600) and how to look at the nodes. The simulated
  * cluster stays up until Ctrl-C (or, with --once, it stops after the table).
  *
@@ -18,7 +20,7 @@
  * failed; 2 for bad input.
  */
 import { spawn, spawnSync } from "child_process";
-import { mkdirSync, rmSync, writeFileSync } from "fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 import { CLOUDKOFFER_PROFILES } from "../lib/cloudkoffer-profile";
@@ -26,10 +28,11 @@ import { selectStack } from "../lib/stack-selection";
 import { formatNodesVariable } from "../lib/nodes-input";
 import { PROJECT_ROOT } from "../lib/project-paths";
 import { DEFAULT_TALOS_TOOL } from "../lib/talos-validation";
-import { loopbackDeployEnvironment } from "./harness/loopback";
-import { loopbackAddresses, SimulatedNode, TalosSimulator } from "./harness/simulator";
+import { parse as parseYaml } from "yaml";
+import { assertLoopbackTalosconfig, loopbackDeployEnvironment } from "./harness/loopback";
+import { loopbackAddresses, SimulatedNode, TALOS_SIM, TalosSimulator } from "./harness/simulator";
 import { terraformEnvironment } from "./harness/terraform";
-import { ensureSetup, SetupError } from "./setup";
+import { ensureSetup, SETUP_STEPS, SetupError, TALOSCTL } from "./setup";
 import { StackDeploy } from "./stack-deploy";
 
 /** The simulated nodes' addresses: 127.77.0.1 and up, the VIP 127.77.0.254. */
@@ -70,7 +73,7 @@ function inNamespace(command: string): string {
  * ends with its exit status.
  */
 async function launch(): Promise<number> {
-  await ensureSetup();
+  await ensureSetup(SETUP_STEPS);
   const demo = spawn(
     path.join(PROJECT_ROOT, "tools", "loopback-only.sh"),
     [process.execPath, "-r", "esbuild-register", __filename, ...process.argv.slice(2)],
@@ -85,7 +88,7 @@ async function launch(): Promise<number> {
 async function main(): Promise<number> {
   if (process.env.LOOPBACK_ONLY === undefined) return launch();
   // Already in a loopback-only namespace (e.g. in npm test): set up here, unless launch() did.
-  if (process.env.CLOUDKOFFER_SET_UP !== "1") await ensureSetup();
+  if (process.env.CLOUDKOFFER_SET_UP !== "1") await ensureSetup(SETUP_STEPS);
   const { values } = parseArgs({
     options: {
       once: { type: "boolean", default: false },
@@ -133,6 +136,17 @@ async function main(): Promise<number> {
       writeFileSync(credentials[file], read.stdout, { mode: 0o600 });
     }
 
+    // The real talosctl, handed a talosconfig that names loopback addresses only (checked, and
+    // checked again by talos-sim's guard before talosctl runs).
+    assertLoopbackTalosconfig(parseYaml(readFileSync(credentials.talosconfig, "utf8")), credentials.talosconfig);
+    const first = nodes.controlplane[0];
+    const talosctl = spawnSync(
+      TALOS_SIM,
+      ["talosctl", TALOSCTL, "--talosconfig", credentials.talosconfig, "--nodes", first, "--endpoints", first, "version"],
+      { encoding: "utf8", timeout: 30000 },
+    );
+    if (talosctl.status !== 0) throw new Error(`talosctl version against ${first} failed: ${talosctl.stderr || talosctl.error?.message}`);
+
     const status_ = await simulator.status();
     const table = addresses.map((address) => status_[address]);
     const bootstrapped = table.filter((node) => node.bootstraps > 0).map((node) => node.address);
@@ -141,6 +155,8 @@ async function main(): Promise<number> {
     console.log("");
     console.log(`bootstrapped: ${bootstrapped.join(", ") || "none"}`);
     console.log(`deployed in ${deploySeconds.toFixed(1)} s (npm start: ${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(1)} s)`);
+    console.log(`talosctl version, the real talosctl ${shown(TALOSCTL)} with the talosconfig, against ${first}:`);
+    console.log(talosctl.stdout.trimEnd().replace(/^/gm, "  "));
     console.log(`talosconfig: ${shown(credentials.talosconfig)} (mode 0600)`);
     console.log(`kubeconfig:  ${shown(credentials.kubeconfig)} (mode 0600; its server is the VIP ${PREFIX}.254, where no simulated Kubernetes API answers)`);
     console.log(`state:       ${shown(path.join(demo, `terraform.${stack.name}.tfstate`))}`);
@@ -148,7 +164,7 @@ async function main(): Promise<number> {
     console.log("Look at the nodes, from another terminal (they live in this process's loopback-only network namespace):");
     console.log(`  ${inNamespace(`${shown(DEFAULT_TALOS_TOOL)} probe -node ${nodes.controlplane[0]} -talosconfig ${shown(credentials.talosconfig)}`)}`);
     console.log(`  ${inNamespace(`curl -s ${simulator.controlUrl}/status`)}`);
-    console.log(`  ${inNamespace(`talosctl --talosconfig ${shown(credentials.talosconfig)} --nodes ${nodes.controlplane[0]} version`)}   (with talosctl)`);
+    console.log(`  ${inNamespace(`${shown(TALOSCTL)} --talosconfig ${shown(credentials.talosconfig)} --nodes ${first} --endpoints ${first} get machinestatus`)}`);
     console.log(`simulator control: ${simulator.controlUrl}`);
 
     if (values.once) return 0;
