@@ -6,7 +6,7 @@
  * Each provider is built from its release source archive (tools/release-sources.ts:
  * found in PROVIDER_SOURCES, else in ../shared/third_party; sha256 checked
  * against the pin), else from the Go module proxy where it serves the release.
- * The two are built in parallel. A provider already built from the pinned
+ * They are built in parallel. A provider already built from the pinned
  * source is not built again. Prints one line per provider: name, version,
  * where it came from, built or cached.
  *
@@ -32,10 +32,11 @@ import {
   shown,
   sourceFolders,
   TALOS_PROVIDER_SOURCE,
+  TLS_PROVIDER_SOURCE,
 } from "./release-sources";
 
 /** The providers the stacks require, at the releases their bindings were generated for. */
-export const PINNED_PROVIDERS: readonly ReleaseSource[] = [TALOS_PROVIDER_SOURCE, NULL_PROVIDER_SOURCE];
+export const PINNED_PROVIDERS: readonly ReleaseSource[] = [TALOS_PROVIDER_SOURCE, NULL_PROVIDER_SOURCE, TLS_PROVIDER_SOURCE];
 
 /** The registry host terraform installs the providers under. */
 const REGISTRY = "registry.terraform.io";

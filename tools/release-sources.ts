@@ -60,6 +60,18 @@ export const NULL_PROVIDER_SOURCE: ReleaseSource = {
   ldflags: "-s -w -X main.Version=3.2.4",
 };
 
+/** hashicorp/tls 4.1.0, the release @cdktf/provider-tls 11.0.1 binds: it signs the admin client certificate. */
+export const TLS_PROVIDER_SOURCE: ReleaseSource = {
+  name: "hashicorp/tls",
+  version: "4.1.0",
+  repository: "github.com/hashicorp/terraform-provider-tls",
+  tag: "v4.1.0",
+  commit: "eefba144662d715aa78a1ec051d88037b141826c",
+  sha256: "0ff7d1f0699f365e58e1b9b594d8fed665537979874c7ec5a8b0c73499945f44",
+  module: "github.com/hashicorp/terraform-provider-tls",
+  ldflags: "-s -w -X main.Version=4.1.0",
+};
+
 /**
  * Talos 1.7.4, whose talosctl the tests and npm start use as a real client
  * (users install talosctl themselves). Its go.mod has replace directives, so

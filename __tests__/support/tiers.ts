@@ -7,7 +7,7 @@ import { DEFAULT_TALOS_TOOL } from "../../lib/talos-validation";
 import { TALOS_SIM } from "../../tools/harness/simulator";
 import { PROVIDERS_DIRECTORY } from "../../tools/providers";
 import { TALOSCTL } from "../../tools/setup";
-import { NULL_PROVIDER_SOURCE, ReleaseSource, TALOS_PROVIDER_SOURCE } from "../../tools/release-sources";
+import { NULL_PROVIDER_SOURCE, ReleaseSource, TALOS_PROVIDER_SOURCE, TLS_PROVIDER_SOURCE } from "../../tools/release-sources";
 
 export { PROJECT_ROOT };
 const PROVIDER_MIRROR = path.join(PROVIDERS_DIRECTORY, "mirror");
@@ -18,6 +18,7 @@ export type Need =
   | "go"
   | "talos provider"
   | "null provider"
+  | "tls provider"
   | "talos schema"
   | "simulator"
   | "talosctl"
@@ -30,6 +31,7 @@ const HOW_TO_GET: Record<Need, string> = {
   go: "Go on PATH",
   "talos provider": `siderolabs/talos ${TALOS_PROVIDER_SOURCE.version} in .providers/mirror (npm run setup)`,
   "null provider": `hashicorp/null ${NULL_PROVIDER_SOURCE.version} in .providers/mirror (npm run setup)`,
+  "tls provider": `hashicorp/tls ${TLS_PROVIDER_SOURCE.version} in .providers/mirror (npm run setup)`,
   "talos schema": ".build/talos/config.schema.json (npm run setup)",
   simulator: ".build/bin/talos-sim and .build/bin/cloudkoffer-talos (npm run setup)",
   talosctl: ".build/bin/talosctl, the real talosctl of Talos 1.7.4 (npm run setup)",
@@ -52,6 +54,8 @@ function has(need: Need): boolean {
       return mirrored(TALOS_PROVIDER_SOURCE);
     case "null provider":
       return mirrored(NULL_PROVIDER_SOURCE);
+    case "tls provider":
+      return mirrored(TLS_PROVIDER_SOURCE);
     case "talos schema":
       return existsSync(DEFAULT_TALOS_CONFIG_SCHEMA);
     case "simulator":
