@@ -9,7 +9,7 @@ import { describeWith } from "./support/tiers";
  * The simulator must answer the real provider as Talos nodes do, faults
  * included; here with plain terraform on a handed-off stack (1 + 1 nodes).
  */
-describeWith(["terraform", "talos provider", "null provider", "simulator"])("simulated Talos nodes, seen by the real provider", () => {
+describeWith(["terraform", "talos provider", "null provider", "tls provider", "simulator"])("simulated Talos nodes, seen by the real provider", () => {
   const [controlPlane, worker] = loopbackAddresses("127.22.0", 2);
   const nodes = formatNodesVariable({ controlplane: [controlPlane], worker: [worker] });
   let stacks: string;
@@ -93,5 +93,24 @@ describeWith(["terraform", "talos provider", "null provider", "simulator"])("sim
     const status = await simulator.node(controlPlane);
     expect(status.bootstraps).toBe(1);
     expect(status.calls.filter((call) => call.method === "Bootstrap" && call.code === "AlreadyExists").length).toBeGreaterThan(1);
+  });
+});
+
+/** The nodes' clock lets tests expire certificates without waiting; it never goes back. */
+describeWith(["simulator"])("the simulated nodes' clock", () => {
+  test("advanceClock moves the nodes' time forward and refuses to move it back", async () => {
+    const simulator = await TalosSimulator.start({ nodes: loopbackAddresses("127.22.1", 1) });
+    try {
+      const before = await simulator.clock();
+      expect(before.offset).toBe("0s");
+      await simulator.advanceClock("48h");
+      const after = await simulator.clock();
+      expect(after.offset).toBe("48h0m0s");
+      expect(Date.parse(after.now) - Date.parse(before.now)).toBeGreaterThanOrEqual(48 * 3600 * 1000);
+      await expect(simulator.advanceClock("-1h")).rejects.toThrow(/advance -1h0m0s is negative: the nodes' clock only moves forward/);
+      expect((await simulator.clock()).offset).toBe("48h0m0s");
+    } finally {
+      await simulator.stop();
+    }
   });
 });

@@ -6,7 +6,11 @@ import { DEFAULT_TALOS_TOOL } from "../../lib/talos-validation";
 import { projectPath } from "../../lib/project-paths";
 import { assertLoopbackTalosconfig, isLoopback } from "./loopback";
 
-/** The node simulator and talosctl double that `npm run setup` builds (tools/talos, cmd/talos-sim). */
+/**
+ * The talos-sim binary that `npm run setup` builds (tools/talos, cmd/talos-sim):
+ * `talos-sim serve` serves the simulated nodes; `talos-sim talosctl` runs the
+ * real talosctl behind a loopback guard, and a double only for upgrade-k8s.
+ */
 export const TALOS_SIM = projectPath(".build", "bin", "talos-sim");
 
 /** One API call a simulated node saw. */
@@ -18,6 +22,11 @@ export interface SimulatedCall {
   readonly at: string;
   /** How long it took, in milliseconds, injected delays included. */
   readonly ms: number;
+  /**
+   * Lower-case hex SHA-256 of the DER of the client's certificate, "" without
+   * one (maintenance mode): which credentials the client used.
+   */
+  readonly clientCertificate: string;
 }
 
 /** What the simulator reports of a node (tools/talos/internal/simulator/node.go NodeStatus). */
@@ -62,6 +71,20 @@ export interface TalosSimulatorOptions {
    * @default ["/dev/sda", "/dev/nvme0n1"]
    */
   readonly disks?: readonly string[];
+  /**
+   * How long the admin client certificate of a kubeconfig from the Kubeconfig
+   * API is valid, from the nodes' clock (Go duration).
+   * @default "8760h"
+   */
+  readonly kubeconfigValidity?: string;
+}
+
+/** The nodes' clock: real time plus how far {@link TalosSimulator.advanceClock} moved it. */
+export interface SimulatedClock {
+  /** The nodes' time (RFC 3339). */
+  readonly now: string;
+  /** How far it is ahead of real time (Go duration, e.g. "2h0m0s"). */
+  readonly offset: string;
 }
 
 /** `count` loopback addresses 127.<a>.<b>.1, .2, ... */
@@ -86,6 +109,8 @@ export class TalosSimulator {
         options.rebootDelay ?? "300ms",
         "-disks",
         (options.disks ?? ["/dev/sda", "/dev/nvme0n1"]).join(","),
+        "-kubeconfig-validity",
+        options.kubeconfigValidity ?? "8760h",
       ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
@@ -153,6 +178,19 @@ export class TalosSimulator {
   /** Lets the calls held on `method` go on, and disarms the hold. */
   async release(address: string, method: string): Promise<void> {
     await this.request("POST", `/nodes/${address}/release`, { method });
+  }
+
+  /**
+   * Moves the nodes' clock forward by a Go duration ("48h"); never back. Nodes
+   * then check client certificates at that time, and date kubeconfigs from it.
+   */
+  async advanceClock(duration: string): Promise<void> {
+    await this.request("POST", "/clock", { advance: duration });
+  }
+
+  /** The nodes' clock. */
+  async clock(): Promise<SimulatedClock> {
+    return (await this.request("GET", "/clock")) as SimulatedClock;
   }
 
   /** Wipes a node: maintenance mode, no configuration. */

@@ -17,12 +17,18 @@
 // talosctl runs the real talosctl once every address it would dial is
 // checked to be loopback; it answers upgrade-k8s itself, a double, for the
 // simulator has no Kubernetes API (internal/talosctlguard).
+//
+//	talos-sim client-cert -ca-cert <b64> -ca-key <b64> -not-before <RFC3339> -not-after <RFC3339>
+//
+// client-cert signs a Talos client certificate with chosen validity bounds,
+// e.g. one that expired already, as a year-old talosconfig's (internal/clientcert).
 package main
 
 import (
 	"fmt"
 	"os"
 
+	"github.com/cloudkoffer/provisioning-k8s-talos/tools/talos/internal/clientcert"
 	"github.com/cloudkoffer/provisioning-k8s-talos/tools/talos/internal/simulator"
 	"github.com/cloudkoffer/provisioning-k8s-talos/tools/talos/internal/talosctlguard"
 )
@@ -43,6 +49,8 @@ func main() {
 		}
 
 		err = talosctlguard.Run(os.Args[2], os.Args[3:])
+	case "client-cert":
+		err = clientcert.Run(os.Args[2:], os.Stdout)
 	case "-h", "-help", "--help", "help":
 		usage()
 	default:
@@ -62,6 +70,7 @@ func usage() {
 commands:
   serve     simulate Talos nodes on loopback addresses (talos-sim serve -h for flags)
   talosctl  run the real talosctl (path first) against loopback addresses only; upgrade-k8s is a double
+  client-cert  sign a Talos client certificate with chosen validity bounds (JSON: client_certificate, client_key)
 `)
 	os.Exit(2)
 }

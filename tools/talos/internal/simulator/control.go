@@ -18,6 +18,8 @@ import (
 //	POST /nodes/{address}/hold      {"method":"Bootstrap","at":"after"}: stop its calls there ("before" or "after" the node carries them out)
 //	GET  /nodes/{address}/held?method=Bootstrap&at=after&timeout=30s   wait until a call is stopped at that hold
 //	POST /nodes/{address}/release   {"method":"Bootstrap"}: let the held calls go on and disarm
+//	GET  /clock                     the nodes' clock: {"now":"<RFC 3339>","offset":"2h0m0s"}
+//	POST /clock                     {"advance":"2h"}: move the nodes' clock forward (never back)
 func (s *Simulator) controlAPI() http.Handler {
 	mux := http.NewServeMux()
 
@@ -28,6 +30,37 @@ func (s *Simulator) controlAPI() http.Handler {
 		}
 
 		writeJSON(w, http.StatusOK, map[string]any{"nodes": statuses})
+	})
+
+	mux.HandleFunc("GET /clock", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, s.clockStatus())
+	})
+
+	mux.HandleFunc("POST /clock", func(w http.ResponseWriter, r *http.Request) {
+		var request struct {
+			Advance string `json:"advance"`
+		}
+
+		if err := json.NewDecoder(r.Body).Decode(&request); err != nil || request.Advance == "" {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("clock: give {\"advance\": \"2h\"} (%v)", err)})
+
+			return
+		}
+
+		advance, err := time.ParseDuration(request.Advance)
+		if err != nil {
+			err = fmt.Errorf("advance: %w", err)
+		} else {
+			err = s.advanceClock(advance)
+		}
+
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "clock: " + err.Error()})
+
+			return
+		}
+
+		writeJSON(w, http.StatusOK, s.clockStatus())
 	})
 
 	mux.HandleFunc("GET /nodes/{address}", s.withNode(func(node *Node, w http.ResponseWriter, _ *http.Request) error {

@@ -53,9 +53,10 @@ type namedContext struct {
 
 // adminKubeconfig builds the admin kubeconfig as Talos does: a client
 // certificate for CN admin, O system:masters, signed by the cluster CA, valid
-// one year; the CA data are the accepted CAs and the cluster CA; the server is
-// the cluster endpoint; cluster, user and context are named after the cluster.
-func adminKubeconfig(cfg config.Provider) ([]byte, error) {
+// from now (the node's clock) for validity (Talos: one year); the CA data are
+// the accepted CAs and the cluster CA; the server is the cluster endpoint;
+// cluster, user and context are named after the cluster.
+func adminKubeconfig(cfg config.Provider, now time.Time, validity time.Duration) ([]byte, error) {
 	issuing := cfg.Cluster().IssuingCA()
 	if issuing == nil || len(issuing.Key) == 0 {
 		return nil, errors.New("the configuration has no cluster CA with its key")
@@ -69,7 +70,9 @@ func adminKubeconfig(cfg config.Provider) ([]byte, error) {
 	keyPair, err := x509.NewKeyPair(ca,
 		x509.CommonName("admin"),
 		x509.Organization("system:masters"),
-		x509.NotAfter(time.Now().Add(365*24*time.Hour)),
+		// Both bounds at the node's clock: the library's NotBefore is real time.
+		x509.NotBefore(now),
+		x509.NotAfter(now.Add(validity)),
 		x509.ExtKeyUsage([]stdx509.ExtKeyUsage{stdx509.ExtKeyUsageClientAuth}),
 	)
 	if err != nil {
@@ -108,8 +111,8 @@ func adminKubeconfig(cfg config.Provider) ([]byte, error) {
 
 // adminKubeconfigArchive is the admin kubeconfig as the Kubeconfig API sends
 // it: a gzipped tar with the single entry "kubeconfig" (mode 0600).
-func adminKubeconfigArchive(cfg config.Provider) ([]byte, error) {
-	content, err := adminKubeconfig(cfg)
+func adminKubeconfigArchive(cfg config.Provider, now time.Time, validity time.Duration) ([]byte, error) {
+	content, err := adminKubeconfig(cfg, now, validity)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +122,7 @@ func adminKubeconfigArchive(cfg config.Provider) ([]byte, error) {
 	gz := gzip.NewWriter(&buffer)
 	archive := tar.NewWriter(gz)
 
-	if err := archive.WriteHeader(&tar.Header{Name: "kubeconfig", Mode: 0o600, Size: int64(len(content)), ModTime: time.Now()}); err != nil {
+	if err := archive.WriteHeader(&tar.Header{Name: "kubeconfig", Mode: 0o600, Size: int64(len(content)), ModTime: now}); err != nil {
 		return nil, err
 	}
 

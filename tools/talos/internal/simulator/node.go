@@ -26,7 +26,8 @@ const (
 	ModeDown        = "down"        // powered off or unreachable (fault)
 )
 
-// Call is one API call a node saw, for tests to read.
+// Call is one API call a node saw, for tests to read. At is when it ended, at
+// real time (not the nodes' clock), to compare with the test's own.
 type Call struct {
 	Method string    `json:"method"`
 	Mode   string    `json:"mode"`
@@ -34,6 +35,10 @@ type Call struct {
 	At     time.Time `json:"at"`
 	// Ms is how long the call took, injected delays included.
 	Ms int64 `json:"ms"`
+	// ClientCertificate is the lower-case hex SHA-256 of the DER of the
+	// client's certificate, "" without one (maintenance mode): which
+	// credentials a client used, e.g. a renewed talosconfig.
+	ClientCertificate string `json:"clientCertificate"`
 }
 
 // Faults injected into a node through the control API.
@@ -109,6 +114,8 @@ type Node struct {
 	rebootTimer    *time.Timer
 	// What this boot has: boot ID, COSI resources, events; nil while the node is off.
 	session *bootSession
+	// Where the API listens: the port the system chose when Settings.Port is 0 (tests).
+	listening net.Addr
 }
 
 func newNode(sim *Simulator, address string) *Node {
@@ -191,6 +198,7 @@ func (n *Node) bootLocked() error {
 	go server.Serve(listener) //nolint:errcheck
 
 	n.server = server
+	n.listening = listener.Addr()
 	n.mode = mode
 	n.boots++
 
@@ -503,10 +511,20 @@ func (n *Node) status() NodeStatus {
 	return status
 }
 
-func (n *Node) record(method, mode, code string, started time.Time) {
+// record notes a call; ctx is the call's, whose peer is the client.
+func (n *Node) record(ctx context.Context, method, mode, code string, started time.Time) {
+	certificate := peerCertificateDigest(ctx)
+
 	n.mu.Lock()
 	defer n.mu.Unlock()
 
 	now := time.Now()
-	n.calls = append(n.calls, Call{Method: method, Mode: mode, Code: code, At: now.UTC(), Ms: now.Sub(started).Milliseconds()})
+	n.calls = append(n.calls, Call{
+		Method:            method,
+		Mode:              mode,
+		Code:              code,
+		At:                now.UTC(),
+		Ms:                now.Sub(started).Milliseconds(),
+		ClientCertificate: certificate,
+	})
 }

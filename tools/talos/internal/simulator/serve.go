@@ -11,8 +11,11 @@ import (
 	"os/signal"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/siderolabs/talos/pkg/machinery/constants"
 )
 
 // Settings shared by every simulated node.
@@ -21,11 +24,25 @@ type Settings struct {
 	RebootDelay  time.Duration
 	Disks        []string
 	TalosVersion string
+	// KubeconfigValidity is how long the admin client certificate of a
+	// kubeconfig the Kubeconfig API hands out is valid; 0 means Talos' default.
+	KubeconfigValidity time.Duration
+}
+
+// kubeconfigValidity is the configured validity, else Talos 1.7's (one year).
+func (s Settings) kubeconfigValidity() time.Duration {
+	if s.KubeconfigValidity > 0 {
+		return s.KubeconfigValidity
+	}
+
+	return constants.KubernetesAdminCertDefaultLifetime
 }
 
 // Simulator is one process serving many nodes.
 type Simulator struct {
 	settings Settings
+	// offset is how far the nodes' clock is ahead of real time (see now).
+	offset atomic.Int64
 
 	mu    sync.Mutex
 	nodes map[string]*Node
@@ -41,9 +58,16 @@ func Serve(args []string) error {
 	rebootDelay := flags.Duration("reboot-delay", 500*time.Millisecond, "how long a node is gone after it applied a configuration")
 	disks := flags.String("disks", "/dev/sda,/dev/nvme0n1", "comma-separated disks every node has")
 	talosVersion := flags.String("talos-version", "v1.7.4", "Talos version the nodes run")
+	// Talos 1.7 signs the admin kubeconfig for constants.KubernetesAdminCertDefaultLifetime: one year (8760h).
+	kubeconfigValidity := flags.Duration("kubeconfig-validity", constants.KubernetesAdminCertDefaultLifetime,
+		"how long the admin client certificate of a kubeconfig from the Kubeconfig API is valid")
 
 	if err := flags.Parse(args); err != nil {
 		return err
+	}
+
+	if *kubeconfigValidity <= 0 {
+		return fmt.Errorf("-kubeconfig-validity: %s is not a positive duration", *kubeconfigValidity)
 	}
 
 	addresses := SplitList(*nodes)
@@ -58,8 +82,14 @@ func Serve(args []string) error {
 	}
 
 	sim := &Simulator{
-		settings: Settings{Port: *port, RebootDelay: *rebootDelay, Disks: SplitList(*disks), TalosVersion: *talosVersion},
-		nodes:    map[string]*Node{},
+		settings: Settings{
+			Port:               *port,
+			RebootDelay:        *rebootDelay,
+			Disks:              SplitList(*disks),
+			TalosVersion:       *talosVersion,
+			KubeconfigValidity: *kubeconfigValidity,
+		},
+		nodes: map[string]*Node{},
 	}
 
 	for _, address := range addresses {

@@ -71,7 +71,7 @@ func (n *Node) unaryInterceptor(ctx context.Context, req any, info *grpc.UnarySe
 
 	if n.stopAt(ctx, method, HoldBefore) {
 		err := status.FromContextError(ctx.Err()).Err()
-		n.record(method, n.currentMode(), status.Code(err).String(), started)
+		n.record(ctx, method, n.currentMode(), status.Code(err).String(), started)
 
 		return nil, err
 	}
@@ -83,7 +83,7 @@ func (n *Node) unaryInterceptor(ctx context.Context, req any, info *grpc.UnarySe
 		reply, err = nil, status.Errorf(codes.Unavailable, "simulated fault: node %s carried out %s, and its reply was lost", n.address, method)
 	}
 
-	n.record(method, n.currentMode(), status.Code(err).String(), started)
+	n.record(ctx, method, n.currentMode(), status.Code(err).String(), started)
 
 	return reply, err
 }
@@ -97,7 +97,7 @@ func (n *Node) streamInterceptor(srv any, stream grpc.ServerStream, info *grpc.S
 
 	if n.stopAt(stream.Context(), method, HoldBefore) {
 		err := status.FromContextError(stream.Context().Err()).Err()
-		n.record(method, n.currentMode(), status.Code(err).String(), started)
+		n.record(stream.Context(), method, n.currentMode(), status.Code(err).String(), started)
 
 		return err
 	}
@@ -108,7 +108,7 @@ func (n *Node) streamInterceptor(srv any, stream grpc.ServerStream, info *grpc.S
 		err = status.Errorf(codes.Unavailable, "simulated fault: node %s carried out %s, and its reply was lost", n.address, method)
 	}
 
-	n.record(method, n.currentMode(), status.Code(err).String(), started)
+	n.record(stream.Context(), method, n.currentMode(), status.Code(err).String(), started)
 
 	return err
 }
@@ -143,7 +143,7 @@ func (n *Node) admit(ctx context.Context, method string, started time.Time) erro
 	n.mu.Unlock()
 
 	fail := func(err error) error {
-		n.record(method, mode, status.Code(err).String(), started)
+		n.record(ctx, method, mode, status.Code(err).String(), started)
 
 		return err
 	}
@@ -318,7 +318,7 @@ func (s *machineService) Kubeconfig(_ *emptypb.Empty, stream machine.MachineServ
 		return status.Error(codes.Unimplemented, "kubeconfig is only available on control plane nodes")
 	}
 
-	archive, err := adminKubeconfigArchive(cfg)
+	archive, err := adminKubeconfigArchive(cfg, n.sim.now(), n.sim.settings.kubeconfigValidity())
 	if err != nil {
 		return status.Errorf(codes.Internal, "failed to generate kubeconfig: %s", err)
 	}

@@ -3,8 +3,10 @@ package simulator
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	stdx509 "crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -47,7 +49,11 @@ func maintenanceCredentials(address string) (credentials.TransportCredentials, e
 // configuredCredentialsLocked: mTLS as apid serves it. The server certificate
 // is signed by the OS CA of the applied configuration (IP SANs: the node's
 // address and the IP certSANs); clients must present a certificate signed by
-// that CA or an accepted one.
+// that CA or an accepted one, valid at the node's clock (sim.now).
+//
+// The server certificate is issued at real time, as before: clients, which run
+// at real time, verify it, and they must go on accepting it after a test moved
+// the nodes' clock.
 func (n *Node) configuredCredentialsLocked() (credentials.TransportCredentials, error) {
 	security := n.config.Machine().Security()
 
@@ -103,6 +109,9 @@ func (n *Node) configuredCredentialsLocked() (credentials.TransportCredentials, 
 		ClientAuth:   tls.RequireAndVerifyClientCert,
 		ClientCAs:    clientCAs,
 		MinVersion:   tls.VersionTLS12,
+		// Read at every handshake, so that moving the clock after the boot
+		// expires client certificates at once, as apid's clock would.
+		Time: n.sim.now,
 	}), nil
 }
 
@@ -137,19 +146,42 @@ func (n *Node) controlPlaneIssuingCA() *x509.PEMEncodedCertificateAndKey {
 	return issuing
 }
 
-// peerRoles are the Talos roles of the client certificate (its Organization).
-func peerRoles(ctx context.Context) role.Set {
+// peerCertificate is the client's leaf certificate, nil without one (maintenance mode).
+func peerCertificate(ctx context.Context) *stdx509.Certificate {
 	p, ok := peer.FromContext(ctx)
 	if !ok {
-		return role.MakeSet()
+		return nil
 	}
 
 	info, ok := p.AuthInfo.(credentials.TLSInfo)
 	if !ok || len(info.State.PeerCertificates) == 0 {
+		return nil
+	}
+
+	return info.State.PeerCertificates[0]
+}
+
+// peerRoles are the Talos roles of the client certificate (its Organization).
+func peerRoles(ctx context.Context) role.Set {
+	cert := peerCertificate(ctx)
+	if cert == nil {
 		return role.MakeSet()
 	}
 
-	roles, _ := role.Parse(info.State.PeerCertificates[0].Subject.Organization)
+	roles, _ := role.Parse(cert.Subject.Organization)
 
 	return roles
+}
+
+// peerCertificateDigest names the client certificate of a call for tests: the
+// lower-case hex SHA-256 of its DER, "" without one.
+func peerCertificateDigest(ctx context.Context) string {
+	cert := peerCertificate(ctx)
+	if cert == nil {
+		return ""
+	}
+
+	digest := sha256.Sum256(cert.Raw)
+
+	return hex.EncodeToString(digest[:])
 }
