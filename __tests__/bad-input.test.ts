@@ -153,7 +153,7 @@ const BAD_VARIABLES: readonly BadVariable[] = [
   },
 ];
 
-describeWith(["terraform", "talos provider", "null provider"])("the handed-off Terraform refuses the same values at plan", () => {
+describeWith(["terraform", "talos provider", "null provider", "tls provider"])("the handed-off Terraform refuses the same values at plan", () => {
   let stacks: string;
   let workspace: TerraformWorkspace;
   beforeAll(() => {
@@ -179,7 +179,7 @@ describeWith(["terraform", "talos provider", "null provider"])("the handed-off T
  * simulated nodes: it fails with a message naming the value, and no node
  * receives any call.
  */
-describeWith(["terraform", "talos provider", "null provider", "simulator", "talos schema"])("bad input to cdktf deploy touches no node", () => {
+describeWith(["terraform", "talos provider", "null provider", "tls provider", "simulator", "talos schema"])("bad input to cdktf deploy touches no node", () => {
   const [controlPlane, worker] = loopbackAddresses("127.23.0", 2);
   const nodes = formatNodesVariable({ controlplane: [controlPlane], worker: [worker] });
   let simulator: TalosSimulator;

@@ -13,11 +13,16 @@ import { TalosProvider } from "../.gen/providers/talos/provider";
 import { CLOUDKOFFER_PROFILES, CLOUDKOFFER_VERSIONS, CloudkofferVersion } from "../lib/cloudkoffer-profile";
 import { CloudkofferStack } from "../lib/cloudkoffer-stack";
 import { PROJECT_ROOT } from "../lib/project-paths";
-import { NULL_PROVIDER_SOURCE, TALOS_PROVIDER_SOURCE } from "../tools/release-sources";
+import { NULL_PROVIDER_SOURCE, TALOS_PROVIDER_SOURCE, TLS_PROVIDER_SOURCE } from "../tools/release-sources";
 import { terraformLiteral } from "../lib/terraform-literal";
 import { synthCloudkoffer, TerraformJson, untemplated } from "./support/synth";
 
-const SECRETS_CLIENT_CONFIGURATION = "${talos_machine_secrets.this.client_configuration}";
+/** The stack's own admin client certificate, never the one provider 0.5.0 signed with the secrets. */
+const ADMIN_CLIENT_CONFIGURATION = {
+  ca_certificate: "${talos_machine_secrets.this.machine_secrets.certs.os.cert}",
+  client_certificate: "${base64encode(tls_locally_signed_cert.admin.cert_pem)}",
+  client_key: "${base64encode(tls_private_key.admin.private_key_pem)}",
+};
 
 /** The local-exec commands of the stack's null_resources, by name. */
 function provisionerCommands(config: TerraformJson): Record<string, string> {
@@ -82,6 +87,8 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
 
   test("configure environment variables: the seed's TF_VAR_* names, non-nullable, defaulting to the profile", () => {
     expect(Object.keys(config.variable).sort()).toEqual([
+      "admin_cert_renewal_hours",
+      "admin_cert_validity_hours",
       "cilium_cli_image",
       "cluster_vip",
       "kubernetes_version",
@@ -97,6 +104,8 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
       nullable: false,
       default: `../../../terraform.cloudkoffer-${version}.secrets.yaml`,
     });
+    expect(config.variable.admin_cert_validity_hours).toMatchObject({ type: "number", nullable: false, default: 8760 });
+    expect(config.variable.admin_cert_renewal_hours).toMatchObject({ type: "number", nullable: false, default: 720 });
     expect(config.variable.talos_upgrade_stage).toMatchObject({ type: "bool", nullable: false, default: false });
     expect(config.variable.node_timeout).toMatchObject({ type: "string", nullable: false, default: "10m" });
     expect(config.variable.talos_version).toMatchObject({ type: "string", nullable: false, default: "v1.7.4" });
@@ -132,6 +141,8 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
         cilium_cli_image: "${var.cilium_cli_image}",
         secrets_backup_file: "${var.secrets_backup_file}",
         cluster_vip: "${var.cluster_vip}",
+        admin_cert_validity_hours: "${var.admin_cert_validity_hours}",
+        admin_cert_renewal_hours: "${var.admin_cert_renewal_hours}",
       },
     });
   });
@@ -139,7 +150,7 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
   test("create talos client configuration: endpoints are the control planes, node is the first", () => {
     expect(Object.keys(config.data.talos_client_configuration)).toEqual(["this"]);
     expect(json).toHaveDataSourceWithProperties(DataTalosClientConfiguration, {
-      client_configuration: SECRETS_CLIENT_CONFIGURATION,
+      client_configuration: ADMIN_CLIENT_CONFIGURATION,
       cluster_name: "cloudkoffer",
       endpoints: "${local.inputs.nodes.controlplane}",
       nodes: [FIRST_CONTROL_PLANE],
@@ -195,7 +206,7 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
     (role) => {
       expect(json).toHaveResourceWithProperties(MachineConfigurationApply, {
         for_each: `\${toset(local.inputs.nodes.${role})}`,
-        client_configuration: SECRETS_CLIENT_CONFIGURATION,
+        client_configuration: ADMIN_CLIENT_CONFIGURATION,
         machine_configuration_input: `\${data.talos_machine_configuration.${role}.machine_configuration}`,
         node: "${each.key}",
         timeouts: { create: "${local.inputs.node_timeout}", update: "${local.inputs.node_timeout}" },
@@ -207,7 +218,7 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
   test("bootstrap kubernetes cluster: on the first control plane, after the control-plane applies", () => {
     expect(Object.keys(config.resource.talos_machine_bootstrap)).toEqual(["this"]);
     expect(json).toHaveResourceWithProperties(MachineBootstrap, {
-      client_configuration: SECRETS_CLIENT_CONFIGURATION,
+      client_configuration: ADMIN_CLIENT_CONFIGURATION,
       node: FIRST_CONTROL_PLANE,
       depends_on: ["talos_machine_configuration_apply.controlplane"],
       timeouts: { create: "${local.inputs.node_timeout}" },
@@ -217,20 +228,41 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
   test("retrieve kubeconfig: from the first control plane, only after bootstrap", () => {
     expect(Object.keys(config.data.talos_cluster_kubeconfig)).toEqual(["this"]);
     expect(json).toHaveDataSourceWithProperties(DataTalosClusterKubeconfig, {
-      client_configuration: SECRETS_CLIENT_CONFIGURATION,
+      client_configuration: ADMIN_CLIENT_CONFIGURATION,
       node: FIRST_CONTROL_PLANE,
       depends_on: ["talos_machine_bootstrap.this"],
       timeouts: { read: "${local.inputs.node_timeout}" },
     });
   });
 
-  test("the kubeconfig is kept as first read, so plans stay empty; bootstrap again renews it", () => {
+  test("the admin client certificate: ED25519, os:admin, signed with the OS CA of the secrets, renewed inside its window", () => {
+    expect(config.resource.tls_private_key.admin).toMatchObject({ algorithm: "ED25519" });
+    expect(config.resource.tls_cert_request.admin).toMatchObject({
+      private_key_pem: "${tls_private_key.admin.private_key_pem}",
+      subject: [{ common_name: "admin", organization: "os:admin" }],
+    });
+    expect(config.resource.tls_locally_signed_cert.admin).toMatchObject({
+      cert_request_pem: "${tls_cert_request.admin.cert_request_pem}",
+      ca_cert_pem: "${base64decode(talos_machine_secrets.this.machine_secrets.certs.os.cert)}",
+      // Talos' PEM label of its PKCS#8 ED25519 key, made the standard one for the tls provider.
+      ca_private_key_pem: '${replace(base64decode(talos_machine_secrets.this.machine_secrets.certs.os.key), "ED25519 ", "")}',
+      validity_period_hours: "${local.inputs.admin_cert_validity_hours}",
+      early_renewal_hours: "${local.inputs.admin_cert_renewal_hours}",
+      allowed_uses: ["digital_signature", "client_auth"],
+      // A Talos upgrade makes provider 0.5.0 recompute the secrets: that must not re-sign it.
+      lifecycle: { ignore_changes: ["ca_cert_pem", "ca_private_key_pem"] },
+    });
+    // Nothing talks to the nodes with the certificate provider 0.5.0 signed once, for a year.
+    expect(json).not.toContain("talos_machine_secrets.this.client_configuration");
+  });
+
+  test("the kubeconfig is kept as read, so plans stay empty; a renewed client certificate or bootstrap reads it again", () => {
     // The data source signs a new client certificate at every read, i.e. at every plan.
     expect(config.resource.null_resource.kubeconfig).toEqual({
       triggers:
         '${sensitive({"kubeconfig_raw" = data.talos_cluster_kubeconfig.this.kubeconfig_raw, ' +
         '"kubernetes_client_configuration" = jsonencode(data.talos_cluster_kubeconfig.this.kubernetes_client_configuration)})}',
-      lifecycle: { ignore_changes: ["triggers"], replace_triggered_by: ["talos_machine_bootstrap.this"] },
+      lifecycle: { ignore_changes: ["triggers"], replace_triggered_by: ["talos_machine_bootstrap.this", "tls_locally_signed_cert.admin"] },
     });
   });
 
@@ -350,6 +382,7 @@ test("every stack requires exactly the provider releases npm run providers build
     expect(config.terraform.required_providers).toEqual({
       talos: { source: TALOS_PROVIDER_SOURCE.name, version: TALOS_PROVIDER_SOURCE.version },
       null: { source: "null", version: NULL_PROVIDER_SOURCE.version },
+      tls: { source: TLS_PROVIDER_SOURCE.name, version: TLS_PROVIDER_SOURCE.version },
     });
   }
 });

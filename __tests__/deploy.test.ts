@@ -25,7 +25,7 @@ async function counts(simulator: TalosSimulator): Promise<Record<string, [number
   return Object.fromEntries(Object.values(status).map((node) => [node.address, [applies(node), node.bootstraps]]));
 }
 
-describeWith(["terraform", "talos provider", "null provider", "simulator", "openssl"])(
+describeWith(["terraform", "talos provider", "null provider", "tls provider", "simulator", "openssl"])(
   "cdktf deploy cloudkoffer-v3 to a simulated Cloudkoffer v3 (3 control planes, 7 workers)",
   () => {
     const [controlPlanes, workers, [spare]] = ((all) => [all.slice(0, 3), all.slice(3, 10), all.slice(10)])(
@@ -152,7 +152,7 @@ describeWith(["terraform", "talos provider", "null provider", "simulator", "open
   },
 );
 
-describeWith(["terraform", "talos provider", "null provider", "simulator"])("cdktf deploy with a node that is down", () => {
+describeWith(["terraform", "talos provider", "null provider", "tls provider", "simulator"])("cdktf deploy with a node that is down", () => {
   const all = loopbackAddresses("127.21.0", 10);
   const [controlPlanes, workers] = [all.slice(0, 3), all.slice(3)];
   const down = workers[3];

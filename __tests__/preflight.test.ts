@@ -95,7 +95,7 @@ describeWith(["simulator"])("npm run preflight against simulated nodes, with the
   });
 });
 
-describeWith(["simulator", "terraform", "talos provider", "null provider"])("npm run preflight once the nodes are configured", () => {
+describeWith(["simulator", "terraform", "talos provider", "null provider", "tls provider"])("npm run preflight once the nodes are configured", () => {
   let simulator: TalosSimulator;
   let workspace: TerraformWorkspace;
   let stacks: string;

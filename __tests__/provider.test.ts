@@ -58,7 +58,7 @@ function yamlComments(yaml: string): string[] {
   return comments;
 }
 
-describeWith(["terraform", "talos provider", "null provider", "talos schema"])(
+describeWith(["terraform", "talos provider", "null provider", "tls provider", "talos schema"])(
   `what only the real siderolabs/talos ${TALOS_PROVIDER_SOURCE.version} shows`,
   () => {
     let stacks: string;

@@ -118,7 +118,7 @@ describeWith(["talos schema", "simulator"])("supply chain: unpinned images and m
   });
 });
 
-describeWith(["terraform", "talos provider", "null provider"])("the secrets: protected, exported and imported as Talos' secrets.yaml", () => {
+describeWith(["terraform", "talos provider", "null provider", "tls provider"])("the secrets: protected, exported and imported as Talos' secrets.yaml", () => {
   const env = () => terraformEnvironment();
   const dirs: string[] = [];
   /** A folder laid out as the project is: cdktf.out inside, the state three levels above the stack. */
@@ -192,7 +192,7 @@ describeWith(["terraform", "talos provider", "null provider"])("the secrets: pro
   });
 });
 
-describeWith(["terraform", "talos provider", "null provider", "simulator"])("npm run deploy keeps the state to its owner", () => {
+describeWith(["terraform", "talos provider", "null provider", "tls provider", "simulator"])("npm run deploy keeps the state to its owner", () => {
   test("the local state file is mode 0600", async () => {
     const nodes = loopbackAddresses("127.27.0", 2);
     const simulator = await TalosSimulator.start({ nodes });
@@ -218,7 +218,7 @@ describeWith(["terraform", "talos provider", "null provider", "simulator"])("npm
   });
 });
 
-describeWith(["terraform", "talos provider", "null provider", "simulator", "postgresql"])(
+describeWith(["terraform", "talos provider", "null provider", "tls provider", "simulator", "postgresql"])(
   "a team shares a cluster through the pg backend",
   () => {
     const nodes = loopbackAddresses("127.28.0", 3);

@@ -82,7 +82,7 @@ function expectedRows(nodes: Record<string, SimulatedNode>) {
   );
 }
 
-describeWith(["terraform", "talos provider", "null provider", "simulator", "talosctl"])("npm start: the main job on a simulated Cloudkoffer", () => {
+describeWith(["terraform", "talos provider", "null provider", "tls provider", "simulator", "talosctl"])("npm start: the main job on a simulated Cloudkoffer", () => {
   const dirs: string[] = [];
   const demoDir = () => {
     const dir = mkdtempSync(path.join(tmpdir(), "demo-"));

@@ -2,7 +2,7 @@ import { readFileSync, rmSync, writeFileSync } from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { CLOUDKOFFER_PROFILES, CLOUDKOFFER_VERSIONS, CloudkofferVersion } from "../lib/cloudkoffer-profile";
-import { NULL_PROVIDER_SOURCE, TALOS_PROVIDER_SOURCE } from "../tools/release-sources";
+import { NULL_PROVIDER_SOURCE, TALOS_PROVIDER_SOURCE, TLS_PROVIDER_SOURCE } from "../tools/release-sources";
 import { machineConfig, TalosClientConfig } from "./support/talos-config";
 import { LOCAL_HALF, synthApp, TerraformWorkspace } from "../tools/harness/terraform";
 import { describeWith } from "./support/tiers";
@@ -19,8 +19,8 @@ function applyLocalHalf(workspace: TerraformWorkspace, env: Record<string, strin
   };
 }
 
-describeWith(["terraform", "talos provider", "null provider", "talos schema"])(
-  `the synthesized Terraform with terraform, siderolabs/talos ${TALOS_PROVIDER_SOURCE.version} and hashicorp/null ${NULL_PROVIDER_SOURCE.version}`,
+describeWith(["terraform", "talos provider", "null provider", "tls provider", "talos schema"])(
+  `the synthesized Terraform with terraform, siderolabs/talos ${TALOS_PROVIDER_SOURCE.version}, hashicorp/null ${NULL_PROVIDER_SOURCE.version} and hashicorp/tls ${TLS_PROVIDER_SOURCE.version}`,
   () => {
     let stacks: string;
     const workspaces: TerraformWorkspace[] = [];
@@ -44,11 +44,13 @@ describeWith(["terraform", "talos provider", "null provider", "talos schema"])(
         const init = workspace.init();
         expect(init.stdout).toContain(`Installing siderolabs/talos v${TALOS_PROVIDER_SOURCE.version}...`);
         expect(init.stdout).toContain(`Installing hashicorp/null v${NULL_PROVIDER_SOURCE.version}...`);
+        expect(init.stdout).toContain(`Installing hashicorp/tls v${TLS_PROVIDER_SOURCE.version}...`);
         workspace.ok(["validate", "-no-color"]);
         const plan = workspace.ok(["plan", "-no-color"]);
         const nodes = CLOUDKOFFER_PROFILES[version].controlPlanes.length + CLOUDKOFFER_PROFILES[version].workers.length;
-        // secrets + their backup + one apply per node + bootstrap + the kubeconfig kept + the deployed marker + 2 upgrades
-        expect(plan.stdout).toContain(`Plan: ${nodes + 7} to add, 0 to change, 0 to destroy.`);
+        // secrets + their backup + the admin key, request and certificate + one apply per node + bootstrap
+        // + the kubeconfig kept + the deployed marker + 2 upgrades
+        expect(plan.stdout).toContain(`Plan: ${nodes + 10} to add, 0 to change, 0 to destroy.`);
       });
     });
 
@@ -61,7 +63,7 @@ describeWith(["terraform", "talos provider", "null provider", "talos schema"])(
 
       test("validates and plans with plain terraform", () => {
         workspace.ok(["validate", "-no-color"]);
-        expect(workspace.ok(["plan", "-no-color"]).stdout).toContain("Plan: 17 to add");
+        expect(workspace.ok(["plan", "-no-color"]).stdout).toContain("Plan: 20 to add");
       });
 
       test("plans a TF_VAR_nodes override of one control plane and one worker", () => {
@@ -79,6 +81,9 @@ describeWith(["terraform", "talos provider", "null provider", "talos schema"])(
           'talos_machine_configuration_apply.worker["192.168.1.4"]',
           "talos_machine_bootstrap.this",
           "talos_machine_secrets.this",
+          "tls_private_key.admin",
+          "tls_cert_request.admin",
+          "tls_locally_signed_cert.admin",
           "null_resource.secrets_backup",
           "null_resource.kubeconfig",
           "null_resource.deployed",

@@ -2,6 +2,7 @@ import { isIP } from "net";
 import { Annotations, Fn, LocalBackend, PgBackend, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { NullProvider } from "@cdktf/provider-null/lib/provider";
+import { TlsProvider } from "@cdktf/provider-tls/lib/provider";
 import { TalosProvider } from "../.gen/providers/talos/provider";
 import { CloudkofferProfile, defaultStatePath } from "./cloudkoffer-profile";
 import { clusterEndpointOf, ClusterVariables, DEFAULT_CILIUM_CLI_IMAGE, DEFAULT_CLUSTER_VIP } from "./cluster-variables";
@@ -180,9 +181,10 @@ export class CloudkofferStack extends TerraformStack {
     }
     // Variable validations read other variables and name the values: Terraform 1.9 and later.
     this.addOverride("terraform.required_version", ">= 1.9.0");
-    // The bindings require the releases they were generated for: siderolabs/talos 0.5.0, hashicorp/null 3.2.4.
+    // The bindings require the releases they were generated for: siderolabs/talos 0.5.0, hashicorp/null 3.2.4, hashicorp/tls 4.1.0.
     new TalosProvider(this, "talos");
     new NullProvider(this, "null");
+    new TlsProvider(this, "tls");
 
     this.variables = new ClusterVariables(this, "variables", {
       ...defaults,
@@ -206,6 +208,8 @@ export class CloudkofferStack extends TerraformStack {
       nodeTimeout: this.variables.nodeTimeout,
       protectSecrets: props.protectSecrets,
       secretsBackupFile: this.variables.secretsBackupFile,
+      adminCertValidityHours: this.variables.adminCertValidityHours,
+      adminCertRenewalHours: this.variables.adminCertRenewalHours,
     });
 
     new TalosMaintenance(this, "maintenance", {

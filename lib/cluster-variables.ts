@@ -1,6 +1,8 @@
 import { Fn, IResolvable, TerraformLocal, TerraformVariable, TerraformVariableConfig, Token, VariableType } from "cdktf";
 import { Construct } from "constructs";
+import { DEFAULT_ADMIN_CERT_RENEWAL_HOURS, DEFAULT_ADMIN_CERT_VALIDITY_HOURS } from "./admin-client-certificate";
 import {
+  adminCertValidations,
   clusterVipValidations,
   imageValidations,
   kubernetesVersionValidations,
@@ -67,6 +69,10 @@ export class ClusterVariables extends Construct {
   readonly secretsBackupFileVariable: TerraformVariable;
   /** `var.cluster_vip`. */
   readonly clusterVipVariable: TerraformVariable;
+  /** `var.admin_cert_validity_hours`. */
+  readonly adminCertValidityHoursVariable: TerraformVariable;
+  /** `var.admin_cert_renewal_hours`. */
+  readonly adminCertRenewalHoursVariable: TerraformVariable;
   /** `local.inputs.talos_version`: the Talos version in the "v1.7.4" form provider 0.5.0 requires. */
   readonly talosVersion: string;
   /** The Kubernetes version. */
@@ -87,6 +93,10 @@ export class ClusterVariables extends Construct {
   readonly clusterEndpoint: string;
   /** Values of the patch placeholders (`{{ name }}`), by name: tokens. */
   readonly patchPlaceholders: Record<string, string>;
+  /** How long the admin client certificate is valid, in hours (a token). */
+  readonly adminCertValidityHours: number;
+  /** How long before expiry a deploy renews it, in hours (a token). */
+  readonly adminCertRenewalHours: number;
 
   constructor(scope: Construct, id: string, props: ClusterVariablesProps) {
     super(scope, id);
@@ -169,6 +179,24 @@ export class ClusterVariables extends Construct {
       validation: clusterVipValidations(),
     });
 
+    this.adminCertValidityHoursVariable = variable("admin_cert_validity_hours", {
+      description:
+        "How long the admin client certificate (talosconfig, and every deploy's access to the nodes) is valid, in hours: at most 8760, the life of the admin kubeconfig Talos signs.",
+      type: VariableType.NUMBER,
+      nullable: false,
+      default: DEFAULT_ADMIN_CERT_VALIDITY_HOURS,
+      validation: adminCertValidations().validity,
+    });
+
+    this.adminCertRenewalHoursVariable = variable("admin_cert_renewal_hours", {
+      description:
+        "How long before the admin client certificate expires any deploy renews it (and reads the admin kubeconfig again), in hours; equal to admin_cert_validity_hours, every deploy renews.",
+      type: VariableType.NUMBER,
+      nullable: false,
+      default: DEFAULT_ADMIN_CERT_RENEWAL_HOURS,
+      validation: adminCertValidations().renewal,
+    });
+
     // Every value the graph uses goes through local.inputs, which reads all the variables: a
     // variable that fails its validation then stops the plan before anything is planned, and
     // the error is all terraform prints (cdktf deploy drops the end of a long partial plan).
@@ -182,6 +210,8 @@ export class ClusterVariables extends Construct {
       cilium_cli_image: this.ciliumCliImageVariable.stringValue,
       secrets_backup_file: this.secretsBackupFileVariable.stringValue,
       cluster_vip: this.clusterVipVariable.stringValue,
+      admin_cert_validity_hours: this.adminCertValidityHoursVariable.numberValue,
+      admin_cert_renewal_hours: this.adminCertRenewalHoursVariable.numberValue,
     });
     atAddress(inputs, "inputs");
     const input = (...path: string[]): unknown => Fn.lookupNested(inputs.asAnyMap, path);
@@ -193,6 +223,8 @@ export class ClusterVariables extends Construct {
     this.clusterVip = Token.asString(input("cluster_vip"));
     this.clusterEndpoint = `https://${Fn.conditional(Fn.strcontains(this.clusterVip, ":"), Fn.format("[%s]", [this.clusterVip]), this.clusterVip)}:6443`;
     this.patchPlaceholders = { cilium_cli_image: Token.asString(input("cilium_cli_image")), cluster_vip: this.clusterVip };
+    this.adminCertValidityHours = Token.asNumber(input("admin_cert_validity_hours"));
+    this.adminCertRenewalHours = Token.asNumber(input("admin_cert_renewal_hours"));
     this.controlPlaneNodes = Token.asList(input("nodes", "controlplane"));
     this.workerNodes = Token.asList(input("nodes", "worker"));
   }

@@ -7,6 +7,7 @@ import { DataTalosMachineConfiguration } from "../.gen/providers/talos/data-talo
 import { MachineBootstrap } from "../.gen/providers/talos/machine-bootstrap";
 import { MachineConfigurationApply } from "../.gen/providers/talos/machine-configuration-apply";
 import { MachineSecrets } from "../.gen/providers/talos/machine-secrets";
+import { AdminClientCertificate, DEFAULT_ADMIN_CERT_RENEWAL_HOURS, DEFAULT_ADMIN_CERT_VALIDITY_HOURS } from "./admin-client-certificate";
 import { SecretsBackup } from "./secrets-backup";
 import { addressOf, atAddress } from "./terraform-address";
 
@@ -55,6 +56,16 @@ export interface TalosClusterProps {
    * {@link SecretsBackup}).
    */
   readonly secretsBackupFile: string;
+  /**
+   * How long the admin client certificate is valid, in hours (a number token allowed).
+   * @default 8760
+   */
+  readonly adminCertValidityHours?: number;
+  /**
+   * How long before it expires any deploy renews the admin client certificate, in hours.
+   * @default 720
+   */
+  readonly adminCertRenewalHours?: number;
 }
 
 /**
@@ -72,6 +83,8 @@ export class TalosCluster extends Construct {
   readonly machineSecrets: MachineSecrets;
   /** `null_resource.secrets_backup` and the import block that adopts the backup. */
   readonly secretsBackup: SecretsBackup;
+  /** The admin client certificate every talos resource talks to the nodes with, renewed before it expires. */
+  readonly adminCertificate: AdminClientCertificate;
   /** `data.talos_client_configuration.this`: the talosconfig. */
   readonly clientConfiguration: DataTalosClientConfiguration;
   /** `data.talos_machine_configuration.controlplane`. */
@@ -90,8 +103,10 @@ export class TalosCluster extends Construct {
    * `null_resource.kubeconfig`: the admin kubeconfig as first read (triggers
    * `kubeconfig_raw`, and `kubernetes_client_configuration` as JSON). The data
    * source signs a new client certificate at every read (every plan), which
-   * would change the outputs on every run; this keeps the first one until
-   * bootstrap is replaced, or `-replace=null_resource.kubeconfig` renews it.
+   * would change the outputs on every run; this keeps the one read until the
+   * admin client certificate renews or bootstrap is replaced (or
+   * `-replace=null_resource.kubeconfig`, which npm run deploy adds when its
+   * own certificate nears expiry).
    */
   readonly adminKubeconfig: Resource;
 
@@ -110,7 +125,13 @@ export class TalosCluster extends Construct {
       }),
       "this",
     );
-    const clientConfiguration = this.machineSecrets.clientConfiguration;
+    // Not the secrets' own client_configuration: provider 0.5.0 signs that once, for a year.
+    this.adminCertificate = new AdminClientCertificate(this, "admin-certificate", {
+      machineSecrets: this.machineSecrets,
+      validityHours: props.adminCertValidityHours ?? DEFAULT_ADMIN_CERT_VALIDITY_HOURS,
+      renewalHours: props.adminCertRenewalHours ?? DEFAULT_ADMIN_CERT_RENEWAL_HOURS,
+    });
+    const clientConfiguration = this.adminCertificate.clientConfiguration;
     this.secretsBackup = new SecretsBackup(this, "secrets-backup", {
       machineSecrets: this.machineSecrets,
       file: props.secretsBackupFile,
@@ -199,7 +220,11 @@ export class TalosCluster extends Construct {
           kubernetes_client_configuration: Fn.jsonencode(this.kubeconfig.kubernetesClientConfiguration),
         }),
         // A plain address: cdktf 0.21 writes a construct here as "${...}", which terraform rejects.
-        lifecycle: { ignoreChanges: ["triggers"], replaceTriggeredBy: [addressOf(this.bootstrap)] },
+        lifecycle: {
+          ignoreChanges: ["triggers"],
+          // A renewed client certificate reads it again, so it never outlives the admin certificate.
+          replaceTriggeredBy: [addressOf(this.bootstrap), addressOf(this.adminCertificate.certificate)],
+        },
       }),
       "kubeconfig",
     );

@@ -120,3 +120,29 @@ export function clusterVipValidations(): TerraformVariableValidationConfig[] {
     },
   ];
 }
+
+/** The life of the admin kubeconfig Talos 1.7 signs (constants.KubernetesAdminCertDefaultLifetime), in hours. */
+export const TALOS_ADMIN_KUBECONFIG_HOURS = 8760;
+
+/**
+ * `admin_cert_validity_hours` and `admin_cert_renewal_hours`: whole hours; the
+ * certificate lives at most as long as the kubeconfig read with it, so that
+ * renewing the certificate, which reads the kubeconfig again, always comes first.
+ */
+export function adminCertValidations(): { validity: TerraformVariableValidationConfig[]; renewal: TerraformVariableValidationConfig[] } {
+  return {
+    validity: [
+      {
+        condition: `\${var.admin_cert_validity_hours == floor(var.admin_cert_validity_hours) && var.admin_cert_validity_hours >= 1 && var.admin_cert_validity_hours <= ${TALOS_ADMIN_KUBECONFIG_HOURS}}`,
+        errorMessage: `\${var.admin_cert_validity_hours} is not a whole number of hours from 1 to ${TALOS_ADMIN_KUBECONFIG_HOURS} (admin_cert_validity_hours): the admin certificate must not outlive the admin kubeconfig Talos signs for ${TALOS_ADMIN_KUBECONFIG_HOURS} hours.`,
+      },
+    ],
+    renewal: [
+      {
+        condition: "${var.admin_cert_renewal_hours == floor(var.admin_cert_renewal_hours) && var.admin_cert_renewal_hours >= 0 && var.admin_cert_renewal_hours <= var.admin_cert_validity_hours}",
+        errorMessage:
+          "${var.admin_cert_renewal_hours} is not a whole number of hours from 0 to admin_cert_validity_hours (${var.admin_cert_validity_hours}) (admin_cert_renewal_hours).",
+      },
+    ],
+  };
+}

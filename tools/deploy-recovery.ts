@@ -30,6 +30,9 @@ import { run } from "./stack-workdir";
 export const SECRETS_ADDRESS = "talos_machine_secrets.this";
 export const BOOTSTRAP_ADDRESS = "talos_machine_bootstrap.this";
 export const TALOS_UPGRADE_ADDRESS = "null_resource.talos_upgrade";
+export const ADMIN_CERTIFICATE_ADDRESS = "tls_locally_signed_cert.admin";
+export const ADMIN_KEY_ADDRESS = "tls_private_key.admin";
+export const KUBECONFIG_ADDRESS = "null_resource.kubeconfig";
 
 /** The parts of a Terraform state snapshot read here (format 4, as in the file and `terraform state pull`). */
 interface StateSnapshot {
@@ -41,8 +44,8 @@ interface StateSnapshot {
   }[];
 }
 
-/** The client certificate talos_machine_secrets holds (base64 PEM). */
-interface ClientConfiguration {
+/** A Talos API client certificate, as talos_machine_secrets holds it (base64 PEM). */
+export interface ClientConfiguration {
   readonly ca_certificate: string;
   readonly client_certificate: string;
   readonly client_key: string;
@@ -73,9 +76,36 @@ export class StackState {
     return resource?.instances[0]?.attributes;
   }
 
-  /** The admin client certificate of the cluster secrets, when the state has them. */
+  /**
+   * The admin client certificate the stack talks to the nodes with: its own
+   * (tls_locally_signed_cert.admin), else, in a state from before it had one,
+   * the one provider 0.5.0 signed with the secrets.
+   */
   get clientConfiguration(): ClientConfiguration | undefined {
-    return this.attributes(SECRETS_ADDRESS)?.client_configuration as ClientConfiguration | undefined;
+    const secrets = this.attributes(SECRETS_ADDRESS)?.client_configuration as ClientConfiguration | undefined;
+    const certificate = this.attributes(ADMIN_CERTIFICATE_ADDRESS)?.cert_pem;
+    const key = this.attributes(ADMIN_KEY_ADDRESS)?.private_key_pem;
+    if (!secrets || typeof certificate !== "string" || typeof key !== "string") return secrets;
+    const base64 = (pem: string) => Buffer.from(pem).toString("base64");
+    return { ca_certificate: secrets.ca_certificate, client_certificate: base64(certificate), client_key: base64(key) };
+  }
+
+  /** The admin certificate as the tls provider recorded it, when the state has it. */
+  get adminCertificate(): { readonly certPem: string; readonly renewalHours: number } | undefined {
+    const attributes = this.attributes(ADMIN_CERTIFICATE_ADDRESS);
+    if (typeof attributes?.cert_pem !== "string") return undefined;
+    return { certPem: attributes.cert_pem, renewalHours: Number(attributes.early_renewal_hours ?? 0) };
+  }
+
+  /** The client certificate of the admin kubeconfig kept in null_resource.kubeconfig (base64 PEM), when there is one. */
+  get kubeconfigClientCertificate(): string | undefined {
+    const triggers = this.attributes(KUBECONFIG_ADDRESS)?.triggers as { kubernetes_client_configuration?: string } | undefined;
+    if (!triggers?.kubernetes_client_configuration) return undefined;
+    try {
+      return (JSON.parse(triggers.kubernetes_client_configuration) as { client_certificate?: string }).client_certificate;
+    } catch {
+      return undefined;
+    }
   }
 
   /** The cluster secrets, when the state has them. */

@@ -16,6 +16,7 @@ import {
   configuredNodes,
   importResources,
   isBootstrapped,
+  KUBECONFIG_ADDRESS,
   nodesNotAt,
   pullState,
   readLocalState,
@@ -26,6 +27,7 @@ import {
   watchForLostBootstrap,
   writeSecretsBackup,
 } from "./deploy-recovery";
+import { credentialExpiries, describeExpiry, shownDate } from "./credential-expiry";
 import { descendants } from "./process-tree";
 import { PROVIDERS_DIRECTORY } from "./providers";
 import { terraformCliEnvironment } from "./setup";
@@ -106,6 +108,7 @@ export class StackDeploy {
         say("deploying again");
         status = await this.cdktfDeploy();
       }
+      if (status === 0) this.reportCredentials();
       return status;
     } finally {
       this.protectStateFiles();
@@ -143,6 +146,33 @@ export class StackDeploy {
     this.restoreSecretsBackup(state);
     if (await this.adoptBootstrap(state)) state = this.state();
     await this.resumeTalosRoll(state);
+    this.renewKubeconfigNearExpiry(state);
+  }
+
+  /**
+   * The admin kubeconfig renews with the admin certificate; one whose own
+   * certificate is inside the renewal window anyway (Talos signed it for
+   * less, or it was read before the stack renewed certificates) is read again.
+   */
+  private renewKubeconfigNearExpiry(state: StackState): void {
+    const kubeconfig = credentialExpiries(state).find((expiry) => expiry.credential === "admin kubeconfig");
+    if (!kubeconfig?.due || !state.has(KUBECONFIG_ADDRESS)) return;
+    say(`the admin kubeconfig ${kubeconfig.expired ? "expired" : "expires"} ${shownDate(kubeconfig.notAfter)}: reading it again`);
+    run("terraform", ["taint", "-no-color", KUBECONFIG_ADDRESS], { cwd: this.dir(), env: this.env });
+  }
+
+  /**
+   * After a deploy: until when the credentials are valid, and a warning with
+   * the date for one that only another deploy renews before it expires.
+   */
+  private reportCredentials(): void {
+    for (const expiry of credentialExpiries(this.state())) {
+      if (expiry.due) {
+        say(`warning: the ${describeExpiry(expiry)}. Deploy again before ${shownDate(expiry.notAfter)}, or it stops working.`);
+      } else {
+        say(describeExpiry(expiry));
+      }
+    }
   }
 
   /**

@@ -1,0 +1,48 @@
+/**
+ * npm run credentials -- <stack> [--output cdktf.out]
+ *
+ * Prints when the stack's credentials expire: the admin client certificate
+ * (the talosconfig, and every deploy's access to the nodes) and the admin
+ * kubeconfig, each with the date from which a deploy renews it. Reads the
+ * local state file without terraform; with CLOUDKOFFER_BACKEND=pg it pulls the
+ * state. Exit status: 0; 1 when the state holds no cluster; 2 for bad input.
+ */
+import * as path from "path";
+import { parseArgs } from "util";
+import { defaultStatePath } from "../lib/cloudkoffer-profile";
+import { PROJECT_ROOT } from "../lib/project-paths";
+import { selectStack } from "../lib/stack-selection";
+import { credentialExpiries, describeExpiry } from "./credential-expiry";
+import { pullState, readLocalState, StackState } from "./deploy-recovery";
+import { terraformCliEnvironment } from "./setup";
+import { initialisedStack } from "./stack-workdir";
+
+function main(): number {
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { output: { type: "string", default: "cdktf.out" } } });
+  const stack = selectStack(positionals[0]);
+  const output = path.resolve(PROJECT_ROOT, values.output);
+  let state: StackState;
+  let where: string;
+  if (process.env.CLOUDKOFFER_BACKEND === "pg") {
+    const env = terraformCliEnvironment();
+    state = pullState(initialisedStack(stack.name, output, env), env);
+    where = "the pg backend";
+  } else {
+    where = path.resolve(output, "stacks", stack.name, defaultStatePath(stack.name));
+    state = readLocalState(where);
+  }
+  const expiries = credentialExpiries(state);
+  if (expiries.length === 0) {
+    console.error(`credentials: ${stack.name} has no deployed cluster in ${where}`);
+    return 1;
+  }
+  for (const expiry of expiries) console.log(`${stack.name} ${describeExpiry(expiry)}`);
+  return 0;
+}
+
+try {
+  process.exitCode = main();
+} catch (error: unknown) {
+  console.error(`credentials: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 2;
+}
