@@ -1,6 +1,8 @@
 import { App } from "cdktf";
 import { CLOUDKOFFER_PROFILES, CLOUDKOFFER_VERSIONS, stackName } from "./lib/cloudkoffer-profile";
 import { CloudkofferStack, StateBackend } from "./lib/cloudkoffer-stack";
+import { StateEncryptionKind } from "./lib/state-encryption";
+import { engineOf } from "./lib/terraform-engine";
 
 try {
   const app = new App();
@@ -11,6 +13,10 @@ try {
       protectSecrets: process.env.CLOUDKOFFER_DESTROY_SECRETS !== "yes",
       // local (a file in the project) or pg (PostgreSQL, locked; PG_CONN_STR in the environment)
       backend: (process.env.CLOUDKOFFER_BACKEND || undefined) as StateBackend | undefined,
+      // terraform, or OpenTofu (TERRAFORM_BINARY_NAME=tofu or CLOUDKOFFER_ENGINE=tofu), which alone encrypts state
+      engine: engineOf(process.env),
+      stateEncryption: (process.env.CLOUDKOFFER_STATE_ENCRYPTION || undefined) as StateEncryptionKind | undefined,
+      stateEncryptionMigration: process.env.CLOUDKOFFER_STATE_ENCRYPTION_MIGRATE === "yes",
     });
   }
   app.synth();

@@ -11,7 +11,7 @@ import { MachineConfigurationApply } from "../.gen/providers/talos/machine-confi
 import { MachineSecrets } from "../.gen/providers/talos/machine-secrets";
 import { TalosProvider } from "../.gen/providers/talos/provider";
 import { CLOUDKOFFER_PROFILES, CLOUDKOFFER_VERSIONS, CloudkofferVersion } from "../lib/cloudkoffer-profile";
-import { CloudkofferStack } from "../lib/cloudkoffer-stack";
+import { CloudkofferStack, CloudkofferStackProps } from "../lib/cloudkoffer-stack";
 import { PROJECT_ROOT } from "../lib/project-paths";
 import { NULL_PROVIDER_SOURCE, TALOS_PROVIDER_SOURCE, TLS_PROVIDER_SOURCE } from "../tools/release-sources";
 import { terraformLiteral } from "../lib/terraform-literal";
@@ -385,4 +385,37 @@ test("every stack requires exactly the provider releases npm run providers build
       tls: { source: TLS_PROVIDER_SOURCE.name, version: TLS_PROVIDER_SOURCE.version },
     });
   }
+});
+
+describe("state encryption (OpenTofu)", () => {
+  const encryption = (props: Partial<CloudkofferStackProps>) =>
+    (synthCloudkoffer("v1", props).config.terraform as unknown as { encryption?: Record<string, unknown> }).encryption;
+
+  test("passphrase: a pbkdf2 key from the sensitive var.state_passphrase, AES-GCM, enforced for state and plans; no passphrase in the JSON", () => {
+    const { config, json } = synthCloudkoffer("v1", { engine: "tofu", stateEncryption: "passphrase" });
+    expect(encryption({ engine: "tofu", stateEncryption: "passphrase" })).toEqual({
+      key_provider: { pbkdf2: { main: { passphrase: "${var.state_passphrase}" } } },
+      method: { aes_gcm: { main: { keys: "${key_provider.pbkdf2.main}" } } },
+      // OpenTofu 1.10 reads the method as a bare reference in JSON.
+      state: { method: "method.aes_gcm.main", enforced: true },
+      plan: { method: "method.aes_gcm.main", enforced: true },
+    });
+    expect(config.variable.state_passphrase).toMatchObject({ type: "string", nullable: false, sensitive: true });
+    expect(config.variable.state_passphrase).not.toHaveProperty("default");
+    expect(json).not.toContain("correct horse");
+  });
+
+  test("moving a plain state to encryption: OpenTofu's fallback reads it once, unenforced", () => {
+    expect(encryption({ engine: "tofu", stateEncryption: "passphrase", stateEncryptionMigration: true })).toMatchObject({
+      method: { aes_gcm: { main: { keys: "${key_provider.pbkdf2.main}" } }, unencrypted: { migrate: {} } },
+      state: { method: "method.aes_gcm.main", fallback: { method: "method.unencrypted.migrate" } },
+    });
+  });
+
+  test("none unless asked for; with terraform, asking is an error that names the fix", () => {
+    expect(encryption({})).toBeUndefined();
+    expect(() => synthCloudkoffer("v1", { stateEncryption: "passphrase" })).toThrow(
+      "cloudkoffer-v1: state encryption needs OpenTofu: terraform cannot encrypt state. Run with TERRAFORM_BINARY_NAME=tofu (or CLOUDKOFFER_ENGINE=tofu), or unset CLOUDKOFFER_STATE_ENCRYPTION",
+    );
+  });
 });

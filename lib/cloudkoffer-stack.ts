@@ -11,7 +11,9 @@ import { PatchPipeline, ValidationVersions } from "./patch-pipeline";
 import { projectPath } from "./project-paths";
 import { defaultSecretsBackupPath } from "./secrets-backup";
 import { DEFAULT_CLUSTER_NAME, DEFAULT_NODE_TIMEOUT, TalosCluster } from "./talos-cluster";
+import { StateEncryption, STATE_ENCRYPTIONS, StateEncryptionKind } from "./state-encryption";
 import { TalosMaintenance } from "./talos-maintenance";
+import { Engine } from "./terraform-engine";
 import { VERSION_PATTERN } from "./variable-validations";
 
 /** The Talos version the seed installs. */
@@ -117,6 +119,23 @@ export interface CloudkofferStackProps {
    * @default true
    */
   readonly protectSecrets?: boolean;
+  /**
+   * The engine the stack is synthesized for; state encryption needs OpenTofu.
+   * @default "terraform"
+   */
+  readonly engine?: Engine;
+  /**
+   * Encrypt the state and saved plans at rest (OpenTofu only): `passphrase`,
+   * the key derived from `var.state_passphrase` (TF_VAR_state_passphrase).
+   * @default no encryption
+   */
+  readonly stateEncryption?: StateEncryptionKind;
+  /**
+   * With stateEncryption: read a state that is not encrypted yet, once, to
+   * move it to encryption (OpenTofu's fallback).
+   * @default false
+   */
+  readonly stateEncryptionMigration?: boolean;
 }
 
 /**
@@ -178,6 +197,9 @@ export class CloudkofferStack extends TerraformStack {
       this.addOverride("terraform.backend.pg.conn_str", undefined);
     } else {
       new LocalBackend(this, { path: props.statePath ?? defaultStatePath(id) });
+    }
+    if (props.stateEncryption !== undefined) {
+      new StateEncryption(this, { kind: props.stateEncryption, migrateFromPlain: props.stateEncryptionMigration });
     }
     // Variable validations read other variables and name the values: Terraform 1.9 and later.
     this.addOverride("terraform.required_version", ">= 1.9.0");
@@ -249,6 +271,16 @@ function checkProps(id: string, props: CloudkofferStackProps): void {
   };
   if (props.backend !== undefined && !STATE_BACKENDS.includes(props.backend)) {
     fail(`state backend "${props.backend}" is none of ${STATE_BACKENDS.join(", ")}`);
+  }
+  if (props.stateEncryption !== undefined) {
+    if (!STATE_ENCRYPTIONS.includes(props.stateEncryption)) {
+      fail(`state encryption "${props.stateEncryption}" is none of ${STATE_ENCRYPTIONS.join(", ")} (CLOUDKOFFER_STATE_ENCRYPTION)`);
+    }
+    if ((props.engine ?? "terraform") !== "tofu") {
+      fail(
+        "state encryption needs OpenTofu: terraform cannot encrypt state. Run with TERRAFORM_BINARY_NAME=tofu (or CLOUDKOFFER_ENGINE=tofu), or unset CLOUDKOFFER_STATE_ENCRYPTION",
+      );
+    }
   }
   const version = new RegExp(VERSION_PATTERN);
   if (props.talosVersion !== undefined && !version.test(props.talosVersion)) {

@@ -4,8 +4,8 @@
  * Prints when the stack's credentials expire: the admin client certificate
  * (the talosconfig, and every deploy's access to the nodes) and the admin
  * kubeconfig, each with the date from which a deploy renews it. Reads the
- * local state file without terraform; with CLOUDKOFFER_BACKEND=pg it pulls the
- * state. Exit status: 0; 1 when the state holds no cluster; 2 for bad input.
+ * local state file without terraform; with CLOUDKOFFER_BACKEND=pg, or a state
+ * OpenTofu encrypted (TF_VAR_state_passphrase), it pulls the state. Exit status: 0; 1 when the state holds no cluster; 2 for bad input.
  */
 import * as path from "path";
 import { parseArgs } from "util";
@@ -13,7 +13,7 @@ import { defaultStatePath } from "../lib/cloudkoffer-profile";
 import { PROJECT_ROOT } from "../lib/project-paths";
 import { selectStack } from "../lib/stack-selection";
 import { credentialExpiries, describeExpiry } from "./credential-expiry";
-import { pullState, readLocalState, StackState } from "./deploy-recovery";
+import { isEncryptedState, pullState, readLocalState, StackState } from "./deploy-recovery";
 import { terraformCliEnvironment } from "./setup";
 import { initialisedStack } from "./stack-workdir";
 
@@ -23,12 +23,14 @@ function main(): number {
   const output = path.resolve(PROJECT_ROOT, values.output);
   let state: StackState;
   let where: string;
-  if (process.env.CLOUDKOFFER_BACKEND === "pg") {
+  const local = path.resolve(output, "stacks", stack.name, defaultStatePath(stack.name));
+  if (process.env.CLOUDKOFFER_BACKEND === "pg" || isEncryptedState(local)) {
+    // The pg backend, or a state OpenTofu encrypted: read through the engine.
     const env = terraformCliEnvironment();
     state = pullState(initialisedStack(stack.name, output, env), env);
-    where = "the pg backend";
+    where = process.env.CLOUDKOFFER_BACKEND === "pg" ? "the pg backend" : local;
   } else {
-    where = path.resolve(output, "stacks", stack.name, defaultStatePath(stack.name));
+    where = local;
     state = readLocalState(where);
   }
   const expiries = credentialExpiries(state);

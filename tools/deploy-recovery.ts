@@ -16,7 +16,7 @@
  * - a Talos roll that was killed half way is resumed: terraform records the
  *   upgrade resource before its script has run, so nothing else would.
  */
-import { execFile } from "child_process";
+import { execFile, spawnSync } from "child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
@@ -25,6 +25,7 @@ import { ClusterNodes } from "../lib/nodes-input";
 import { nodesWithRoles, probeNode } from "../lib/preflight";
 import { MachineSecrets, secretsYaml } from "./secrets-yaml";
 import { run } from "./stack-workdir";
+import { engineBinary } from "./engine";
 
 /** The addresses npm run deploy watches. */
 export const SECRETS_ADDRESS = "talos_machine_secrets.this";
@@ -127,14 +128,26 @@ export function writeSecretsBackup(file: string, secrets: MachineSecrets): void 
   renameSync(partial, file);
 }
 
-/** Whether a file holds a Terraform state snapshot: JSON with a version. */
-function parsesAsState(file: string): StateSnapshot | undefined {
+/** A state file as OpenTofu encrypts it: its resources sealed in encrypted_data. */
+interface EncryptedSnapshot {
+  readonly encrypted_data: string;
+}
+
+/** Whether a file holds a state snapshot: JSON with a version, or OpenTofu's encrypted form of one. */
+function parsesAsState(file: string): StateSnapshot | EncryptedSnapshot | undefined {
   try {
-    const snapshot = JSON.parse(readFileSync(file, "utf8")) as StateSnapshot & { version?: unknown };
+    const snapshot = JSON.parse(readFileSync(file, "utf8")) as StateSnapshot & { version?: unknown; encrypted_data?: unknown };
+    if (typeof snapshot.encrypted_data === "string") return { encrypted_data: snapshot.encrypted_data };
     return typeof snapshot.version === "number" ? snapshot : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** Whether a local state file is encrypted (OpenTofu): only tofu, with the passphrase, reads it. */
+export function isEncryptedState(file: string): boolean {
+  const snapshot = existsSync(file) ? parsesAsState(file) : undefined;
+  return snapshot !== undefined && "encrypted_data" in snapshot;
 }
 
 /**
@@ -158,12 +171,24 @@ export function repairLocalState(file: string, now: Date = new Date()): string[]
 
 /** A local state file's state; an empty one where there is no file. */
 export function readLocalState(file: string): StackState {
-  return new StackState((existsSync(file) && parsesAsState(file)) || {});
+  const snapshot = existsSync(file) ? parsesAsState(file) : undefined;
+  if (snapshot && "encrypted_data" in snapshot) throw new Error(`${file} is encrypted: read it with tofu state pull`);
+  return new StackState(snapshot ?? {});
 }
 
 /** The state of an initialised stack folder, whatever its backend (`terraform state pull`). */
 export function pullState(dir: string, env: NodeJS.ProcessEnv): StackState {
-  const pulled = run("terraform", ["state", "pull"], { cwd: dir, env }).trim();
+  const pull = spawnSync(engineBinary(env), ["state", "pull"], { cwd: dir, env, encoding: "utf8" });
+  if (pull.status !== 0) {
+    // OpenTofu says so when it cannot decrypt: name the variable that holds the passphrase.
+    const encrypted = /decrypt/i.test(pull.stderr);
+    throw new Error(
+      encrypted
+        ? `the state of ${path.basename(dir)} is encrypted and cannot be read: ${env.TF_VAR_state_passphrase ? "TF_VAR_state_passphrase is not its passphrase" : "TF_VAR_state_passphrase is not set"}. Nothing was touched.`
+        : `${engineBinary(env)} state pull failed (${pull.status}):\n${pull.stderr.trim()}`,
+    );
+  }
+  const pulled = pull.stdout.trim();
   return new StackState(pulled ? (JSON.parse(pulled) as StateSnapshot) : {});
 }
 
@@ -193,9 +218,9 @@ export function importResources(dir: string, imports: readonly { address: string
   const work = mkdtempSync(path.join(tmpdir(), "state-import-"));
   try {
     writeFileSync(path.join(work, "cdk.tf.json"), JSON.stringify(reduced, null, 2));
-    run("terraform", ["init", "-input=false", "-no-color"], { cwd: work, env });
+    run(engineBinary(env), ["init", "-input=false", "-no-color"], { cwd: work, env });
     for (const { address, id } of imports) {
-      run("terraform", ["import", "-input=false", "-no-color", address, id], { cwd: work, env });
+      run(engineBinary(env), ["import", "-input=false", "-no-color", address, id], { cwd: work, env });
     }
   } finally {
     rmSync(work, { recursive: true, force: true });

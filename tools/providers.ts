@@ -12,6 +12,7 @@
  *
  * Writes (all git-ignored):
  *   .providers/mirror/registry.terraform.io/<namespace>/<type>/<version>/<os>_<arch>/
+ *   .providers/mirror/registry.opentofu.org/...   the same binaries, for OpenTofu (hard links)
  *   .providers/built/<namespace>-<type>-<version>.json   where each binary came from
  *   .providers/terraformrc   terraform CLI config that installs from the mirror only
  *
@@ -20,7 +21,7 @@
  * file to download and where to put it); 1 any other failure.
  */
 import { spawnSync } from "child_process";
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "fs";
+import { copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "fs";
 import * as path from "path";
 import { PROJECT_ROOT } from "../lib/project-paths";
 import {
@@ -40,6 +41,8 @@ export const PINNED_PROVIDERS: readonly ReleaseSource[] = [TALOS_PROVIDER_SOURCE
 
 /** The registry host terraform installs the providers under. */
 const REGISTRY = "registry.terraform.io";
+/** The registry host OpenTofu installs the same providers under: the mirror serves it the same binaries. */
+const OPENTOFU_REGISTRY = "registry.opentofu.org";
 
 /** Options of {@link provideProviders}. */
 export interface ProvideOptions {
@@ -104,6 +107,29 @@ function provide(source: ReleaseSource, directory: string, platform: string, fol
   });
 }
 
+/**
+ * OpenTofu resolves "siderolabs/talos" on its own registry's host name, and
+ * does not follow a symbolic link in a filesystem mirror: the same binaries,
+ * hard-linked (copied across filesystems), under registry.opentofu.org.
+ */
+function mirrorForOpenTofu(directory: string, source: ReleaseSource): void {
+  const from = mirrorFolder(directory, source);
+  const to = path.join(directory, "mirror", OPENTOFU_REGISTRY, ...source.name.split("/"));
+  const opentofuRoot = path.join(directory, "mirror", OPENTOFU_REGISTRY);
+  if (existsSync(opentofuRoot) && lstatSync(opentofuRoot).isSymbolicLink()) rmSync(opentofuRoot);
+  rmSync(to, { recursive: true, force: true });
+  for (const file of readdirSync(from, { recursive: true, encoding: "utf8" })) {
+    const source_ = path.join(from, file);
+    if (!statSync(source_).isFile()) continue;
+    mkdirSync(path.dirname(path.join(to, file)), { recursive: true });
+    try {
+      linkSync(source_, path.join(to, file));
+    } catch {
+      copyFileSync(source_, path.join(to, file));
+    }
+  }
+}
+
 /** Removes versions of a provider from the mirror that are not its pinned one. */
 function pruneMirror(directory: string, source: ReleaseSource, report: (line: string) => void): void {
   const folder = mirrorFolder(directory, source);
@@ -122,7 +148,7 @@ export function terraformCliConfig(directory: string): string {
     "provider_installation {",
     "  filesystem_mirror {",
     `    path    = "${path.join(directory, "mirror")}"`,
-    `    include = ["${REGISTRY}/*/*"]`,
+    `    include = ["${REGISTRY}/*/*", "${OPENTOFU_REGISTRY}/*/*"]`,
     "  }",
     "}",
     "",
@@ -141,12 +167,13 @@ export async function provideProviders(options: ProvideOptions = {}): Promise<Bu
   const env = options.env ?? process.env;
   const folders = sourceFolders(env);
   const platform = goPlatform();
-  mkdirSync(path.join(directory, "mirror"), { recursive: true });
+  mkdirSync(path.join(directory, "mirror", REGISTRY), { recursive: true });
   writeFileSync(path.join(directory, "terraformrc"), terraformCliConfig(directory));
   for (const source of providers) pruneMirror(directory, source, report);
   return Promise.all(
     providers.map(async (source) => {
       const outcome = await provide(source, directory, platform, folders, env);
+      if (outcome.status === "built" || outcome.status === "cached") mirrorForOpenTofu(directory, source);
       report(outcomeLine(source, outcome));
       if (outcome.status === "failed" && outcome.output) {
         report(outcome.output.trimEnd().replace(/^/gm, "providers:   "));

@@ -11,7 +11,7 @@
  */
 import { spawn } from "child_process";
 import { createHash } from "crypto";
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "fs";
+import { cpSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { PROJECT_ROOT } from "../lib/project-paths";
@@ -347,3 +347,77 @@ export async function buildRelease(options: BuildReleaseOptions): Promise<BuildO
   }
 }
 
+
+/** A release the Go module proxy serves, pinned by its module hash, built as the main module. */
+export interface ModuleRelease {
+  readonly name: string;
+  /** The release, without the leading "v". */
+  readonly version: string;
+  readonly module: string;
+  /** The module's go.sum hash (h1:...), which the module proxy and the checksum database agree on. */
+  readonly sum: string;
+  /** The release's own linker flags. */
+  readonly ldflags: string;
+  /** The package of the binary. */
+  readonly pkg: string;
+}
+
+/**
+ * OpenTofu 1.10.10, the second engine (and the one that encrypts state). Its
+ * go.mod has replace directives, so `go install` refuses it: the module is
+ * downloaded and built as the main module, with its own go.mod and go.sum.
+ */
+export const TOFU_RELEASE: ModuleRelease = {
+  name: "opentofu",
+  version: "1.10.10",
+  module: "github.com/opentofu/opentofu",
+  sum: "h1:ELFHOkY0x/bHvkgBP4KK3i7Y19CSFuHOyeZOLc0cqWY=",
+  // .goreleaser.yaml of the release: without version.dev=no, tofu calls itself 1.10.10-dev.
+  ldflags: "-s -w -X github.com/opentofu/opentofu/version.dev=no",
+  pkg: "./cmd/tofu",
+};
+
+/**
+ * Builds a module release as the main module into `binary` (its provenance in
+ * `stamp`), or finds it built from the pinned module already.
+ */
+export async function buildModuleRelease(release: ModuleRelease, binary: string, stamp: string, env: NodeJS.ProcessEnv): Promise<BuildOutcome> {
+  const spec = `${release.module}@v${release.version}`;
+  if (existsSync(binary) && existsSync(stamp)) {
+    const from = JSON.parse(readFileSync(stamp, "utf8")) as { module?: string; sum?: string };
+    if (from.module === spec && from.sum === release.sum) return { status: "cached", from: { module: spec }, seconds: 0 };
+  }
+  const started = process.hrtime.bigint();
+  const download = await runCommand("go", ["mod", "download", "-json", spec], { env: goEnvironment(env, { GOFLAGS: "-mod=mod" }) });
+  let module: { Dir?: string; Sum?: string; Error?: string };
+  try {
+    module = JSON.parse(download.output) as typeof module;
+  } catch {
+    return { status: "unavailable", message: `go mod download ${spec} failed: ${download.output.trim()}` };
+  }
+  if (download.status !== 0 || !module.Dir) return { status: "unavailable", message: `the Go module proxy has no ${spec}: ${module.Error ?? download.output.trim()}` };
+  if (module.Sum !== release.sum) {
+    return { status: "failed", message: `${spec} has hash ${module.Sum}, but ${release.sum} is pinned in tools/release-sources.ts` };
+  }
+  mkdirSync(path.dirname(binary), { recursive: true });
+  const work = mkdtempSync(path.join(tmpdir(), "module-release-"));
+  try {
+    // The module cache is read-only, and a main module is built where it can be written.
+    const copy = path.join(work, path.basename(release.module));
+    cpSync(module.Dir, copy, { recursive: true });
+    // Beside the binary, so that the rename into place stays on one filesystem.
+    const built = `${binary}.${process.pid}`;
+    const build = await runCommand("go", ["build", "-trimpath", "-ldflags", release.ldflags, "-o", built, release.pkg], {
+      cwd: copy,
+      env: goEnvironment(env, { GOFLAGS: "-mod=readonly" }),
+    });
+    if (build.status !== 0) return { status: "failed", message: `go build of ${spec} failed`, output: build.output };
+    renameSync(built, binary);
+    mkdirSync(path.dirname(stamp), { recursive: true });
+    writeFileSync(stamp, `${JSON.stringify({ module: spec, sum: release.sum })}\n`);
+    return { status: "built", from: { module: spec }, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+    rmSync(`${binary}.${process.pid}`, { force: true });
+  }
+}

@@ -16,6 +16,7 @@ import { selectStack } from "../lib/stack-selection";
 import { PROJECT_ROOT } from "../lib/project-paths";
 import { ensureSetup, SetupError, terraformCliEnvironment } from "./setup";
 import { initialisedStack, stateAddresses } from "./stack-workdir";
+import { engineBinary } from "./engine";
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -34,7 +35,7 @@ async function main(): Promise<number> {
   }
   console.log(`reprovision ${stack.name}: applying the configuration to ${replaced.length - 1} nodes again and bootstrapping, keeping the secrets`);
   const apply = spawnSync(
-    "terraform",
+    engineBinary(env),
     ["apply", "-input=false", ...(values["auto-approve"] ? ["-auto-approve"] : []), ...replaced.map((address) => `-replace=${address}`)],
     { cwd: dir, stdio: "inherit", env },
   );

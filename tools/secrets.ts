@@ -19,6 +19,7 @@ import { importResources } from "./deploy-recovery";
 import { MachineSecrets, secretsYaml } from "./secrets-yaml";
 import { ensureSetup, SetupError, terraformCliEnvironment } from "./setup";
 import { initialisedStack, run, stateAddresses } from "./stack-workdir";
+import { engineBinary } from "./engine";
 
 const ADDRESS = "talos_machine_secrets.this";
 
@@ -55,7 +56,7 @@ async function main(): Promise<void> {
 
   if (action === "export") {
     if (!present) throw new Error(`${stack.name} has no ${ADDRESS} in its state: nothing to export`);
-    const state = JSON.parse(run("terraform", ["show", "-json"], { cwd: dir, env })) as {
+    const state = JSON.parse(run(engineBinary(env), ["show", "-json"], { cwd: dir, env })) as {
       values: { root_module: { resources: StateResource[] } };
     };
     const resource = state.values.root_module.resources.find((candidate) => candidate.address === ADDRESS);

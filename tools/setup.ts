@@ -11,6 +11,9 @@
  *   talosctl      .build/bin/talosctl, the real talosctl of Talos 1.7.4 built from its release
  *                 source: the client the tests and npm start drive simulated nodes with (on real
  *                 hardware the user's own talosctl is used). Only asked for by those commands.
+ *   tofu          .build/bin/tofu, OpenTofu 1.10.10 built from its Go module, when OpenTofu is the
+ *                 engine (tools/engine.ts) and no tofu is on PATH; npm run setup (all steps)
+ *                 builds it for the tests unless tofu is on PATH.
  *
  * Exit status: 0 ready; 3 a provider has no release source and the Go module
  * proxy refuses it (the message says what to download); 1 any other failure.
@@ -22,17 +25,39 @@ import { PROJECT_ROOT } from "../lib/project-paths";
 import { DEFAULT_TALOS_CONFIG_SCHEMA } from "../lib/talos-config-schema";
 import { DEFAULT_TALOS_TOOL } from "../lib/talos-validation";
 import { exitStatus, outcomeLine, PINNED_PROVIDERS, provideProviders, PROVIDERS_DIRECTORY } from "./providers";
-import { buildRelease, describeProvenance, sourceFolders, TALOS_SOURCE } from "./release-sources";
+import { BUILT_TOFU, needsBuiltTofu, withEngine } from "./engine";
+import { buildModuleRelease, buildRelease, BuildOutcome, describeProvenance, sourceFolders, TALOS_SOURCE, TOFU_RELEASE } from "./release-sources";
 
 /** The real talosctl, built from Talos' release source for the tests and the demo. */
 export const TALOSCTL = path.join(PROJECT_ROOT, ".build", "bin", "talosctl");
 
 /** What a command may need built. */
-export const SETUP_STEPS = ["providers", "talos schema", "talos tool", "talosctl"] as const;
+export const SETUP_STEPS = ["providers", "talos schema", "talos tool", "talosctl", "tofu"] as const;
 /** One of {@link SETUP_STEPS}. */
 export type SetupStep = (typeof SETUP_STEPS)[number];
 /** What commands that deploy to nodes need: not talosctl, which on real hardware is the user's own. */
 export const DEPLOY_STEPS: readonly SetupStep[] = ["providers", "talos schema", "talos tool"];
+/** The steps that build a Go release from source, slow the first time: they run beside the others. */
+const BESIDE: readonly SetupStep[] = ["talosctl", "tofu"];
+
+/** What a deploying command needs here: {@link DEPLOY_STEPS}, and tofu when it is the engine and not on PATH. */
+export function deploySteps(env: NodeJS.ProcessEnv = process.env): SetupStep[] {
+  return [...DEPLOY_STEPS, ...(needsBuiltTofu(env) ? (["tofu"] as const) : [])];
+}
+
+/** The line of a release build, or the error it is. */
+function releaseLine(what: string, binary: string, outcome: BuildOutcome): string {
+  switch (outcome.status) {
+    case "cached":
+      return `up to date, built from ${describeProvenance(outcome.from)}`;
+    case "built":
+      return `built ${path.relative(PROJECT_ROOT, binary)} from ${describeProvenance(outcome.from)}`;
+    case "unavailable":
+      throw new SetupError(`${what}: UNAVAILABLE: ${outcome.message}`, 3);
+    case "failed":
+      throw new SetupError(`${what}: FAILED: ${outcome.message}${outcome.output ? `\n${outcome.output.trim()}` : ""}`, 1);
+  }
+}
 
 /** A step that could not be done; `status` is the exit status the command should end with. */
 export class SetupError extends Error {
@@ -112,16 +137,13 @@ async function runStep(step: SetupStep, report: (line: string) => void): Promise
         // Talos' go.mod has replace directives: it builds as the main module only.
         moduleProxy: false,
       });
-      switch (outcome.status) {
-        case "cached":
-          return `up to date, built from ${describeProvenance(outcome.from)}`;
-        case "built":
-          return `built ${path.relative(PROJECT_ROOT, TALOSCTL)} ${TALOS_SOURCE.version} from ${describeProvenance(outcome.from)}`;
-        case "unavailable":
-          throw new SetupError(`talosctl ${TALOS_SOURCE.version}: UNAVAILABLE: ${outcome.message}`, 3);
-        case "failed":
-          throw new SetupError(`talosctl ${TALOS_SOURCE.version}: FAILED: ${outcome.message}${outcome.output ? `\n${outcome.output.trim()}` : ""}`, 1);
-      }
+      return releaseLine(`talosctl ${TALOS_SOURCE.version}`, TALOSCTL, outcome);
+    }
+    case "tofu": {
+      // One on PATH is the user's engine; the tests and deploys use it as it is.
+      if (!needsBuiltTofu({ CLOUDKOFFER_ENGINE: "tofu" })) return "tofu is on PATH, nothing to build";
+      const stamp = path.join(PROJECT_ROOT, ".build", "built", `tofu-${TOFU_RELEASE.version}.json`);
+      return releaseLine(`OpenTofu ${TOFU_RELEASE.version}`, BUILT_TOFU, await buildModuleRelease(TOFU_RELEASE, BUILT_TOFU, stamp, process.env));
     }
   }
 }
@@ -131,20 +153,20 @@ async function runStep(step: SetupStep, report: (line: string) => void): Promise
  * them), printing one line per step with its time.
  * @throws SetupError when a step cannot be done
  */
-export async function ensureSetup(steps: readonly SetupStep[] = DEPLOY_STEPS, report: (line: string) => void = console.log): Promise<void> {
+export async function ensureSetup(steps: readonly SetupStep[] = deploySteps(), report: (line: string) => void = console.log): Promise<void> {
   const timed = async (step: SetupStep): Promise<void> => {
     const started = process.hrtime.bigint();
     const said = await runStep(step, report);
     report(`setup: ${step}: ${said} (${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(1)} s)`);
   };
-  // talosctl depends on nothing else here, and its build waits on downloads: it runs beside the others.
-  const talosctl = steps.includes("talosctl") ? timed("talosctl") : Promise.resolve();
-  // Whatever happens to the others, never leave the talosctl build running unobserved.
-  talosctl.catch(() => undefined);
-  for (const step of SETUP_STEPS.filter((candidate) => candidate !== "talosctl" && steps.includes(candidate))) {
+  // talosctl and tofu depend on nothing else here, and their builds wait on downloads: they run beside the others.
+  const beside = Promise.all(BESIDE.filter((step) => steps.includes(step)).map(timed));
+  // Whatever happens to the others, never leave those builds running unobserved.
+  beside.catch(() => undefined);
+  for (const step of SETUP_STEPS.filter((candidate) => !BESIDE.includes(candidate) && steps.includes(candidate))) {
     await timed(step);
   }
-  await talosctl;
+  await beside;
 }
 
 /**
@@ -153,8 +175,9 @@ export async function ensureSetup(steps: readonly SetupStep[] = DEPLOY_STEPS, re
  */
 export function terraformCliEnvironment(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const own = env.TF_CLI_CONFIG_FILE;
-  if (own && existsSync(own)) return env;
-  return { ...env, TF_CLI_CONFIG_FILE: path.join(PROVIDERS_DIRECTORY, "terraformrc") };
+  const engine = withEngine(env);
+  if (own && existsSync(own)) return engine;
+  return { ...engine, TF_CLI_CONFIG_FILE: path.join(PROVIDERS_DIRECTORY, "terraformrc") };
 }
 
 if (require.main === module) {

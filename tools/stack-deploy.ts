@@ -16,6 +16,7 @@ import {
   configuredNodes,
   importResources,
   isBootstrapped,
+  isEncryptedState,
   KUBECONFIG_ADDRESS,
   nodesNotAt,
   pullState,
@@ -32,6 +33,7 @@ import { descendants } from "./process-tree";
 import { PROVIDERS_DIRECTORY } from "./providers";
 import { terraformCliEnvironment } from "./setup";
 import { initialisedStack, run } from "./stack-workdir";
+import { engineBinary } from "./engine";
 
 const say = (line: string) => console.log(`deploy: ${line}`);
 
@@ -68,7 +70,7 @@ export class StackDeploy {
   private readonly stackDir: string;
   readonly statePath: string;
   private readonly backupFile: string;
-  private readonly env: NodeJS.ProcessEnv;
+  private env: NodeJS.ProcessEnv;
 
   private readonly stack: SelectedStack;
   private readonly output: string;
@@ -131,7 +133,7 @@ export class StackDeploy {
   }
 
   private state(): StackState {
-    return this.pg ? pullState(this.dir(), this.env) : readLocalState(this.statePath);
+    return this.pg || isEncryptedState(this.statePath) ? pullState(this.dir(), this.env) : readLocalState(this.statePath);
   }
 
   private get toolBuilt(): boolean {
@@ -141,6 +143,7 @@ export class StackDeploy {
   /** Before cdktf deploy: a sound state, with the secrets the nodes hold, and the bootstrap they had. */
   private async prepare(): Promise<void> {
     if (!this.pg) repairLocalState(this.statePath).forEach(say);
+    this.checkEncryption();
     let state = this.state();
     if (!state.has(SECRETS_ADDRESS) && this.adoptSecrets()) state = this.state();
     this.restoreSecretsBackup(state);
@@ -158,7 +161,7 @@ export class StackDeploy {
     const kubeconfig = credentialExpiries(state).find((expiry) => expiry.credential === "admin kubeconfig");
     if (!kubeconfig?.due || !state.has(KUBECONFIG_ADDRESS)) return;
     say(`the admin kubeconfig ${kubeconfig.expired ? "expired" : "expires"} ${shownDate(kubeconfig.notAfter)}: reading it again`);
-    run("terraform", ["taint", "-no-color", KUBECONFIG_ADDRESS], { cwd: this.dir(), env: this.env });
+    run(engineBinary(this.env), ["taint", "-no-color", KUBECONFIG_ADDRESS], { cwd: this.dir(), env: this.env });
   }
 
   /**
@@ -172,6 +175,40 @@ export class StackDeploy {
       } else {
         say(describeExpiry(expiry));
       }
+    }
+  }
+
+  /**
+   * With state encryption asked for (OpenTofu): the passphrase is set, and a
+   * state that is not encrypted yet moves to encryption in this deploy (the
+   * stack is synthesized with OpenTofu's fallback to read it once). An
+   * encrypted state without encryption asked for stops here.
+   * @throws UnsafeDeploy naming what is missing; nothing was touched
+   */
+  private checkEncryption(): void {
+    const asked = this.env.CLOUDKOFFER_STATE_ENCRYPTION;
+    const encrypted = !this.pg && isEncryptedState(this.statePath);
+    if (encrypted && !asked) {
+      throw new UnsafeDeploy(
+        `${this.statePath} is encrypted: deploy with CLOUDKOFFER_STATE_ENCRYPTION=passphrase, TF_VAR_state_passphrase and OpenTofu. Nothing was touched.`,
+      );
+    }
+    if (!asked) return;
+    if (!this.env.TF_VAR_state_passphrase) {
+      throw new UnsafeDeploy(`CLOUDKOFFER_STATE_ENCRYPTION=${asked}: TF_VAR_state_passphrase is not set, and the state's passphrase is needed. Nothing was touched.`);
+    }
+    if (encrypted) {
+      try {
+        pullState(this.dir(), this.env);
+      } catch (error) {
+        const said = error instanceof Error ? error.message : String(error);
+        if (!/decrypt/i.test(said)) throw error;
+        throw new UnsafeDeploy(`${this.statePath} is encrypted and cannot be read: TF_VAR_state_passphrase is not its passphrase. Nothing was touched.`);
+      }
+    }
+    if (!this.pg && existsSync(this.statePath) && !encrypted) {
+      say(`${this.statePath} is not encrypted yet: this deploy moves it to encryption (OpenTofu reads it once without)`);
+      this.env = { ...this.env, CLOUDKOFFER_STATE_ENCRYPTION_MIGRATE: "yes" };
     }
   }
 
@@ -201,7 +238,7 @@ export class StackDeploy {
     if (Object.keys(behind).length === 0) return;
     const list = Object.entries(behind).map(([node, version]) => `${node} runs ${version}`).join(", ");
     say(`the roll to Talos ${target} did not finish (${list}): resuming it`);
-    run("terraform", ["taint", "-no-color", TALOS_UPGRADE_ADDRESS], { cwd: this.dir(), env: this.env });
+    run(engineBinary(this.env), ["taint", "-no-color", TALOS_UPGRADE_ADDRESS], { cwd: this.dir(), env: this.env });
   }
 
   /**
@@ -264,7 +301,9 @@ export class StackDeploy {
       env: this.env,
     });
     const exited = new Promise<number>((resolve) => child.once("close", (status) => resolve(status ?? 1)));
-    const watching = !this.pg && this.toolBuilt && !this.state().has(BOOTSTRAP_ADDRESS);
+    // The watch reads the local state file every second: not an encrypted one (a lost reply then costs node_timeout).
+    const encrypted = Boolean(this.env.CLOUDKOFFER_STATE_ENCRYPTION) || isEncryptedState(this.statePath);
+    const watching = !this.pg && !encrypted && this.toolBuilt && !this.state().has(BOOTSTRAP_ADDRESS);
     const stopWatching = watching
       ? watchForLostBootstrap(this.statePath, this.stack.nodes, this.talosTool, () => {
           this.interruptedForBootstrap = true;
@@ -272,7 +311,7 @@ export class StackDeploy {
             `${this.stack.nodes.controlplane[0]} is bootstrapped, but terraform is still asking for it (its reply was lost): interrupting terraform to adopt the bootstrap`,
           );
           for (const { pid, command } of descendants(child.pid as number)) {
-            if (command === "terraform") process.kill(pid, "SIGINT");
+            if (command === path.basename(engineBinary(this.env))) process.kill(pid, "SIGINT");
           }
         })
       : () => undefined;

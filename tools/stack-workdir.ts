@@ -3,13 +3,16 @@ import { mkdirSync } from "fs";
 import * as path from "path";
 import { PROJECT_ROOT } from "../lib/project-paths";
 import { terraformCliEnvironment } from "./setup";
+import { engineBinary } from "./engine";
 
 /** Runs a command, returning stdout; a failure throws naming the command. */
 export function run(command: string, args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): string {
-  const result = spawnSync(command, args, { ...options, encoding: "utf8", stdio: ["inherit", "pipe", "inherit"] });
+  const result = spawnSync(command, args, { ...options, encoding: "utf8", stdio: ["inherit", "pipe", "pipe"] });
   if (result.status !== 0) {
-    throw new Error(`${command} ${args.join(" ")} failed (${result.status ?? result.signal})`);
+    throw new Error(`${command} ${args.join(" ")} failed (${result.status ?? result.signal}):\n${result.stderr.trim()}`);
   }
+  // What the command said besides its answer (warnings), as it said it.
+  if (result.stderr) process.stderr.write(result.stderr);
   return result.stdout;
 }
 
@@ -17,13 +20,13 @@ export function run(command: string, args: readonly string[], options: { cwd: st
 export interface StateListOptions {
   /** @default process.env */
   readonly env?: NodeJS.ProcessEnv;
-  /** @default "terraform" */
+  /** @default the engine the environment asks for (tools/engine.ts) */
   readonly terraform?: string;
 }
 
 /** The addresses in the state of the stack folder `dir`; none where there is no state yet. */
 export function stateAddresses(dir: string, options: StateListOptions = {}): string[] {
-  const list = spawnSync(options.terraform ?? "terraform", ["state", "list"], { cwd: dir, env: options.env, encoding: "utf8" });
+  const list = spawnSync(options.terraform ?? engineBinary(options.env), ["state", "list"], { cwd: dir, env: options.env, encoding: "utf8" });
   if (list.status !== 0 && /No state file was found/.test(list.stderr)) return [];
   if (list.status !== 0) throw new Error(`terraform state list exited ${list.status}:\n${list.stderr.trim()}`);
   return list.stdout.split("\n").filter((line) => line !== "");
@@ -42,6 +45,7 @@ export function initialisedStack(stack: string, output: string, env: NodeJS.Proc
     env: { ...env, CDKTF_OUTDIR: output },
   });
   const dir = path.join(output, "stacks", stack);
-  run("terraform", ["init", "-input=false", "-no-color"], { cwd: dir, env: terraformCliEnvironment(env) });
+  const engineEnv = terraformCliEnvironment(env);
+  run(engineBinary(engineEnv), ["init", "-input=false", "-no-color"], { cwd: dir, env: engineEnv });
   return dir;
 }

@@ -32,8 +32,9 @@ import { parse as parseYaml } from "yaml";
 import { assertLoopbackTalosconfig, loopbackDeployEnvironment } from "./harness/loopback";
 import { loopbackAddresses, SimulatedNode, TALOS_SIM, TalosSimulator } from "./harness/simulator";
 import { terraformEnvironment } from "./harness/terraform";
-import { ensureSetup, SETUP_STEPS, SetupError, TALOSCTL } from "./setup";
+import { deploySteps, ensureSetup, SetupError, TALOSCTL } from "./setup";
 import { StackDeploy } from "./stack-deploy";
+import { engineBinary } from "./engine";
 
 /** The simulated nodes' addresses: 127.77.0.1 and up, the VIP 127.77.0.254. */
 const PREFIX = "127.77.0";
@@ -73,7 +74,7 @@ function inNamespace(command: string): string {
  * ends with its exit status.
  */
 async function launch(): Promise<number> {
-  await ensureSetup(SETUP_STEPS);
+  await ensureSetup([...deploySteps(), "talosctl"]);
   const demo = spawn(
     path.join(PROJECT_ROOT, "tools", "loopback-only.sh"),
     [process.execPath, "-r", "esbuild-register", __filename, ...process.argv.slice(2)],
@@ -88,7 +89,7 @@ async function launch(): Promise<number> {
 async function main(): Promise<number> {
   if (process.env.LOOPBACK_ONLY === undefined) return launch();
   // Already in a loopback-only namespace (e.g. in npm test): set up here, unless launch() did.
-  if (process.env.CLOUDKOFFER_SET_UP !== "1") await ensureSetup(SETUP_STEPS);
+  if (process.env.CLOUDKOFFER_SET_UP !== "1") await ensureSetup([...deploySteps(), "talosctl"]);
   const { values } = parseArgs({
     options: {
       once: { type: "boolean", default: false },
@@ -130,7 +131,7 @@ async function main(): Promise<number> {
       ["talosconfig", "talosconfig"],
       ["kubeconfig_raw", "kubeconfig"],
     ]) {
-      const read = spawnSync("terraform", ["output", "-raw", output_], { cwd: stackDir, env, encoding: "utf8" });
+      const read = spawnSync(engineBinary(env), ["output", "-raw", output_], { cwd: stackDir, env, encoding: "utf8" });
       if (read.status !== 0) throw new Error(`terraform output ${output_} failed: ${read.stderr}`);
       credentials[file] = path.join(demo, file);
       writeFileSync(credentials[file], read.stdout, { mode: 0o600 });
@@ -168,10 +169,11 @@ async function main(): Promise<number> {
     console.log(`simulator control: ${simulator.controlUrl}`);
 
     if (values.once) return 0;
-    // Listening before saying so: a Ctrl-C right after the line must find the handler.
+    // Listening before saying so: a Ctrl-C right after the line must find the handler. Kept while
+    // stopping: npm hands the terminal's Ctrl-C on to this process a second time.
     const interrupted = new Promise<void>((resolve) => {
-      process.once("SIGINT", resolve);
-      process.once("SIGTERM", resolve);
+      process.on("SIGINT", resolve);
+      process.on("SIGTERM", resolve);
     });
     console.log("The simulated Cloudkoffer runs until Ctrl-C.");
     await interrupted;

@@ -6,6 +6,7 @@ import { DEFAULT_TALOS_CONFIG_SCHEMA } from "../../lib/talos-config-schema";
 import { DEFAULT_TALOS_TOOL } from "../../lib/talos-validation";
 import { TALOS_SIM } from "../../tools/harness/simulator";
 import { PROVIDERS_DIRECTORY } from "../../tools/providers";
+import { engineBinary } from "../../tools/engine";
 import { TALOSCTL } from "../../tools/setup";
 import { NULL_PROVIDER_SOURCE, ReleaseSource, TALOS_PROVIDER_SOURCE, TLS_PROVIDER_SOURCE } from "../../tools/release-sources";
 
@@ -22,6 +23,7 @@ export type Need =
   | "talos schema"
   | "simulator"
   | "talosctl"
+  | "tofu"
   | "openssl"
   | "shellcheck"
   | "postgresql";
@@ -35,6 +37,7 @@ const HOW_TO_GET: Record<Need, string> = {
   "talos schema": ".build/talos/config.schema.json (npm run setup)",
   simulator: ".build/bin/talos-sim and .build/bin/cloudkoffer-talos (npm run setup)",
   talosctl: ".build/bin/talosctl, the real talosctl of Talos 1.7.4 (npm run setup)",
+  tofu: "OpenTofu: tofu on PATH, or .build/bin/tofu (npm run setup -- tofu)",
   openssl: "openssl on PATH",
   shellcheck: "shellcheck on PATH (Debian package shellcheck)",
   postgresql: "a PostgreSQL server named by TEST_PG_CONN_STR (tools/test-postgres.sh start)",
@@ -62,6 +65,8 @@ function has(need: Need): boolean {
       return existsSync(TALOS_SIM) && existsSync(DEFAULT_TALOS_TOOL);
     case "talosctl":
       return existsSync(TALOSCTL);
+    case "tofu":
+      return onPath(engineBinary({ CLOUDKOFFER_ENGINE: "tofu" }));
     case "openssl":
       return onPath("openssl");
     case "shellcheck":

@@ -117,7 +117,9 @@ export class TerraformWorkspace {
 
   /** Runs terraform; a failure is returned, not thrown. */
   run(args: readonly string[], env: Record<string, string> = {}): TerraformResult {
-    const result = spawnSync(TERRAFORM, [...args], {
+    // The workspace's engine: OpenTofu where its environment names it.
+    const engine = env.TERRAFORM_BINARY_NAME ?? this.env.TERRAFORM_BINARY_NAME ?? TERRAFORM;
+    const result = spawnSync(engine, [...args], {
       cwd: this.dir,
       env: terraformEnvironment({ ...this.env, ...env }),
       encoding: "utf8",
@@ -147,7 +149,7 @@ export class TerraformWorkspace {
 
   /** Addresses in the state; none where there is no state yet. */
   stateList(): string[] {
-    return stateAddresses(this.dir, { env: terraformEnvironment(this.env), terraform: TERRAFORM });
+    return stateAddresses(this.dir, { env: terraformEnvironment(this.env), terraform: this.env.TERRAFORM_BINARY_NAME ?? TERRAFORM });
   }
 
   /** Removes the copy and its state. */
