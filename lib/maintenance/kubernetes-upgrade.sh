@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Kubernetes upgrade, run by null_resource.kubernetes_upgrade when
 # kubernetes_version changes, after any Talos roll: the seed's
 # `talosctl upgrade-k8s --to=<version>`, once, through the first control plane.

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Rolling Talos upgrade, run by null_resource.talos_upgrade when talos_version
 # changes: one node at a time, control planes first in order, then workers.
 # Each node is upgraded the seed's way and must come back with the new

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared start of the maintenance scripts, inlined before each of them.
 #
 # talosctl_session TASK GOAL: ends the script (success) when the cluster was
