@@ -22,10 +22,9 @@ const STACK = "cloudkoffer-v1";
 
 /** A resource's values in `terraform show -json` (of the state, or of a saved plan's prior state). */
 function stateValues(workspace: TerraformWorkspace, address: string): Record<string, unknown> {
-  const shown = JSON.parse(workspace.ok(["show", "-json"]).stdout) as { values?: { root_module: { resources?: { address: string; values: Record<string, unknown> }[] } } };
-  const resource = shown.values?.root_module.resources?.find((candidate) => candidate.address === address);
-  if (!resource) throw new Error(`the state has no ${address}`);
-  return resource.values;
+  const values = workspace.values(address);
+  if (!values) throw new Error(`the state has no ${address}`);
+  return values;
 }
 
 /** The actions a saved plan has for each resource instance, by address. */

@@ -27,18 +27,6 @@ const SEED_ENVRC = {
   TF_VAR_nodes: formatNodesVariable({ controlplane: CLOUDKOFFER_PROFILES.v3.controlPlanes, worker: CLOUDKOFFER_PROFILES.v3.workers }),
 };
 
-/** A resource or data source in `terraform show -json`. */
-interface ShownResource {
-  readonly address: string;
-  readonly values: Record<string, unknown>;
-}
-
-/** What the state holds at an address, from `terraform show -json`. */
-function shown(workspace: TerraformWorkspace, address: string): Record<string, unknown> | undefined {
-  const state = JSON.parse(workspace.ok(["show", "-json"]).stdout) as { values?: { root_module: { resources?: ShownResource[] } } };
-  return state.values?.root_module.resources?.find((resource) => resource.address === address)?.values;
-}
-
 /** The comments of a YAML text (not what merely looks like one inside a string, e.g. an inline manifest). */
 function yamlComments(yaml: string): string[] {
   const comments: string[] = [];
@@ -90,7 +78,7 @@ describeWith(["terraform", "talos provider", "null provider", "tls provider", "t
 
       const ours = stackCopy();
       ours.ok(["apply", "-auto-approve", "-no-color", ...LOCAL_HALF], SEED_ENVRC);
-      expect(shown(ours, "talos_machine_secrets.this")?.talos_version).toBe("v1.7.4");
+      expect(ours.values("talos_machine_secrets.this")?.talos_version).toBe("v1.7.4");
     });
 
     test("Kubernetes 1.31.0 with Talos v1.7.4: 0.5.0's own check refuses the seed's Terraform; our validation names the value first", () => {
@@ -120,7 +108,7 @@ describeWith(["terraform", "talos provider", "null provider", "tls provider", "t
       const main = path.join(seed.dir, "main.tf");
       writeFileSync(main, readFileSync(main, "utf8").replace(/^\s*(docs|examples)\s*=\s*false\n/gm, ""));
       seed.ok(["apply", "-auto-approve", "-no-color", ...LOCAL_HALF], env);
-      const withDocs = String(shown(seed, "data.talos_machine_configuration.worker")?.machine_configuration);
+      const withDocs = String(seed.values("data.talos_machine_configuration.worker")?.machine_configuration);
       expect(yamlComments(withDocs).length).toBeGreaterThan(20);
       expect(withDocs).toContain("# Indicates the schema used to decode the contents.");
 

@@ -16,7 +16,7 @@
  * - a Talos roll that was killed half way is resumed: terraform records the
  *   upgrade resource before its script has run, so nothing else would.
  */
-import { execFile, spawnSync } from "child_process";
+import { execFile } from "child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
@@ -176,19 +176,25 @@ export function readLocalState(file: string): StackState {
   return new StackState(snapshot ?? {});
 }
 
+/**
+ * What to say when the engine could not decrypt a state (OpenTofu): that the
+ * passphrase is wrong or missing; undefined for any other failure.
+ */
+export function undecryptable(where: string, said: string, env: NodeJS.ProcessEnv): string | undefined {
+  if (!/decrypt/i.test(said)) return undefined;
+  const why = env.TF_VAR_state_passphrase ? "TF_VAR_state_passphrase is not its passphrase" : "TF_VAR_state_passphrase is not set";
+  return `${where} is encrypted and cannot be read: ${why}. Nothing was touched.`;
+}
+
 /** The state of an initialised stack folder, whatever its backend (`terraform state pull`). */
 export function pullState(dir: string, env: NodeJS.ProcessEnv): StackState {
-  const pull = spawnSync(engineBinary(env), ["state", "pull"], { cwd: dir, env, encoding: "utf8" });
-  if (pull.status !== 0) {
-    // OpenTofu says so when it cannot decrypt: name the variable that holds the passphrase.
-    const encrypted = /decrypt/i.test(pull.stderr);
-    throw new Error(
-      encrypted
-        ? `the state of ${path.basename(dir)} is encrypted and cannot be read: ${env.TF_VAR_state_passphrase ? "TF_VAR_state_passphrase is not its passphrase" : "TF_VAR_state_passphrase is not set"}. Nothing was touched.`
-        : `${engineBinary(env)} state pull failed (${pull.status}):\n${pull.stderr.trim()}`,
-    );
+  let pulled: string;
+  try {
+    pulled = run(engineBinary(env), ["state", "pull"], { cwd: dir, env }).trim();
+  } catch (error) {
+    const explained = undecryptable(`the state of ${path.basename(dir)}`, error instanceof Error ? error.message : String(error), env);
+    throw explained ? new Error(explained) : error;
   }
-  const pulled = pull.stdout.trim();
   return new StackState(pulled ? (JSON.parse(pulled) as StateSnapshot) : {});
 }
 

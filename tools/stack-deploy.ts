@@ -25,6 +25,7 @@ import {
   SECRETS_ADDRESS,
   StackState,
   TALOS_UPGRADE_ADDRESS,
+  undecryptable,
   watchForLostBootstrap,
   writeSecretsBackup,
 } from "./deploy-recovery";
@@ -201,9 +202,8 @@ export class StackDeploy {
       try {
         pullState(this.dir(), this.env);
       } catch (error) {
-        const said = error instanceof Error ? error.message : String(error);
-        if (!/decrypt/i.test(said)) throw error;
-        throw new UnsafeDeploy(`${this.statePath} is encrypted and cannot be read: TF_VAR_state_passphrase is not its passphrase. Nothing was touched.`);
+        const explained = undecryptable(this.statePath, error instanceof Error ? error.message : String(error), this.env);
+        throw explained ? new UnsafeDeploy(explained) : error;
       }
     }
     if (!this.pg && existsSync(this.statePath) && !encrypted) {

@@ -147,6 +147,14 @@ export class TerraformWorkspace {
     return JSON.parse(this.ok(["output", "-json"]).stdout) as Record<string, TerraformOutputValue>;
   }
 
+  /** The values a resource or data source has in the state (`show -json`), or undefined. */
+  values(address: string): Record<string, unknown> | undefined {
+    const shown = JSON.parse(this.ok(["show", "-json"]).stdout) as {
+      values?: { root_module: { resources?: { address: string; values: Record<string, unknown> }[] } };
+    };
+    return shown.values?.root_module.resources?.find((resource) => resource.address === address)?.values;
+  }
+
   /** Addresses in the state; none where there is no state yet. */
   stateList(): string[] {
     return stateAddresses(this.dir, { env: terraformEnvironment(this.env), terraform: this.env.TERRAFORM_BINARY_NAME ?? TERRAFORM });
