@@ -1,6 +1,6 @@
 import { spawnSync } from "child_process";
 import { createHash } from "crypto";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { exitStatus, provideProviders } from "../tools/providers";
@@ -73,7 +73,13 @@ describeWith(["go", "null provider"])("a provider built from its release archive
       const report = (line: string) => lines.push(line);
       const env = { ...process.env, PROVIDER_SOURCES: SHARED_SOURCES };
       const first = await provideProviders({ directory, providers: [NULL_PROVIDER_SOURCE], env, report });
+      // What terraform and tofu read, as the second setup finds it: every deploy sets up while others run.
+      const opentofuMirror = path.join(directory, "mirror", "registry.opentofu.org", "hashicorp", "null", "3.2.4");
+      const read = [path.join(directory, "terraformrc"), path.join(opentofuMirror, readdirOnly(opentofuMirror), "terraform-provider-null_v3.2.4")];
+      const before = read.map((file) => statSync(file));
       const second = await provideProviders({ directory, providers: [NULL_PROVIDER_SOURCE], env, report });
+      // Nothing was written again: no moment in which a running terraform finds a file half written or gone.
+      expect(read.map((file) => [statSync(file).ino, statSync(file).mtimeMs])).toEqual(before.map((stat) => [stat.ino, stat.mtimeMs]));
       const archive = `archive ${path.relative(PROJECT_ROOT, path.join(SHARED_SOURCES, "terraform-provider-null-3.2.4.tar.gz"))}`;
       expect(lines[0]).toMatch(new RegExp(`^providers: hashicorp/null 3\\.2\\.4: built from ${archive} sha256 ${NULL_PROVIDER_SOURCE.sha256} \\(\\d+\\.\\d s\\)$`));
       expect(lines[1]).toBe(`providers: hashicorp/null 3.2.4: cached, built from ${archive} sha256 ${NULL_PROVIDER_SOURCE.sha256}`);

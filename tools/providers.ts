@@ -21,7 +21,7 @@
  * file to download and where to put it); 1 any other failure.
  */
 import { spawnSync } from "child_process";
-import { copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "fs";
+import { copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "fs";
 import * as path from "path";
 import { PROJECT_ROOT } from "../lib/project-paths";
 import {
@@ -117,17 +117,38 @@ function mirrorForOpenTofu(directory: string, source: ReleaseSource): void {
   const to = path.join(directory, "mirror", OPENTOFU_REGISTRY, ...source.name.split("/"));
   const opentofuRoot = path.join(directory, "mirror", OPENTOFU_REGISTRY);
   if (existsSync(opentofuRoot) && lstatSync(opentofuRoot).isSymbolicLink()) rmSync(opentofuRoot);
-  rmSync(to, { recursive: true, force: true });
-  for (const file of readdirSync(from, { recursive: true, encoding: "utf8" })) {
-    const source_ = path.join(from, file);
-    if (!statSync(source_).isFile()) continue;
-    mkdirSync(path.dirname(path.join(to, file)), { recursive: true });
-    try {
-      linkSync(source_, path.join(to, file));
-    } catch {
-      copyFileSync(source_, path.join(to, file));
-    }
+  if (existsSync(to)) {
+    for (const version of readdirSync(to)) if (version !== source.version) rmSync(path.join(to, version), { recursive: true, force: true });
   }
+  // Only what differs is replaced, by rename: a tofu running meanwhile never finds a binary missing.
+  for (const file of readdirSync(from, { recursive: true, encoding: "utf8" })) {
+    const original = path.join(from, file);
+    const mirrored = path.join(to, file);
+    if (!statSync(original).isFile() || isSameBinary(original, mirrored)) continue;
+    mkdirSync(path.dirname(mirrored), { recursive: true });
+    const partial = `${mirrored}.${process.pid}`;
+    try {
+      linkSync(original, partial);
+    } catch {
+      copyFileSync(original, partial);
+    }
+    renameSync(partial, mirrored);
+  }
+}
+
+/** Whether `copy` is `original`: the same file (a hard link), or a copy made after it was built. */
+function isSameBinary(original: string, copy: string): boolean {
+  if (!existsSync(copy)) return false;
+  const [a, b] = [statSync(original), statSync(copy)];
+  return (a.dev === b.dev && a.ino === b.ino) || (a.size === b.size && b.mtimeMs >= a.mtimeMs);
+}
+
+/** Writes a file only when its content changes, by rename: a terraform reading it meanwhile never finds it half written. */
+function writeWhenChanged(file: string, content: string): void {
+  if (existsSync(file) && readFileSync(file, "utf8") === content) return;
+  const partial = `${file}.${process.pid}`;
+  writeFileSync(partial, content);
+  renameSync(partial, file);
 }
 
 /** Removes versions of a provider from the mirror that are not its pinned one. */
@@ -168,7 +189,8 @@ export async function provideProviders(options: ProvideOptions = {}): Promise<Bu
   const folders = sourceFolders(env);
   const platform = goPlatform();
   mkdirSync(path.join(directory, "mirror", REGISTRY), { recursive: true });
-  writeFileSync(path.join(directory, "terraformrc"), terraformCliConfig(directory));
+  // Every npm run deploy and npm start sets up: while other deploys and tests run terraform.
+  writeWhenChanged(path.join(directory, "terraformrc"), terraformCliConfig(directory));
   for (const source of providers) pruneMirror(directory, source, report);
   return Promise.all(
     providers.map(async (source) => {
