@@ -133,7 +133,9 @@ describeWith(["terraform", "talos provider", "null provider", "tls provider", "s
     const demo = demoDir();
     for (const run of [1, 2]) {
       const start = new Start(["--once", "--stack", "cloudkoffer-v1", "--demo-dir", demo]);
-      expect({ run, status: await start.exited }).toEqual({ run, status: 0 });
+      const status = await start.exited;
+      // The output when it failed: what npm start said is the diagnosis.
+      expect({ run, status, output: status === 0 ? "" : start.output }).toEqual({ run, status: 0, output: "" });
       const rows = Object.values(start.table());
       expect(rows.map((row) => [row.address, row.role, row.mode, row.disk])).toEqual([
         ["127.77.0.1", "controlplane", "configured", "/dev/sda"],
