@@ -405,6 +405,25 @@ describe("state encryption (OpenTofu)", () => {
     expect(json).not.toContain("correct horse");
   });
 
+  test("the secrets backup is sealed with var.state_passphrase, and has no import block: the provider imports plain files only", () => {
+    type Backup = { triggers: Record<string, string>; provisioner: { "local-exec": { command: string; environment: Record<string, string> } }[] };
+    const synthesized = (props: Partial<CloudkofferStackProps>) => synthCloudkoffer("v1", props).config as unknown as Record<string, unknown> & {
+      resource: { null_resource: Record<string, Backup> };
+    };
+    const sealed = synthesized({ engine: "tofu", stateEncryption: "passphrase" });
+    const plain = synthesized({ engine: "tofu" });
+    const sealedBackup = sealed.resource.null_resource.secrets_backup;
+    expect(sealedBackup.provisioner[0]["local-exec"].environment).toMatchObject({ CLOUDKOFFER_SECRETS_PASSPHRASE: "${var.state_passphrase}" });
+    expect(sealedBackup.provisioner[0]["local-exec"].command).toContain('| "$tool" seal -file "$SECRETS_BACKUP_FILE"');
+    // Turning encryption on replaces the step: the plain file is sealed by the next deploy.
+    expect(sealedBackup.triggers).toMatchObject({ sealed: "pbkdf2-sha512 aes-256-gcm" });
+    expect(sealed.import).toBeUndefined();
+    const plainBackup = plain.resource.null_resource.secrets_backup;
+    expect(plainBackup.triggers).not.toHaveProperty("sealed");
+    expect(JSON.stringify(plainBackup)).not.toContain("passphrase");
+    expect(plain.import).toHaveLength(1);
+  });
+
   test("moving a plain state to encryption: OpenTofu's fallback reads it once, unenforced", () => {
     expect(encryption({ engine: "tofu", stateEncryption: "passphrase", stateEncryptionMigration: true })).toMatchObject({
       method: { aes_gcm: { main: { keys: "${key_provider.pbkdf2.main}" } }, unencrypted: { migrate: {} } },

@@ -4,10 +4,11 @@
  * OpenTofu can do: against simulated nodes, with the real providers.
  */
 import { spawnSync } from "child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { formatNodesVariable } from "../lib/nodes-input";
+import { DEFAULT_TALOS_TOOL } from "../lib/talos-validation";
 import { engineBinary } from "../tools/engine";
 import { DeployProcess, Finished } from "../tools/harness/deploy-process";
 import { loopbackDeployEnvironment } from "../tools/harness/loopback";
@@ -34,6 +35,26 @@ function keyMaterial(state: string): string[] {
   return [secrets.certs.os.key, secrets.certs.etcd.key, secrets.certs.k8s.key, Buffer.from(adminKey).toString("base64"), ...adminKey.split("\n").filter((line) => line.length > 40)];
 }
 
+/** The files under a folder that hold a private key, or any of the secrets (the providers' binaries in .terraform aside). */
+function filesHolding(folder: string, secrets: readonly string[]): string[] {
+  return readdirSync(folder, { recursive: true, encoding: "utf8" })
+    .filter((file) => !file.split(path.sep).includes(".terraform") && statSync(path.join(folder, file)).isFile())
+    .filter((file) => {
+      const content = readFileSync(path.join(folder, file), "utf8");
+      return content.includes("PRIVATE KEY") || secrets.some((secret) => content.includes(secret));
+    });
+}
+
+/** A message as terraform prints it in a diagnostic: wrapped at any space. */
+function wrapped(message: string): RegExp {
+  return new RegExp(message.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/ /g, "\\s+"));
+}
+
+/** Whether a secrets backup is sealed, as the Talos tool seals it. */
+function isSealed(file: string): boolean {
+  return (JSON.parse(readFileSync(file, "utf8")) as { format?: string }).format === "cloudkoffer sealed secrets backup v1";
+}
+
 describeWith(["tofu", "talos provider", "null provider", "tls provider", "simulator"])("npm run deploy with OpenTofu", () => {
   const nodes = loopbackAddresses("127.37.0", 2);
   const base = { TF_VAR_nodes: formatNodesVariable({ controlplane: [nodes[0]], worker: [nodes[1]] }), CLOUDKOFFER_ENGINE: "tofu" };
@@ -41,6 +62,7 @@ describeWith(["tofu", "talos provider", "null provider", "tls provider", "simula
   let simulator: TalosSimulator;
   let workdir: string;
   let statePath: string;
+  let secretsBackup: string;
   const deploy = (env: Record<string, string>): Promise<Finished> => DeployProcess.run(STACK, workdir, env);
   const stack = (env: Record<string, string>) =>
     TerraformWorkspace.deployed(path.join(workdir, "cdktf.out", "stacks", STACK), loopbackDeployEnvironment({ ...env, TERRAFORM_BINARY_NAME: TOFU }));
@@ -49,6 +71,7 @@ describeWith(["tofu", "talos provider", "null provider", "tls provider", "simula
     simulator = await TalosSimulator.start({ nodes });
     workdir = mkdtempSync(path.join(tmpdir(), "opentofu-"));
     statePath = path.join(workdir, `terraform.${STACK}.tfstate`);
+    secretsBackup = path.join(workdir, `terraform.${STACK}.secrets.yaml`);
   });
   afterAll(async () => {
     await simulator?.stop();
@@ -74,11 +97,10 @@ describeWith(["tofu", "talos provider", "null provider", "tls provider", "simula
 
     const file = readFileSync(statePath, "utf8");
     expect(Object.keys(JSON.parse(file) as object).sort()).toEqual(expect.arrayContaining(["encrypted_data", "encryption_version"]));
-    const decrypted = stack(encrypted).ok(["state", "pull"]).stdout;
-    for (const secret of keyMaterial(decrypted)) expect(file.includes(secret)).toBe(false);
-    expect(file).not.toContain("PRIVATE KEY");
-    const backup = `${statePath}.backup`;
-    if (existsSync(backup)) for (const secret of keyMaterial(decrypted)) expect(readFileSync(backup, "utf8").includes(secret)).toBe(false);
+    // Nothing at rest holds a key: not the state, not terraform's .backup of it, not the secrets
+    // backup (sealed now, its plain copy gone: tofu hides what the step says), not the synthesized stack.
+    expect(isSealed(secretsBackup)).toBe(true);
+    expect(filesHolding(workdir, keyMaterial(stack(encrypted).ok(["state", "pull"]).stdout))).toEqual([]);
 
     // Enforced from now on: the next deploy reads it with the passphrase, and changes nothing on the nodes.
     const again = await deploy(encrypted);
@@ -121,6 +143,72 @@ describeWith(["tofu", "talos provider", "null provider", "tls provider", "simula
     expect(readFileSync(secretsFile, "utf8")).toContain("secrets:");
     const credentials = spawnSync("npm", ["run", "--silent", "credentials", "--", STACK, "--output", output], { cwd: PROJECT_ROOT, env, encoding: "utf8" });
     expect(credentials.stdout).toContain(`${STACK} admin client certificate: valid until`);
+    rmSync(secretsFile);
+  });
+
+  /** The OS CA certificate in the state: which secrets it holds. */
+  const osCa = (): string | undefined => {
+    const state = JSON.parse(stack(encrypted).ok(["state", "pull"]).stdout) as {
+      resources: { type: string; instances: { attributes: { machine_secrets?: { certs: { os: { cert: string } } } } }[] }[];
+    };
+    return state.resources.find((resource) => resource.type === "talos_machine_secrets")?.instances[0].attributes.machine_secrets?.certs.os.cert;
+  };
+  const stateLost = () => {
+    rmSync(statePath);
+    rmSync(`${statePath}.backup`, { force: true });
+  };
+
+  test("a plain tofu apply on a lost state stops at the sealed backup, before any node; npm run deploy adopts it as the message says", async () => {
+    const ca = osCa();
+    const sealed = readFileSync(secretsBackup, "utf8");
+    stateLost();
+    const applies = async () => Object.values(await simulator.status()).flatMap((node) => node.calls.filter((call) => call.method === "ApplyConfiguration")).length;
+    const before = await applies();
+
+    // The seed's way, on the synthesized stack: tofu makes new secrets, and the backup step refuses them.
+    const plain = stack(encrypted).run(["apply", "-auto-approve", "-no-color"], { CLOUDKOFFER_TALOS_TOOL: DEFAULT_TALOS_TOOL });
+    expect(plain.status).not.toBe(0);
+    expect(plain.stderr).toMatch(wrapped("holds other cluster secrets than this state: the state lost the secrets the nodes were configured with."));
+    expect(plain.stderr).toMatch(wrapped("Nothing was applied to any node. Adopt the backup: tofu state rm talos_machine_secrets.this tls_locally_signed_cert.admin"));
+    expect(await applies()).toBe(before);
+    expect(readFileSync(secretsBackup, "utf8")).toBe(sealed);
+
+    stack(encrypted).ok(["state", "rm", "talos_machine_secrets.this", "tls_locally_signed_cert.admin"]);
+    const adopted = await deploy(encrypted);
+    if (adopted.status !== 0) throw new Error(`npm run deploy exited ${adopted.status}:\n${adopted.text}`);
+    expect(adopted.text).toContain(`has no cluster secrets: adopting the backup ${secretsBackup}`);
+    expect(osCa()).toBe(ca);
+    expect((await simulator.status())[nodes[0]].bootstraps).toBe(1);
+    expect(stack(encrypted).run(["plan", "-detailed-exitcode", "-no-color"]).status).toBe(0);
+    expect(readFileSync(secretsBackup, "utf8")).toBe(sealed);
+    expect(filesHolding(workdir, keyMaterial(stack(encrypted).ok(["state", "pull"]).stdout))).toEqual([]);
+  });
+
+  test("a sealed backup that does not open with the passphrase stops npm run deploy on a lost state; npm run secrets -- import unseals it with the right one", async () => {
+    const ca = osCa();
+    stateLost();
+    const before = await calls(simulator);
+    const wrong = await deploy({ ...encrypted, TF_VAR_state_passphrase: "not the passphrase at all" });
+    expect(wrong.status).toBe(2);
+    expect(wrong.text).toContain(`the backup ${secretsBackup} does not open with TF_VAR_state_passphrase: it was sealed with another passphrase, or altered. Nothing was touched.`);
+    expect(existsSync(statePath)).toBe(false);
+    expect(await calls(simulator)).toBe(before);
+
+    const env = terraformEnvironment(loopbackDeployEnvironment(encrypted));
+    const secrets = (...args: string[]) =>
+      spawnSync("npm", ["run", "--silent", "secrets", "--", "import", STACK, "--file", secretsBackup, "--output", path.join(workdir, "cdktf.out"), ...args], {
+        cwd: PROJECT_ROOT,
+        env,
+        encoding: "utf8",
+      });
+    const imported = secrets();
+    expect({ status: imported.status, stderr: imported.stderr }).toEqual({ status: 0, stderr: "" });
+    expect(imported.stdout).toContain(`${STACK} now uses the secrets of ${secretsBackup}`);
+    expect(osCa()).toBe(ca);
+    const adopted = await deploy(encrypted);
+    expect(adopted.status).toBe(0);
+    expect(adopted.text).not.toContain("adopting the backup");
+    expect((await simulator.status())[nodes[0]].bootstraps).toBe(1);
   });
 });
 
@@ -218,6 +306,8 @@ describeWith(["tofu", "talos provider", "null provider", "tls provider", "simula
       expect((await simulator.status())[nodes[0]].bootstraps).toBe(1);
       const file = readFileSync(path.join(workdir, `terraform.${STACK}.tfstate`), "utf8");
       expect(Object.keys(JSON.parse(file) as object)).toEqual(expect.arrayContaining(["encrypted_data"]));
+      expect(isSealed(path.join(workdir, `terraform.${STACK}.secrets.yaml`))).toBe(true);
+      expect(filesHolding(workdir, [])).toEqual([]);
     } finally {
       await simulator.stop();
       rmSync(workdir, { recursive: true, force: true });

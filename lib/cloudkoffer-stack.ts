@@ -198,9 +198,8 @@ export class CloudkofferStack extends TerraformStack {
     } else {
       new LocalBackend(this, { path: props.statePath ?? defaultStatePath(id) });
     }
-    if (props.stateEncryption !== undefined) {
-      new StateEncryption(this, { kind: props.stateEncryption, migrateFromPlain: props.stateEncryptionMigration });
-    }
+    const encryption =
+      props.stateEncryption === undefined ? undefined : new StateEncryption(this, { kind: props.stateEncryption, migrateFromPlain: props.stateEncryptionMigration });
     // Variable validations read other variables and name the values: Terraform 1.9 and later.
     this.addOverride("terraform.required_version", ">= 1.9.0");
     // The bindings require the releases they were generated for: siderolabs/talos 0.5.0, hashicorp/null 3.2.4, hashicorp/tls 4.1.0.
@@ -230,6 +229,8 @@ export class CloudkofferStack extends TerraformStack {
       nodeTimeout: this.variables.nodeTimeout,
       protectSecrets: props.protectSecrets,
       secretsBackupFile: this.variables.secretsBackupFile,
+      // The secrets backup is encrypted at rest as the state is.
+      sealSecretsBackupWith: encryption?.passphrase.stringValue,
       adminCertValidityHours: this.variables.adminCertValidityHours,
       adminCertRenewalHours: this.variables.adminCertRenewalHours,
     });

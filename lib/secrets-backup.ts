@@ -13,6 +13,14 @@ export interface SecretsBackupProps {
    * terraform runs, as for the local state's path); a token.
    */
   readonly file: string;
+  /**
+   * The state's passphrase (a token of the sensitive `var.state_passphrase`)
+   * when the state is encrypted: the backup is then sealed with it, encrypted
+   * at rest as the state is, and npm run deploy adopts it (the provider's
+   * import reads plain secrets.yaml only).
+   * @default a plain secrets.yaml, adopted by an `import` block
+   */
+  readonly sealedWith?: string;
 }
 
 /**
@@ -42,6 +50,20 @@ sync "$(dirname "$file")"
 echo "secrets backup: the cluster secrets are in $file (mode 0600); keep it as safe as the state"`;
 
 /**
+ * Seals the secrets file with the state's passphrase (the project's Talos
+ * tool: cloudkoffer-talos seal, atomically, mode 0600), replacing a plain copy
+ * of the same secrets; stops when the file holds other secrets.
+ */
+const SEAL_BACKUP = `set -euo pipefail
+umask 077
+tool="$(printenv CLOUDKOFFER_TALOS_TOOL || command -v cloudkoffer-talos || echo ../../../.build/bin/cloudkoffer-talos)"
+if [ ! -x "$tool" ]; then
+  echo "secrets backup: sealing it with the state's passphrase needs the project's Talos tool, and $tool is none: run npm run setup, or set CLOUDKOFFER_TALOS_TOOL. Nothing was applied to any node." >&2
+  exit 1
+fi
+printf '%s\\n' "$SECRETS_YAML" | "$tool" seal -file "$SECRETS_BACKUP_FILE"`;
+
+/**
  * Makes the cluster secrets durable before any node receives a configuration,
  * however a deploy ends (a kill, a dead battery, terraform killed while it
  * rewrites the local state in place):
@@ -54,6 +76,11 @@ echo "secrets backup: the cluster secrets are in $file (mode 0600); keep it as s
  *   `talos_machine_secrets.this` (emptied, truncated, lost), so that a deploy
  *   never creates new secrets while the nodes hold the old ones. With the
  *   secrets in the state it does nothing; without the file, neither.
+ *
+ * With an encrypted state the file is sealed with the state's passphrase
+ * instead, and `npm run deploy` adopts it (there is no `import` block: the
+ * provider reads plain files only). A state that lost the secrets then stops
+ * at the backup, before any node, when it made new ones.
  *
  * Delete the file to start a cluster with new secrets.
  */
@@ -89,19 +116,29 @@ export class SecretsBackup extends Construct {
     this.resource = atAddress(
       new Resource(this, "secrets-backup", {
         // A digest: the trigger names which secrets were backed up, never what they are.
-        triggers: { secrets: Fn.sha256(Fn.jsonencode(props.machineSecrets.machineSecrets)), file: props.file },
+        // Sealing is a trigger too: turning state encryption on seals the plain file.
+        triggers: {
+          secrets: Fn.sha256(Fn.jsonencode(props.machineSecrets.machineSecrets)),
+          file: props.file,
+          ...(props.sealedWith === undefined ? {} : { sealed: "pbkdf2-sha512 aes-256-gcm" }),
+        },
         provisioners: [
           {
             type: "local-exec",
             interpreter: ["/bin/bash", "-c"],
-            command: WRITE_BACKUP,
-            environment: { SECRETS_BACKUP_FILE: props.file, SECRETS_YAML: secretsYaml },
+            command: props.sealedWith === undefined ? WRITE_BACKUP : SEAL_BACKUP,
+            environment: {
+              SECRETS_BACKUP_FILE: props.file,
+              SECRETS_YAML: secretsYaml,
+              ...(props.sealedWith === undefined ? {} : { CLOUDKOFFER_SECRETS_PASSPHRASE: props.sealedWith }),
+            },
           },
         ],
       }),
       "secrets_backup",
     );
 
+    if (props.sealedWith !== undefined) return;
     TerraformStack.of(this).addOverride("import", [
       {
         for_each: Fn.conditional(Fn.fileexists(props.file), Fn.toset([props.file]), Fn.toset([])),

@@ -57,6 +57,12 @@ export interface TalosClusterProps {
    */
   readonly secretsBackupFile: string;
   /**
+   * The state's passphrase when the state is encrypted: the secrets backup is
+   * sealed with it (see {@link SecretsBackup}).
+   * @default a plain secrets.yaml
+   */
+  readonly sealSecretsBackupWith?: string;
+  /**
    * How long the admin client certificate is valid, in hours (a number token allowed).
    * @default 8760
    */
@@ -135,6 +141,7 @@ export class TalosCluster extends Construct {
     this.secretsBackup = new SecretsBackup(this, "secrets-backup", {
       machineSecrets: this.machineSecrets,
       file: props.secretsBackupFile,
+      sealedWith: props.sealSecretsBackupWith,
     });
 
     this.clientConfiguration = atAddress(

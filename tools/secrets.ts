@@ -7,7 +7,9 @@
  * `talosctl gen secrets` writes), mode 0600, never over an existing file
  * unless --force. import adopts such a file into a stack whose state has no
  * secrets yet (`terraform import talos_machine_secrets.this <file>`), e.g. to
- * take over a cluster made with talosctl or to restore a lost state.
+ * take over a cluster made with talosctl or to restore a lost state. A
+ * secrets backup sealed with the state's passphrase (an encrypted state's)
+ * is unsealed for the import with TF_VAR_state_passphrase.
  * Exit status: terraform's, 0 on success, 2 for bad input.
  */
 import { existsSync, writeFileSync } from "fs";
@@ -20,6 +22,8 @@ import { MachineSecrets, secretsYaml } from "./secrets-yaml";
 import { ensureSetup, SetupError, terraformCliEnvironment } from "./setup";
 import { initialisedStack, run, stateAddresses } from "./stack-workdir";
 import { engineBinary } from "./engine";
+import { isSealedBackup, withUnsealedBackup } from "./sealed-backup";
+import { DEFAULT_TALOS_TOOL } from "../lib/talos-validation";
 
 const ADDRESS = "talos_machine_secrets.this";
 
@@ -67,7 +71,10 @@ async function main(): Promise<void> {
     if (present) {
       throw new Error(`${stack.name} already has ${ADDRESS}; importing would not replace it (export first, then start from an empty state)`);
     }
-    importResources(dir, [{ address: ADDRESS, id: file }], env);
+    const adopt = (secrets: string) => importResources(dir, [{ address: ADDRESS, id: secrets }], env);
+    if (!isSealedBackup(file)) adopt(file);
+    else if (!env.TF_VAR_state_passphrase) throw new Error(`${file} is sealed with the state's passphrase: set TF_VAR_state_passphrase`);
+    else withUnsealedBackup(file, env.TF_VAR_state_passphrase, DEFAULT_TALOS_TOOL, adopt);
     console.log(`secrets: ${stack.name} now uses the secrets of ${file}; deploy to configure the nodes with them`);
   }
 }

@@ -35,6 +35,8 @@ import { PROVIDERS_DIRECTORY } from "./providers";
 import { terraformCliEnvironment } from "./setup";
 import { initialisedStack, run } from "./stack-workdir";
 import { engineBinary } from "./engine";
+import { isSealedBackup, sealSecretsBackup, withUnsealedBackup } from "./sealed-backup";
+import { secretsYaml } from "./secrets-yaml";
 
 const say = (line: string) => console.log(`deploy: ${line}`);
 
@@ -219,9 +221,42 @@ export class StackDeploy {
    */
   private restoreSecretsBackup(state: StackState): void {
     const secrets = state.machineSecrets;
-    if (secrets && !existsSync(this.backupFile)) {
+    if (!secrets || existsSync(this.backupFile)) return;
+    const passphrase = this.sealingPassphrase;
+    if (passphrase === undefined) {
       writeSecretsBackup(this.backupFile, secrets);
       say(`wrote the missing backup of the cluster secrets, ${this.backupFile} (mode 0600)`);
+    } else if (this.toolBuilt) {
+      sealSecretsBackup(this.backupFile, secretsYaml(secrets), passphrase, this.talosTool);
+      say(`wrote the missing backup of the cluster secrets, ${this.backupFile} (mode 0600, sealed with the state's passphrase)`);
+    } else {
+      say(`the backup of the cluster secrets, ${this.backupFile}, is missing; the deploy seals it (with ${this.talosTool}, which npm run setup builds)`);
+    }
+  }
+
+  /** The state's passphrase, when the state is encrypted: the secrets backup is sealed with it. */
+  private get sealingPassphrase(): string | undefined {
+    return this.env.CLOUDKOFFER_STATE_ENCRYPTION ? this.env.TF_VAR_state_passphrase : undefined;
+  }
+
+  /** Imports the secrets backup, unsealed for the import when it is sealed; nothing is touched when it cannot be. */
+  private importSecretsBackup(): void {
+    const adopt = (file: string) => importResources(this.dir(), [{ address: SECRETS_ADDRESS, id: file }], this.env);
+    if (!isSealedBackup(this.backupFile)) return adopt(this.backupFile);
+    const passphrase = this.env.TF_VAR_state_passphrase;
+    if (!passphrase || !this.toolBuilt) {
+      throw new UnsafeDeploy(
+        `the backup ${this.backupFile} is sealed with the state's passphrase: deploy with CLOUDKOFFER_STATE_ENCRYPTION=passphrase and TF_VAR_state_passphrase` +
+          `${this.toolBuilt ? "" : `, after npm run setup (${this.talosTool} unseals it)`}. Nothing was touched.`,
+      );
+    }
+    try {
+      withUnsealedBackup(this.backupFile, passphrase, this.talosTool, adopt);
+    } catch (error) {
+      if (!/does not open with this passphrase/.test(error instanceof Error ? error.message : String(error))) throw error;
+      throw new UnsafeDeploy(
+        `the backup ${this.backupFile} does not open with TF_VAR_state_passphrase: it was sealed with another passphrase, or altered. Nothing was touched.`,
+      );
     }
   }
 
@@ -249,7 +284,7 @@ export class StackDeploy {
   private adoptSecrets(): boolean {
     if (existsSync(this.backupFile)) {
       say(`the state of ${this.stack.name} has no cluster secrets: adopting the backup ${this.backupFile}`);
-      importResources(this.dir(), [{ address: SECRETS_ADDRESS, id: this.backupFile }], this.env);
+      this.importSecretsBackup();
       return true;
     }
     if (!this.toolBuilt) {

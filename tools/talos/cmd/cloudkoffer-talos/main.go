@@ -15,6 +15,13 @@
 //
 // bootstrapped asks a control plane whether etcd runs on it: whether its
 // cluster is bootstrapped (npm run deploy adopts a bootstrap it lacks).
+//
+//	cloudkoffer-talos seal -file terraform.cloudkoffer-v3.secrets.yaml < secrets.yaml
+//	cloudkoffer-talos unseal -file terraform.cloudkoffer-v3.secrets.yaml -out secrets.yaml
+//
+// seal keeps the secrets backup encrypted with the state's passphrase (from
+// CLOUDKOFFER_SECRETS_PASSPHRASE) when the state is encrypted; unseal gives the
+// secrets.yaml back (internal/sealedbackup).
 package main
 
 import (
@@ -22,6 +29,7 @@ import (
 	"os"
 
 	"github.com/cloudkoffer/provisioning-k8s-talos/tools/talos/internal/probe"
+	"github.com/cloudkoffer/provisioning-k8s-talos/tools/talos/internal/sealedbackup"
 	"github.com/cloudkoffer/provisioning-k8s-talos/tools/talos/internal/validation"
 )
 
@@ -39,6 +47,10 @@ func main() {
 		err = probe.Run(os.Args[2:])
 	case "bootstrapped":
 		err = probe.Bootstrapped(os.Args[2:])
+	case "seal":
+		err = sealedbackup.RunSeal(os.Args[2:], os.Stdin, os.Stdout)
+	case "unseal":
+		err = sealedbackup.RunUnseal(os.Args[2:])
 	case "-h", "-help", "--help", "help":
 		usage()
 	default:
@@ -60,6 +72,8 @@ commands:
                 (jobs as JSON on stdin, results as JSON on stdout; exit 1 when one is invalid)
   probe         ask a node's Talos API whether it answers, and in which mode (-h for flags)
   bootstrapped  ask a control plane whether its cluster is bootstrapped (etcd runs)
+  seal          seal the secrets.yaml on stdin into -file, with the passphrase in CLOUDKOFFER_SECRETS_PASSPHRASE
+  unseal        write the secrets.yaml sealed in -file to -out (mode 0600), with that passphrase
 `)
 	os.Exit(2)
 }
