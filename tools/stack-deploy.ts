@@ -146,8 +146,8 @@ export class StackDeploy {
   /** Before cdktf deploy: a sound state, with the secrets the nodes hold, and the bootstrap they had. */
   private async prepare(): Promise<void> {
     if (!this.pg) repairLocalState(this.statePath).forEach(say);
-    this.checkEncryption();
-    let state = this.state();
+    // An encrypted state was read to check its passphrase: each read costs tofu a key derivation.
+    let state = this.checkEncryption() ?? this.state();
     if (!state.has(SECRETS_ADDRESS) && this.adoptSecrets()) state = this.state();
     this.restoreSecretsBackup(state);
     if (await this.adoptBootstrap(state)) state = this.state();
@@ -186,9 +186,10 @@ export class StackDeploy {
    * state that is not encrypted yet moves to encryption in this deploy (the
    * stack is synthesized with OpenTofu's fallback to read it once). An
    * encrypted state without encryption asked for stops here.
+   * @returns the state, when checking read it
    * @throws UnsafeDeploy naming what is missing; nothing was touched
    */
-  private checkEncryption(): void {
+  private checkEncryption(): StackState | undefined {
     const asked = this.env.CLOUDKOFFER_STATE_ENCRYPTION;
     const encrypted = !this.pg && isEncryptedState(this.statePath);
     if (encrypted && !asked) {
@@ -196,22 +197,23 @@ export class StackDeploy {
         `${this.statePath} is encrypted: deploy with CLOUDKOFFER_STATE_ENCRYPTION=passphrase, TF_VAR_state_passphrase and OpenTofu. Nothing was touched.`,
       );
     }
-    if (!asked) return;
+    if (!asked) return undefined;
     if (!this.env.TF_VAR_state_passphrase) {
       throw new UnsafeDeploy(`CLOUDKOFFER_STATE_ENCRYPTION=${asked}: TF_VAR_state_passphrase is not set, and the state's passphrase is needed. Nothing was touched.`);
     }
     if (encrypted) {
       try {
-        pullState(this.dir(), this.env);
+        return pullState(this.dir(), this.env);
       } catch (error) {
         const explained = undecryptable(this.statePath, error instanceof Error ? error.message : String(error), this.env);
         throw explained ? new UnsafeDeploy(explained) : error;
       }
     }
-    if (!this.pg && existsSync(this.statePath) && !encrypted) {
+    if (!this.pg && existsSync(this.statePath)) {
       say(`${this.statePath} is not encrypted yet: this deploy moves it to encryption (OpenTofu reads it once without)`);
       this.env = { ...this.env, CLOUDKOFFER_STATE_ENCRYPTION_MIGRATE: "yes" };
     }
+    return undefined;
   }
 
   /**
