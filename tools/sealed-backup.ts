@@ -28,9 +28,9 @@ function talos(talosTool: string, args: readonly string[], passphrase: string, i
   return result.stdout;
 }
 
-/** Seals a secrets.yaml into the backup file (atomically, mode 0600); returns what the tool said. */
-export function sealSecretsBackup(file: string, secretsYaml: string, passphrase: string, talosTool: string): string {
-  return talos(talosTool, ["seal", "-file", file], passphrase, secretsYaml).trim();
+/** Seals a secrets.yaml into the backup file (atomically, mode 0600). */
+export function sealSecretsBackup(file: string, secretsYaml: string, passphrase: string, talosTool: string): void {
+  talos(talosTool, ["seal", "-file", file], passphrase, secretsYaml);
 }
 
 /**

@@ -54,6 +54,12 @@ type envelope struct {
 	Ciphertext []byte `json:"ciphertext"`
 }
 
+// header is the additional data GCM authenticates: a changed iteration count
+// or format does not open.
+func (e envelope) header() []byte {
+	return []byte(fmt.Sprintf("%s %s %d %s", e.Format, e.KDF, e.Iterations, e.Cipher))
+}
+
 // IsSealed reports whether data is a sealed backup (and not, say, a plain secrets.yaml).
 func IsSealed(data []byte) bool {
 	var sealed envelope
@@ -99,8 +105,7 @@ func Seal(plaintext, passphrase []byte) ([]byte, error) {
 		return nil, err
 	}
 
-	// The header is authenticated too: a changed iteration count or format does not open.
-	sealed.Ciphertext = aead.Seal(nil, sealed.Nonce, plaintext, []byte(fmt.Sprintf("%s %s %d %s", sealed.Format, sealed.KDF, sealed.Iterations, sealed.Cipher)))
+	sealed.Ciphertext = aead.Seal(nil, sealed.Nonce, plaintext, sealed.header())
 
 	out, err := json.MarshalIndent(sealed, "", "  ")
 	if err != nil {
@@ -130,7 +135,7 @@ func Open(data, passphrase []byte) ([]byte, error) {
 		return nil, ErrWrongPassphrase
 	}
 
-	plaintext, err := aead.Open(nil, sealed.Nonce, sealed.Ciphertext, []byte(fmt.Sprintf("%s %s %d %s", sealed.Format, sealed.KDF, sealed.Iterations, sealed.Cipher)))
+	plaintext, err := aead.Open(nil, sealed.Nonce, sealed.Ciphertext, sealed.header())
 	if err != nil {
 		return nil, ErrWrongPassphrase
 	}
@@ -212,12 +217,12 @@ func written(file string, secrets, passphrase []byte, outcome Outcome) (Outcome,
 		return "", "", err
 	}
 
-	return outcome, "", WriteFile(file, sealed)
+	return outcome, "", writeFile(file, sealed)
 }
 
-// WriteFile writes data to file atomically (a partial file beside it,
+// writeFile writes data to file atomically (a partial file beside it,
 // synced, renamed into place, the folder synced), mode 0600.
-func WriteFile(file string, data []byte) error {
+func writeFile(file string, data []byte) error {
 	dir := filepath.Dir(file)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
