@@ -280,7 +280,7 @@ describeWith(["terraform", "talos provider", "null provider", "tls provider", "s
 
     test("npm run deploy warns with the date, reads it again on the next deploy, and npm run credentials prints both dates", async () => {
       const first = await DeployProcess.run(STACK, workdir, env);
-      expect(first.status).toBe(0);
+      if (first.status !== 0) throw new Error(`npm run deploy exited ${first.status}:\n${first.text}`);
       const stack = TerraformWorkspace.deployed(path.join(workdir, "cdktf.out", "stacks", STACK), loopbackDeployEnvironment(env));
       const kubeconfig = stack.ok(["output", "-raw", "kubeconfig_raw"]).stdout;
       const certificate = String(stateValues(stack, "tls_locally_signed_cert.admin").cert_pem);
@@ -289,7 +289,7 @@ describeWith(["terraform", "talos provider", "null provider", "tls provider", "s
       expect(first.text).toContain(`deploy: warning: the admin kubeconfig: valid until ${shown(kubeconfigExpiry)}; the next deploy renews it.`);
 
       const second = await DeployProcess.run(STACK, workdir, env);
-      expect(second.status).toBe(0);
+      if (second.status !== 0) throw new Error(`the second npm run deploy exited ${second.status}:\n${second.text}`);
       expect(second.text).toContain(`deploy: the admin kubeconfig expires ${shown(kubeconfigExpiry)}: reading it again`);
       expect(stack.ok(["output", "-raw", "kubeconfig_raw"]).stdout).not.toBe(kubeconfig);
       expect(String(stateValues(stack, "tls_locally_signed_cert.admin").cert_pem)).toBe(certificate);
