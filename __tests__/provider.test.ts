@@ -147,4 +147,19 @@ describeWith(["go", "talos provider", "simulator"])("Talos' machinery: one versi
       simulator: providerMachinery,
     });
   });
+
+  test("every other module they are built with is at the provider's version too: they compile from the packages its build cached", () => {
+    const modules = (binary: string) =>
+      Object.fromEntries([...execFileSync("go", ["version", "-m", binary], { encoding: "utf8" }).matchAll(/^\s+dep\s+(\S+)\s+(\S+)/gm)].map(([, module, version]) => [module, version]));
+    const provider = modules(mirroredProviderBinary(TALOS_PROVIDER_SOURCE) ?? "");
+    for (const binary of [DEFAULT_TALOS_TOOL, TALOS_SIM]) {
+      const own = modules(binary);
+      // yaml.v3 is replaced by Talos' own fork in tools/talos/go.mod: Talos' config loader parses with it, the provider does not.
+      const shared = Object.keys(own).filter((module) => module !== "gopkg.in/yaml.v3");
+      expect({ binary, modules: Object.fromEntries(shared.map((module) => [module, own[module]])) }).toEqual({
+        binary,
+        modules: Object.fromEntries(shared.map((module) => [module, provider[module]])),
+      });
+    }
+  });
 });

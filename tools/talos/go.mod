@@ -2,6 +2,10 @@ module github.com/cloudkoffer/provisioning-k8s-talos/tools/talos
 
 go 1.22.2
 
+// Every other dependency is at the version siderolabs/talos provider 0.5.0
+// builds with: this module compiles from the packages the provider's build
+// left in Go's build cache (__tests__/provider.test.ts checks it).
+
 // Talos' machinery parses configurations with its own fork of yaml.v3; a
 // replace in a dependency does not apply here, so it is repeated.
 replace gopkg.in/yaml.v3 => github.com/unix4ever/yaml v0.0.0-20220527175918-f17b0f05cf2c
@@ -12,13 +16,13 @@ require (
 	github.com/siderolabs/crypto v0.4.4
 	github.com/siderolabs/talos/pkg/machinery v1.7.0
 	golang.org/x/crypto v0.21.0
-	google.golang.org/grpc v1.62.1
+	google.golang.org/grpc v1.63.2
 	google.golang.org/protobuf v1.33.0
 	gopkg.in/yaml.v3 v3.0.1
 )
 
 require (
-	github.com/ProtonMail/go-crypto v1.0.0 // indirect
+	github.com/ProtonMail/go-crypto v1.1.0-alpha.2 // indirect
 	github.com/ProtonMail/go-mime v0.0.0-20230322103455-7d82a3887f2f // indirect
 	github.com/ProtonMail/gopenpgp/v2 v2.7.5 // indirect
 	github.com/adrg/xdg v0.4.0 // indirect
@@ -30,7 +34,6 @@ require (
 	github.com/gertd/go-pluralize v0.2.1 // indirect
 	github.com/ghodss/yaml v1.0.0 // indirect
 	github.com/go-logr/logr v1.4.4 // indirect
-	github.com/golang/protobuf v1.5.3 // indirect
 	github.com/google/go-cmp v0.6.0 // indirect
 	github.com/grpc-ecosystem/grpc-gateway/v2 v2.19.1 // indirect
 	github.com/hashicorp/errwrap v1.1.0 // indirect
