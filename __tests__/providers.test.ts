@@ -1,10 +1,10 @@
 import { spawnSync } from "child_process";
 import { createHash } from "crypto";
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { exitStatus, provideProviders } from "../tools/providers";
-import { NULL_PROVIDER_SOURCE, ReleaseSource, SHARED_SOURCES, TALOS_PROVIDER_SOURCE } from "../tools/release-sources";
+import { exitStatus, PINNED_PROVIDERS, provideProviders } from "../tools/providers";
+import { archiveName, NULL_PROVIDER_SOURCE, ReleaseSource, SHARED_SOURCES, TALOS_PROVIDER_SOURCE } from "../tools/release-sources";
 import { describeWith, PROJECT_ROOT } from "./support/tiers";
 
 /** Runs provideProviders into a fresh folder, collecting its lines. */
@@ -55,6 +55,39 @@ describeWith(["go"])("npm run providers: the pinned providers from their release
     expect(lines[0]).toContain("save it as terraform-provider-null-3.2.99.tar.gz");
     expect(lines[0]).toContain("in the folder named by PROVIDER_SOURCES");
     expect(mirrored(unreleased)).toBe(false);
+  });
+
+  test("the providers fetch their dependencies first and compile one after another, null, tls, then talos", async () => {
+    // Release archives of the pinned names made here (a main package each, pinned by their own
+    // sha256), and a go on PATH that logs each command's start and end before the real go.
+    const sources = folder();
+    const fakes = PINNED_PROVIDERS.map((pinned) => {
+      const root = path.join(folder(), `${pinned.name.split("/")[1]}-source`);
+      mkdirSync(root);
+      writeFileSync(path.join(root, "go.mod"), "module example.com/provider\n\ngo 1.22\n");
+      writeFileSync(path.join(root, "main.go"), "package main\n\nvar version string\n\nfunc main() { println(version) }\n");
+      const archive = path.join(sources, archiveName(pinned));
+      spawnSync("tar", ["-czf", archive, "-C", path.dirname(root), path.basename(root)]);
+      return { ...pinned, sha256: createHash("sha256").update(readFileSync(archive)).digest("hex") };
+    });
+    const bin = folder();
+    const log = path.join(bin, "go.log");
+    const realGo = spawnSync("bash", ["-c", "command -v go"], { encoding: "utf8" }).stdout.trim();
+    writeFileSync(
+      path.join(bin, "go"),
+      `#!/usr/bin/env bash\necho "start $1 \${PWD##*/}" >> ${log}\nstatus=0\n${realGo} "$@" || status=$?\necho "end $1 \${PWD##*/}" >> ${log}\nexit $status\n`,
+      { mode: 0o755 },
+    );
+
+    const { status } = await provide(fakes, { ...process.env, PROVIDER_SOURCES: sources, PATH: `${bin}:${process.env.PATH}`, GOPROXY: "off" });
+    expect(status).toBe(0);
+    const events = readFileSync(log, "utf8").trim().split("\n");
+    expect(events.filter((event) => / build /.test(event))).toEqual(
+      ["null", "tls", "talos"].flatMap((type) => [`start build ${type}-source`, `end build ${type}-source`]),
+    );
+    for (const type of ["null", "tls", "talos"]) {
+      expect(events.indexOf(`end list ${type}-source`)).toBeLessThan(events.indexOf(`start build ${type}-source`));
+    }
   });
 
   test("PROVIDER_SOURCES that is no folder is a clear error", async () => {

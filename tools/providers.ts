@@ -6,7 +6,8 @@
  * Each provider is built from its release source archive (tools/release-sources.ts:
  * found in PROVIDER_SOURCES, else in ../shared/third_party; sha256 checked
  * against the pin), else from the Go module proxy where it serves the release.
- * They are built in parallel. A provider already built from the pinned
+ * They fetch their dependencies in parallel and compile one after another
+ * (see COMPILE_ORDER). A provider already built from the pinned
  * source is not built again. Prints one line per provider: name, version,
  * where it came from, built or cached.
  *
@@ -95,8 +96,23 @@ export function outcomeLine(source: ReleaseSource, outcome: BuildOutcome): strin
   }
 }
 
-/** Builds one provider into the mirror, or finds it there. */
-function provide(source: ReleaseSource, directory: string, platform: string, folders: readonly string[], env: NodeJS.ProcessEnv): Promise<BuildOutcome> {
+/**
+ * The order the providers compile in. On two cores a parallel compile only
+ * compiles the packages they share twice: null's packages are most of tls',
+ * and talos finds the plugin framework's compiled. Measured from empty Go
+ * caches: 440 CPU-s in parallel, 274 CPU-s in this order.
+ */
+export const COMPILE_ORDER: readonly string[] = [NULL_PROVIDER_SOURCE.name, TLS_PROVIDER_SOURCE.name, TALOS_PROVIDER_SOURCE.name];
+
+/** Builds one provider into the mirror, or finds it there; its compile starts once `compileAfter` settles. */
+function provide(
+  source: ReleaseSource,
+  directory: string,
+  platform: string,
+  folders: readonly string[],
+  env: NodeJS.ProcessEnv,
+  compileAfter: Promise<unknown>,
+): Promise<BuildOutcome> {
   const type = source.name.split("/")[1];
   return buildRelease({
     source,
@@ -104,6 +120,7 @@ function provide(source: ReleaseSource, directory: string, platform: string, fol
     stamp: path.join(directory, "built", `${source.name.replace("/", "-")}-${source.version}.json`),
     folders,
     env,
+    compileAfter,
   });
 }
 
@@ -177,8 +194,10 @@ export function terraformCliConfig(directory: string): string {
 }
 
 /**
- * Builds every pinned provider that is not in the mirror yet, in parallel,
- * and writes the terraform CLI config that points at the mirror.
+ * Builds every pinned provider that is not in the mirror yet, and writes the
+ * terraform CLI config that points at the mirror. Each fetches its
+ * dependencies at once, in parallel; they compile one after another, in
+ * {@link COMPILE_ORDER}.
  * @returns each provider's outcome, in the order of `providers`
  */
 export async function provideProviders(options: ProvideOptions = {}): Promise<BuildOutcome[]> {
@@ -192,9 +211,15 @@ export async function provideProviders(options: ProvideOptions = {}): Promise<Bu
   // Every npm run deploy and npm start sets up: while other deploys and tests run terraform.
   writeWhenChanged(path.join(directory, "terraformrc"), terraformCliConfig(directory));
   for (const source of providers) pruneMirror(directory, source, report);
+  const rank = (source: ReleaseSource) => (COMPILE_ORDER.includes(source.name) ? COMPILE_ORDER.indexOf(source.name) : COMPILE_ORDER.length);
+  const builds: Promise<BuildOutcome>[] = [];
+  let previous: Promise<unknown> = Promise.resolve();
+  for (const i of providers.map((_, index) => index).sort((a, b) => rank(providers[a]) - rank(providers[b]))) {
+    previous = builds[i] = provide(providers[i], directory, platform, folders, env, previous);
+  }
   return Promise.all(
-    providers.map(async (source) => {
-      const outcome = await provide(source, directory, platform, folders, env);
+    providers.map(async (source, i) => {
+      const outcome = await builds[i];
       if (outcome.status === "built" || outcome.status === "cached") mirrorForOpenTofu(directory, source);
       report(outcomeLine(source, outcome));
       if (outcome.status === "failed" && outcome.output) {

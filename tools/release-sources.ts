@@ -176,7 +176,8 @@ export class GoBuildError extends Error {
  * Builds `./<pkg>` of a release's source archive into `binary`, with the
  * archive's own go.mod and go.sum (`-mod=readonly`: nothing is edited or
  * resolved anew; every dependency comes from the Go module proxy, checked
- * against the release's go.sum).
+ * against the release's go.sum). The dependencies are fetched first; the
+ * compile starts once `compileAfter` has settled.
  */
 export async function buildFromArchive(
   source: ReleaseSource,
@@ -184,6 +185,7 @@ export async function buildFromArchive(
   binary: string,
   env: NodeJS.ProcessEnv = process.env,
   pkg = ".",
+  compileAfter: Promise<unknown> = Promise.resolve(),
 ): Promise<void> {
   const work = mkdtempSync(path.join(tmpdir(), "release-source-"));
   try {
@@ -193,6 +195,10 @@ export async function buildFromArchive(
     if (root === undefined || others.length > 0) {
       throw new GoBuildError(`${archive}: not one folder at the top, as git archive makes it`, readdirSync(work).join("\n"));
     }
+    // Loading the packages downloads exactly the modules the build needs, and compiles nothing.
+    const fetch = await runCommand("go", ["list", "-deps", "-f", "", pkg], { cwd: path.join(work, root), env: goEnvironment(env, { GOFLAGS: "-mod=readonly" }) });
+    if (fetch.status !== 0) throw new GoBuildError(`go list of ${archiveName(source)} failed: its dependencies cannot be fetched`, fetch.output);
+    await compileAfter.catch(() => undefined);
     const build = await runCommand("go", ["build", "-trimpath", "-ldflags", source.ldflags, "-o", binary, pkg], {
       cwd: path.join(work, root),
       env: goEnvironment(env, { GOFLAGS: "-mod=readonly" }),
@@ -289,6 +295,21 @@ export interface BuildReleaseOptions {
    * @default true
    */
   readonly moduleProxy?: boolean;
+  /**
+   * Settles when the compile may start: builds that share packages compile one
+   * after another (the later ones find them in Go's build cache), each having
+   * fetched its dependencies meanwhile.
+   * @default at once
+   */
+  readonly compileAfter?: Promise<unknown>;
+}
+
+/** Where `binary` came from, when it was built from the pinned source (recorded in `stamp`); else undefined. */
+export function builtFrom(source: ReleaseSource, binary: string, stamp: string): Provenance | undefined {
+  if (!existsSync(binary) || !existsSync(stamp)) return undefined;
+  const from = JSON.parse(readFileSync(stamp, "utf8")) as Provenance;
+  // Only a binary built from the pinned source counts; anything else is built again.
+  return ("archive" in from ? from.sha256 === source.sha256 : from.module === `${source.module}@v${source.version}`) ? from : undefined;
 }
 
 /**
@@ -300,13 +321,8 @@ export async function buildRelease(options: BuildReleaseOptions): Promise<BuildO
   const directory = path.dirname(stamp);
   const spec = `${source.module}@v${source.version}`;
 
-  if (existsSync(binary) && existsSync(stamp)) {
-    const from = JSON.parse(readFileSync(stamp, "utf8")) as Provenance;
-    // Only a binary built from the pinned source counts; anything else is built again.
-    if ("archive" in from ? from.sha256 === source.sha256 : from.module === spec) {
-      return { status: "cached", from, seconds: 0 };
-    }
-  }
+  const cached = builtFrom(source, binary, stamp);
+  if (cached) return { status: "cached", from: cached, seconds: 0 };
 
   const started = process.hrtime.bigint();
   mkdirSync(directory, { recursive: true });
@@ -324,9 +340,10 @@ export async function buildRelease(options: BuildReleaseOptions): Promise<BuildO
         };
       }
       built = path.join(staging, path.basename(binary));
-      await buildFromArchive(source, archive, built, env, options.pkg);
+      await buildFromArchive(source, archive, built, env, options.pkg, options.compileAfter);
       from = { archive, sha256 };
     } else if (options.moduleProxy ?? true) {
+      await options.compileAfter?.catch(() => undefined);
       built = await buildFromModuleProxy(source, staging, env);
       from = { module: spec };
     } else {
