@@ -9,7 +9,7 @@
  * `<repository>-<version>.tar.gz`, checked against the sha256 pinned here, and
  * built with the archive's own go.mod and go.sum, unedited.
  */
-import { spawn } from "child_process";
+import { ChildProcess, spawn } from "child_process";
 import { createHash } from "crypto";
 import { cpSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
@@ -137,12 +137,27 @@ interface Ran {
 function runCommand(command: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv }): Promise<Ran> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "pipe"] });
+    running.add(child);
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.once("error", reject);
-    child.once("close", (code, signal) => resolve({ status: code ?? (signal ? 128 : 1), output }));
+    child.once("close", (code, signal) => {
+      running.delete(child);
+      resolve({ status: code ?? (signal ? 128 : 1), output });
+    });
   });
+}
+
+/** The commands of the builds running now. */
+const running = new Set<ChildProcess>();
+
+/**
+ * Stops every build running now: each then fails, and removes its unpacked
+ * source and its staging folder as it ends. For a signal to the set-up.
+ */
+export function stopBuilds(): void {
+  for (const child of running) child.kill("SIGTERM");
 }
 
 /**

@@ -26,10 +26,17 @@ import { DEFAULT_TALOS_CONFIG_SCHEMA } from "../lib/talos-config-schema";
 import { DEFAULT_TALOS_TOOL } from "../lib/talos-validation";
 import { exitStatus, outcomeLine, PINNED_PROVIDERS, provideProviders, PROVIDERS_DIRECTORY } from "./providers";
 import { BUILT_TOFU, needsBuiltTofu, withEngine } from "./engine";
-import { buildModuleRelease, buildRelease, BuildOutcome, describeProvenance, sourceFolders, TALOS_SOURCE, TOFU_RELEASE } from "./release-sources";
+import { buildModuleRelease, buildRelease, builtFrom, BuildOutcome, describeProvenance, sourceFolders, stopBuilds, TALOS_SOURCE, TOFU_RELEASE } from "./release-sources";
 
 /** The real talosctl, built from Talos' release source for the tests and the demo. */
 export const TALOSCTL = path.join(PROJECT_ROOT, ".build", "bin", "talosctl");
+/** Where talosctl's provenance is recorded. */
+const TALOSCTL_STAMP = path.join(PROJECT_ROOT, ".build", "built", `talosctl-${TALOS_SOURCE.version}.json`);
+
+/** Whether {@link TALOSCTL} is built from the pinned Talos release: the talosctl step is then a no-op. */
+export function talosctlBuilt(): boolean {
+  return builtFrom(TALOS_SOURCE, TALOSCTL, TALOSCTL_STAMP) !== undefined;
+}
 
 /** What a command may need built. */
 export const SETUP_STEPS = ["providers", "talos schema", "talos tool", "talosctl", "tofu"] as const;
@@ -130,7 +137,7 @@ async function runStep(step: SetupStep, report: (line: string) => void): Promise
       const outcome = await buildRelease({
         source: TALOS_SOURCE,
         binary: TALOSCTL,
-        stamp: path.join(PROJECT_ROOT, ".build", "built", `talosctl-${TALOS_SOURCE.version}.json`),
+        stamp: TALOSCTL_STAMP,
         folders: sourceFolders(),
         env: process.env,
         pkg: "./cmd/talosctl",
@@ -187,7 +194,21 @@ if (require.main === module) {
     console.error(`setup: unknown step ${unknown.join(", ")}; the steps are ${SETUP_STEPS.join(", ")}`);
     process.exitCode = 2;
   } else {
+    // Stopped (Ctrl-C, or npm start's background build at its exit): the builds end first, and
+    // clean up after themselves, so that no unpacked release source is left behind.
+    let stoppedBy: NodeJS.Signals | undefined;
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+      process.once(signal, () => {
+        stoppedBy = signal;
+        stopBuilds();
+      });
+    }
     ensureSetup(asked.length > 0 ? (asked as SetupStep[]) : SETUP_STEPS).catch((error: unknown) => {
+      if (stoppedBy) {
+        console.error(`setup: stopped (${stoppedBy}); what Go compiled stays in its build cache`);
+        process.exitCode = 130;
+        return;
+      }
       console.error(`setup: ${error instanceof Error ? error.message : String(error)}`);
       process.exitCode = error instanceof SetupError ? error.status : 1;
     });

@@ -10,6 +10,11 @@
  * were written (mode 0600) and how to look at the nodes. The simulated
  * cluster stays up until Ctrl-C (or, with --once, it stops after the table).
  *
+ * The table needs no talosctl: when it is not built yet, npm start builds it
+ * beside the demo at the lowest CPU priority and says when it is ready (with
+ * --once it stops that build at the exit; Go's build cache keeps what was
+ * compiled).
+ *
  * Its state, talosconfig and kubeconfig live in the git-ignored demo folder
  * (.demo/<stack>), never beside a real stack's state; each run starts a fresh
  * case from the factory, so the folder is emptied first. Every address it
@@ -19,7 +24,7 @@
  * Exit status: 0 after the table (--once) or after Ctrl-C; 1 when the deploy
  * failed; 2 for bad input.
  */
-import { spawn, spawnSync } from "child_process";
+import { ChildProcess, spawn, spawnSync } from "child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
@@ -32,7 +37,8 @@ import { parse as parseYaml } from "yaml";
 import { assertLoopbackTalosconfig, loopbackDeployEnvironment } from "./harness/loopback";
 import { loopbackAddresses, SimulatedNode, TALOS_SIM, TalosSimulator } from "./harness/simulator";
 import { terraformEnvironment } from "./harness/terraform";
-import { deploySteps, ensureSetup, SetupError, TALOSCTL } from "./setup";
+import { deploySteps, ensureSetup, SetupError, TALOSCTL, talosctlBuilt } from "./setup";
+import { TALOS_SOURCE } from "./release-sources";
 import { StackDeploy } from "./stack-deploy";
 import { engineBinary } from "./engine";
 
@@ -69,12 +75,47 @@ function inNamespace(command: string): string {
 }
 
 /**
+ * `npm run setup -- talosctl` in its own process group at the lowest CPU
+ * priority: minutes of compiling the first time, which must not slow the
+ * way to the table (the providers' compile, the deploy).
+ */
+class BackgroundTalosctlBuild {
+  private readonly child: ChildProcess;
+  private output = "";
+  private running = true;
+  private stopped = false;
+
+  constructor() {
+    this.child = spawn("nice", ["-n", "19", process.execPath, "-r", "esbuild-register", path.join(__dirname, "setup.ts"), "talosctl"], {
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    this.child.stdout?.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
+    this.child.stderr?.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
+    this.child.once("close", (status) => {
+      this.running = false;
+      if (status === 0) console.log(`${this.output.trimEnd()}\nstart: ${shown(TALOSCTL)} is ready`);
+      else if (!this.stopped) console.error(`start: building talosctl failed (${status}); npm run setup -- talosctl tries again:\n${this.output.trimEnd()}`);
+    });
+  }
+
+  /** Stops the build if it still runs; says what is left to do. */
+  stop(): void {
+    if (!this.running) return;
+    this.stopped = true;
+    process.kill(-(this.child.pid as number), "SIGTERM");
+    console.log("start: stopped building talosctl (what compiled stays in Go's build cache): npm run setup -- talosctl, or the next npm start, finishes it");
+  }
+}
+
+/**
  * Outside the namespace: sets up, then runs the demo inside one and waits for
- * it. A Ctrl-C reaches both processes; the demo stops cleanly, and this one
- * ends with its exit status.
+ * it, building talosctl beside it when it is not built. A Ctrl-C reaches both
+ * processes; the demo stops cleanly, and this one ends with its exit status.
  */
 async function launch(): Promise<number> {
-  await ensureSetup([...deploySteps(), "talosctl"]);
+  await ensureSetup(deploySteps());
+  const talosctl = talosctlBuilt() ? undefined : new BackgroundTalosctlBuild();
   const demo = spawn(
     path.join(PROJECT_ROOT, "tools", "loopback-only.sh"),
     [process.execPath, "-r", "esbuild-register", __filename, ...process.argv.slice(2)],
@@ -83,13 +124,34 @@ async function launch(): Promise<number> {
   const ignore = () => undefined;
   process.on("SIGINT", ignore);
   process.on("SIGTERM", ignore);
-  return new Promise((resolve) => demo.once("close", (status) => resolve(status ?? 1)));
+  const status = await new Promise<number>((resolve) => demo.once("close", (code) => resolve(code ?? 1)));
+  talosctl?.stop();
+  return status;
+}
+
+/** What the real talosctl says of `node`, or why it was not asked. */
+function talosctlVersion(talosconfig: string, node: string, once: boolean): string {
+  if (!talosctlBuilt()) {
+    const how = once
+      ? "npm run setup -- talosctl builds it (minutes the first time on 2 cores)"
+      : "npm start builds it in the background and says when it is ready (minutes the first time on 2 cores)";
+    return `talosctl: ${shown(TALOSCTL)}, the real talosctl ${TALOS_SOURCE.version}, is not built yet: ${how}`;
+  }
+  // Handed a talosconfig that names loopback addresses only (checked, and checked again by
+  // talos-sim's guard before talosctl runs).
+  assertLoopbackTalosconfig(parseYaml(readFileSync(talosconfig, "utf8")), talosconfig);
+  const run = spawnSync(TALOS_SIM, ["talosctl", TALOSCTL, "--talosconfig", talosconfig, "--nodes", node, "--endpoints", node, "version"], {
+    encoding: "utf8",
+    timeout: 30000,
+  });
+  if (run.status !== 0) throw new Error(`talosctl version against ${node} failed: ${run.stderr || run.error?.message}`);
+  return `talosctl version, the real talosctl ${shown(TALOSCTL)} with the talosconfig, against ${node}:\n${run.stdout.trimEnd().replace(/^/gm, "  ")}`;
 }
 
 async function main(): Promise<number> {
   if (process.env.LOOPBACK_ONLY === undefined) return launch();
   // Already in a loopback-only namespace (e.g. in npm test): set up here, unless launch() did.
-  if (process.env.CLOUDKOFFER_SET_UP !== "1") await ensureSetup([...deploySteps(), "talosctl"]);
+  if (process.env.CLOUDKOFFER_SET_UP !== "1") await ensureSetup(deploySteps());
   const { values } = parseArgs({
     options: {
       once: { type: "boolean", default: false },
@@ -137,16 +199,8 @@ async function main(): Promise<number> {
       writeFileSync(credentials[file], read.stdout, { mode: 0o600 });
     }
 
-    // The real talosctl, handed a talosconfig that names loopback addresses only (checked, and
-    // checked again by talos-sim's guard before talosctl runs).
-    assertLoopbackTalosconfig(parseYaml(readFileSync(credentials.talosconfig, "utf8")), credentials.talosconfig);
     const first = nodes.controlplane[0];
-    const talosctl = spawnSync(
-      TALOS_SIM,
-      ["talosctl", TALOSCTL, "--talosconfig", credentials.talosconfig, "--nodes", first, "--endpoints", first, "version"],
-      { encoding: "utf8", timeout: 30000 },
-    );
-    if (talosctl.status !== 0) throw new Error(`talosctl version against ${first} failed: ${talosctl.stderr || talosctl.error?.message}`);
+    const talosctl = talosctlVersion(credentials.talosconfig, first, values.once);
 
     const status_ = await simulator.status();
     const table = addresses.map((address) => status_[address]);
@@ -156,8 +210,7 @@ async function main(): Promise<number> {
     console.log("");
     console.log(`bootstrapped: ${bootstrapped.join(", ") || "none"}`);
     console.log(`deployed in ${deploySeconds.toFixed(1)} s (npm start: ${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(1)} s)`);
-    console.log(`talosctl version, the real talosctl ${shown(TALOSCTL)} with the talosconfig, against ${first}:`);
-    console.log(talosctl.stdout.trimEnd().replace(/^/gm, "  "));
+    console.log(talosctl);
     console.log(`talosconfig: ${shown(credentials.talosconfig)} (mode 0600)`);
     console.log(`kubeconfig:  ${shown(credentials.kubeconfig)} (mode 0600; its server is the VIP ${PREFIX}.254, where no simulated Kubernetes API answers)`);
     console.log(`state:       ${shown(path.join(demo, `terraform.${stack.name}.tfstate`))}`);
