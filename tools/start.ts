@@ -119,7 +119,7 @@ async function launch(): Promise<number> {
   const demo = spawn(
     path.join(PROJECT_ROOT, "tools", "loopback-only.sh"),
     [process.execPath, "-r", "esbuild-register", __filename, ...process.argv.slice(2)],
-    { stdio: "inherit", env: { ...process.env, CLOUDKOFFER_SET_UP: "1" } },
+    { stdio: "inherit", env: { ...process.env, CLOUDKOFFER_SET_UP: "1", ...(talosctl ? { CLOUDKOFFER_BUILDING_TALOSCTL: "1" } : {}) } },
   );
   const ignore = () => undefined;
   process.on("SIGINT", ignore);
@@ -132,9 +132,10 @@ async function launch(): Promise<number> {
 /** What the real talosctl says of `node`, or why it was not asked. */
 function talosctlVersion(talosconfig: string, node: string, once: boolean): string {
   if (!talosctlBuilt()) {
-    const how = once
-      ? "npm run setup -- talosctl builds it (minutes the first time on 2 cores)"
-      : "npm start builds it in the background and says when it is ready (minutes the first time on 2 cores)";
+    const how =
+      process.env.CLOUDKOFFER_BUILDING_TALOSCTL === "1" && !once
+        ? "npm start builds it in the background and says when it is ready (minutes the first time on 2 cores)"
+        : "npm run setup -- talosctl builds it (minutes the first time on 2 cores)";
     return `talosctl: ${shown(TALOSCTL)}, the real talosctl ${TALOS_SOURCE.version}, is not built yet: ${how}`;
   }
   // Handed a talosconfig that names loopback addresses only (checked, and checked again by
