@@ -24,7 +24,7 @@
  * Exit status: 0 after the table (--once) or after Ctrl-C; 1 when the deploy
  * failed; 2 for bad input.
  */
-import { ChildProcess, spawn, spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
@@ -40,6 +40,7 @@ import { terraformEnvironment } from "./harness/terraform";
 import { deploySteps, ensureSetup, SetupError, TALOSCTL, talosctlBuilt } from "./setup";
 import { TALOS_SOURCE } from "./release-sources";
 import { StackDeploy } from "./stack-deploy";
+import { BackgroundBuild } from "./background-build";
 import { engineBinary } from "./engine";
 
 /** The simulated nodes' addresses: 127.77.0.1 and up, the VIP 127.77.0.254. */
@@ -75,37 +76,15 @@ function inNamespace(command: string): string {
 }
 
 /**
- * `npm run setup -- talosctl` in its own process group at the lowest CPU
- * priority: minutes of compiling the first time, which must not slow the
- * way to the table (the providers' compile, the deploy).
+ * `npm run setup -- talosctl` beside the demo: minutes of compiling the first
+ * time, which must not slow the way to the table (the providers' compile, the
+ * deploy).
  */
-class BackgroundTalosctlBuild {
-  private readonly child: ChildProcess;
-  private output = "";
-  private running = true;
-  private stopped = false;
-
-  constructor() {
-    this.child = spawn("nice", ["-n", "19", process.execPath, "-r", "esbuild-register", path.join(__dirname, "setup.ts"), "talosctl"], {
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    this.child.stdout?.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
-    this.child.stderr?.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
-    this.child.once("close", (status) => {
-      this.running = false;
-      if (status === 0) console.log(`${this.output.trimEnd()}\nstart: ${shown(TALOSCTL)} is ready`);
-      else if (!this.stopped) console.error(`start: building talosctl failed (${status}); npm run setup -- talosctl tries again:\n${this.output.trimEnd()}`);
-    });
-  }
-
-  /** Stops the build if it still runs; says what is left to do. */
-  stop(): void {
-    if (!this.running) return;
-    this.stopped = true;
-    process.kill(-(this.child.pid as number), "SIGTERM");
-    console.log("start: stopped building talosctl (what compiled stays in Go's build cache): npm run setup -- talosctl, or the next npm start, finishes it");
-  }
+function buildTalosctlInBackground(): BackgroundBuild {
+  return new BackgroundBuild(process.execPath, ["-r", "esbuild-register", path.join(__dirname, "setup.ts"), "talosctl"], {
+    ready: (output) => console.log(`${output.trimEnd()}\nstart: ${shown(TALOSCTL)} is ready`),
+    failed: (status, output) => console.error(`start: building talosctl failed (${status}); npm run setup -- talosctl tries again:\n${output.trimEnd()}`),
+  });
 }
 
 /**
@@ -115,7 +94,7 @@ class BackgroundTalosctlBuild {
  */
 async function launch(): Promise<number> {
   await ensureSetup(deploySteps());
-  const talosctl = talosctlBuilt() ? undefined : new BackgroundTalosctlBuild();
+  const talosctl = talosctlBuilt() ? undefined : buildTalosctlInBackground();
   const demo = spawn(
     path.join(PROJECT_ROOT, "tools", "loopback-only.sh"),
     [process.execPath, "-r", "esbuild-register", __filename, ...process.argv.slice(2)],
@@ -125,7 +104,9 @@ async function launch(): Promise<number> {
   process.on("SIGINT", ignore);
   process.on("SIGTERM", ignore);
   const status = await new Promise<number>((resolve) => demo.once("close", (code) => resolve(code ?? 1)));
-  talosctl?.stop();
+  if (talosctl?.stop()) {
+    console.log("start: stopped building talosctl (what compiled stays in Go's build cache): npm run setup -- talosctl, or the next npm start, finishes it");
+  }
   return status;
 }
 
