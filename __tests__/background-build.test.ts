@@ -26,10 +26,14 @@ async function until(condition: () => boolean, what: string): Promise<void> {
   }
 }
 
-/** Whether a process has ended (gone, or a zombie nobody reaped yet). */
+/** Whether a process has ended: gone (reaped, maybe while this reads), or a zombie nobody reaped yet. */
 function ended(pid: number): boolean {
-  const stat = `/proc/${pid}/stat`;
-  return !existsSync(stat) || readFileSync(stat, "utf8").split(") ")[1]?.startsWith("Z") === true;
+  try {
+    return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.startsWith("Z") === true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT" || (error as NodeJS.ErrnoException).code === "ESRCH") return true;
+    throw error;
+  }
 }
 
 describe("a background build", () => {
