@@ -127,6 +127,9 @@ export async function sha256Of(file: string): Promise<string> {
   return hash.digest("hex");
 }
 
+/** The commands of the builds running now. */
+const running = new Set<ChildProcess>();
+
 /** What a command printed and how it ended. */
 interface Ran {
   readonly status: number;
@@ -148,9 +151,6 @@ function runCommand(command: string, args: readonly string[], options: { cwd?: s
     });
   });
 }
-
-/** The commands of the builds running now. */
-const running = new Set<ChildProcess>();
 
 /**
  * Stops every build running now: each then fails, and removes its unpacked
@@ -211,13 +211,11 @@ export async function buildFromArchive(
       throw new GoBuildError(`${archive}: not one folder at the top, as git archive makes it`, readdirSync(work).join("\n"));
     }
     // Loading the packages downloads exactly the modules the build needs, and compiles nothing.
-    const fetch = await runCommand("go", ["list", "-deps", "-f", "", pkg], { cwd: path.join(work, root), env: goEnvironment(env, { GOFLAGS: "-mod=readonly" }) });
+    const inSource = { cwd: path.join(work, root), env: goEnvironment(env, { GOFLAGS: "-mod=readonly" }) };
+    const fetch = await runCommand("go", ["list", "-deps", "-f", "", pkg], inSource);
     if (fetch.status !== 0) throw new GoBuildError(`go list of ${archiveName(source)} failed: its dependencies cannot be fetched`, fetch.output);
     await compileAfter.catch(() => undefined);
-    const build = await runCommand("go", ["build", "-trimpath", "-ldflags", source.ldflags, "-o", binary, pkg], {
-      cwd: path.join(work, root),
-      env: goEnvironment(env, { GOFLAGS: "-mod=readonly" }),
-    });
+    const build = await runCommand("go", ["build", "-trimpath", "-ldflags", source.ldflags, "-o", binary, pkg], inSource);
     if (build.status !== 0) throw new GoBuildError(`go build of ${archiveName(source)} failed`, build.output);
   } finally {
     rmSync(work, { recursive: true, force: true });
