@@ -4,10 +4,11 @@
 #   cloudkoffer-talos  the project's Talos tool: validate (at every synth), probe,
 #                      bootstrapped (preflight, npm run deploy, the upgrade scripts)
 #   talos-sim          the node simulator and the talosctl double (tests, npm start, bench)
+#   test-registry      a Terraform provider registry on loopback (tests, bench)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root/tools/talos"
 mkdir -p "$root/.build/bin"
 GOFLAGS=-mod=readonly CGO_ENABLED=0 go build -trimpath -o "$root/.build/bin/" ./cmd/...
-echo "talos-build: $root/.build/bin/cloudkoffer-talos $root/.build/bin/talos-sim"
+echo "talos-build: $root/.build/bin/cloudkoffer-talos $root/.build/bin/talos-sim $root/.build/bin/test-registry"

@@ -11,6 +11,7 @@ go 1.22.2
 replace gopkg.in/yaml.v3 => github.com/unix4ever/yaml v0.0.0-20220527175918-f17b0f05cf2c
 
 require (
+	github.com/ProtonMail/go-crypto v1.1.0-alpha.2
 	github.com/cosi-project/runtime v0.4.1
 	github.com/hashicorp/go-multierror v1.1.1
 	github.com/siderolabs/crypto v0.4.4
@@ -22,7 +23,6 @@ require (
 )
 
 require (
-	github.com/ProtonMail/go-crypto v1.1.0-alpha.2 // indirect
 	github.com/ProtonMail/go-mime v0.0.0-20230322103455-7d82a3887f2f // indirect
 	github.com/ProtonMail/gopenpgp/v2 v2.7.5 // indirect
 	github.com/adrg/xdg v0.4.0 // indirect
