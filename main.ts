@@ -1,6 +1,7 @@
 import { App } from "cdktf";
 import { CLOUDKOFFER_PROFILES, CLOUDKOFFER_VERSIONS, stackName } from "./lib/cloudkoffer-profile";
 import { CloudkofferStack, StateBackend } from "./lib/cloudkoffer-stack";
+import { providerLockFor } from "./lib/provider-lock";
 import { StateEncryptionKind } from "./lib/state-encryption";
 import { engineOf } from "./lib/terraform-engine";
 
@@ -17,6 +18,8 @@ try {
       engine: engineOf(process.env),
       stateEncryption: (process.env.CLOUDKOFFER_STATE_ENCRYPTION || undefined) as StateEncryptionKind | undefined,
       stateEncryptionMigration: process.env.CLOUDKOFFER_STATE_ENCRYPTION_MIGRATE === "yes",
+      // The official releases' hashes, or the mirror's own where terraform installs from the project's mirror
+      providerLockFile: providerLockFor(process.env),
     });
   }
   app.synth();

@@ -1,5 +1,5 @@
 import { createHash } from "crypto";
-import { readFileSync } from "fs";
+import { readFileSync, rmSync } from "fs";
 import * as path from "path";
 import { Testing } from "cdktf";
 import { parse } from "yaml";
@@ -11,6 +11,8 @@ import { MachineConfigurationApply } from "../.gen/providers/talos/machine-confi
 import { MachineSecrets } from "../.gen/providers/talos/machine-secrets";
 import { TalosProvider } from "../.gen/providers/talos/provider";
 import { CLOUDKOFFER_PROFILES, CLOUDKOFFER_VERSIONS, CloudkofferVersion } from "../lib/cloudkoffer-profile";
+import { TALOSCTL_INSTALL_HINT } from "../lib/talosctl-install";
+import { lockFor, MIRROR_CLI_CONFIG, MIRROR_PROVIDER_LOCK, OFFICIAL_PROVIDER_LOCK, providerLockFor } from "../lib/provider-lock";
 import { CloudkofferStack, CloudkofferStackProps } from "../lib/cloudkoffer-stack";
 import { PROJECT_ROOT } from "../lib/project-paths";
 import { NULL_PROVIDER_SOURCE, TALOS_PROVIDER_SOURCE, TLS_PROVIDER_SOURCE } from "../tools/release-sources";
@@ -287,6 +289,7 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
       INSTALLED_VERSION: '${lookup(null_resource.deployed.triggers, "talos_version", "unrecorded")}',
       FIRST_DEPLOY: '${(null_resource.deployed.triggers.plan_time == plantimestamp()) ? "true" : "false"}',
       TALOSCONFIG_CONTENT: "${nonsensitive(data.talos_client_configuration.this.talos_config)}",
+      TALOSCTL_INSTALL: TALOSCTL_INSTALL_HINT,
     });
     expect(roll.command).toContain('talosctl upgrade --image="$INSTALLER_IMAGE" --nodes="$node" --endpoints="$node"');
     // What the cluster was installed with: a resumed first deploy compares with it.
@@ -435,6 +438,44 @@ describe("state encryption (OpenTofu)", () => {
     expect(encryption({})).toBeUndefined();
     expect(() => synthCloudkoffer("v1", { stateEncryption: "passphrase" })).toThrow(
       "cloudkoffer-v1: state encryption needs OpenTofu: terraform cannot encrypt state. Run with TERRAFORM_BINARY_NAME=tofu (or CLOUDKOFFER_ENGINE=tofu), or unset CLOUDKOFFER_STATE_ENCRYPTION",
+    );
+  });
+});
+
+describe("the dependency lock a stack carries", () => {
+  /** The lock a full synth writes into the stack's folder. */
+  const carried = (props: Partial<CloudkofferStackProps> = {}): string => {
+    const app = Testing.app();
+    const stack = new CloudkofferStack(app, "cloudkoffer-v1", { profile: CLOUDKOFFER_PROFILES.v1, ...props });
+    const outdir = Testing.fullSynth(stack);
+    try {
+      return readFileSync(path.join(outdir, "stacks", "cloudkoffer-v1", ".terraform.lock.hcl"), "utf8");
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  };
+  const providers = (lock: string) => lock.match(/^provider "[^"]+"/gm);
+
+  test("the committed official hashes, the entries of the engine's registry only", () => {
+    expect(providers(carried())).toEqual([
+      'provider "registry.terraform.io/hashicorp/null"',
+      'provider "registry.terraform.io/hashicorp/tls"',
+      'provider "registry.terraform.io/siderolabs/talos"',
+    ]);
+    expect(providers(carried({ engine: "tofu" }))).toEqual([
+      'provider "registry.opentofu.org/hashicorp/null"',
+      'provider "registry.opentofu.org/hashicorp/tls"',
+      'provider "registry.opentofu.org/siderolabs/talos"',
+    ]);
+    expect(carried()).toBe(lockFor(readFileSync(OFFICIAL_PROVIDER_LOCK, "utf8"), "terraform"));
+  });
+
+  test("the mirror's own lock where terraform installs from the project's mirror; a missing one names the fix", () => {
+    expect(providerLockFor({ TF_CLI_CONFIG_FILE: MIRROR_CLI_CONFIG })).toBe(MIRROR_PROVIDER_LOCK);
+    expect(providerLockFor({ TF_CLI_CONFIG_FILE: "/home/user/.terraformrc" })).toBe(OFFICIAL_PROVIDER_LOCK);
+    expect(providerLockFor({})).toBe(OFFICIAL_PROVIDER_LOCK);
+    expect(() => carried({ providerLockFile: "/nonexistent/terraform.lock.hcl" })).toThrow(
+      "the provider lock /nonexistent/terraform.lock.hcl does not exist",
     );
   });
 });

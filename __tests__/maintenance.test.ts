@@ -7,6 +7,7 @@ import { formatNodesVariable } from "../lib/nodes-input";
 import { loopbackDeployEnvironment } from "../tools/harness/loopback";
 import { loopbackAddresses, TalosSimulator } from "../tools/harness/simulator";
 import { Talosctl } from "./support/talosctl";
+import { TALOSCTL_INSTALL_HINT } from "../lib/talosctl-install";
 import { cdktfDeploy, DeployResult, deployedStack, expectDeployed, terraformEnvironment } from "../tools/harness/terraform";
 import { describeWith, PROJECT_ROOT } from "./support/tiers";
 
@@ -126,10 +127,12 @@ describeWith(["terraform", "talos provider", "null provider", "tls provider", "s
       expect(talosctl.takeCalls()).toEqual([]);
     });
 
-    test("an upgrade without talosctl on PATH is a clear error", () => {
+    test("an upgrade without talosctl stops before touching any node, saying how to install talosctl", async () => {
+      const before = await versions();
       const result = deploy({ TF_VAR_talos_version: "v1.7.8", TF_VAR_kubernetes_version: "1.30.2" }, false);
       expect(result.status).not.toBe(0);
-      expect(result.text).toContain("talos upgrade: talosctl is not on PATH; install talosctl");
+      expect(result.text).toContain(`talos upgrade: no talosctl to upgrade the nodes to Talos v1.7.8; ${TALOSCTL_INSTALL_HINT}; then deploy again`);
+      expect(await versions()).toEqual(before);
     });
 
     test("a failing node stops the roll there, later nodes untouched; deploying again resumes from it", async () => {

@@ -130,7 +130,7 @@ function builtWith(binary: string, module: string): string | undefined {
   return new RegExp(`^\\s+dep\\s+${module.replace(/\./g, "\\.")}\\s+(\\S+)`, "m").exec(info)?.[1];
 }
 
-describeWith(["go", "talos provider", "simulator"])("Talos' machinery: one version for the provider and the project's Talos tool", () => {
+describeWith(["go", "provider built from source", "simulator"])("Talos' machinery: one version for the provider and the project's Talos tool", () => {
   const MACHINERY = "github.com/siderolabs/talos/pkg/machinery";
 
   test("the Talos tool and the simulator are built with the machinery provider 0.5.0 generates configurations with", () => {

@@ -9,17 +9,16 @@ import { clusterEndpointOf, ClusterVariables, DEFAULT_CILIUM_CLI_IMAGE, DEFAULT_
 import { MachineConfigPatches } from "./machine-config-patches";
 import { PatchPipeline, ValidationVersions } from "./patch-pipeline";
 import { projectPath } from "./project-paths";
+import { ProviderLock } from "./provider-lock";
 import { defaultSecretsBackupPath } from "./secrets-backup";
 import { DEFAULT_CLUSTER_NAME, DEFAULT_NODE_TIMEOUT, TalosCluster } from "./talos-cluster";
 import { StateEncryption, STATE_ENCRYPTIONS, StateEncryptionKind } from "./state-encryption";
 import { TalosMaintenance } from "./talos-maintenance";
+import { DEFAULT_KUBERNETES_VERSION, DEFAULT_TALOS_VERSION } from "./talos-versions";
 import { Engine } from "./terraform-engine";
 import { VERSION_PATTERN } from "./variable-validations";
 
-/** The Talos version the seed installs. */
-export const DEFAULT_TALOS_VERSION = "v1.7.4";
-/** The Kubernetes version the seed installs. */
-export const DEFAULT_KUBERNETES_VERSION = "1.30.1";
+export { DEFAULT_KUBERNETES_VERSION, DEFAULT_TALOS_VERSION };
 /** The folder of the patch files users edit. */
 export const DEFAULT_PATCHES_DIRECTORY = projectPath("patches");
 
@@ -136,6 +135,13 @@ export interface CloudkofferStackProps {
    * @default false
    */
   readonly stateEncryptionMigration?: boolean;
+  /**
+   * The dependency lock the stack carries into its synthesized folder
+   * (`.terraform.lock.hcl`), so that terraform installs only the pinned
+   * provider binaries.
+   * @default the committed lock with the official releases' hashes (lib/provider-lock.ts)
+   */
+  readonly providerLockFile?: string;
 }
 
 /**
@@ -206,6 +212,7 @@ export class CloudkofferStack extends TerraformStack {
     new TalosProvider(this, "talos");
     new NullProvider(this, "null");
     new TlsProvider(this, "tls");
+    new ProviderLock(this, "provider-lock", { file: props.providerLockFile, engine: props.engine });
 
     this.variables = new ClusterVariables(this, "variables", {
       ...defaults,

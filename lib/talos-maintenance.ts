@@ -3,6 +3,7 @@ import { Resource } from "@cdktf/provider-null/lib/resource";
 import { Fn, IResolvable, ITerraformDependable, Op } from "cdktf";
 import { Construct } from "constructs";
 import { TALOS_INSTALLER_IMAGE } from "./install-patch";
+import { TALOSCTL_INSTALL_HINT } from "./talosctl-install";
 import { projectPath } from "./project-paths";
 import { terraformLiteral } from "./terraform-literal";
 import { atAddress } from "./terraform-address";
@@ -101,7 +102,7 @@ export class TalosMaintenance extends Construct {
               type: "local-exec",
               interpreter: ["/bin/bash", "-c"],
               command: script(scriptName),
-              environment: { ...environment, FIRST_DEPLOY: firstDeploy, TALOSCONFIG_CONTENT: talosconfig },
+              environment: { ...environment, FIRST_DEPLOY: firstDeploy, TALOSCONFIG_CONTENT: talosconfig, TALOSCTL_INSTALL: TALOSCTL_INSTALL_HINT },
             },
           ],
         }),

@@ -18,11 +18,15 @@
  * - the state holds every key of the cluster: terraform runs with umask 077,
  *   and the local state file (and its backup) end up with mode 0600;
  * - the maintenance scripts get the project's own Talos client
- *   (CLOUDKOFFER_TALOS_TOOL), to ask the nodes what they run without talosctl;
+ *   (CLOUDKOFFER_TALOS_TOOL), to ask the nodes what they run without talosctl,
+ *   and the talosctl to upgrade with (CLOUDKOFFER_TALOSCTL: the user's own of
+ *   Talos v1.7, else the one built here; tools/talosctl.ts);
  * - it sets up what it needs first (npm run setup: a no-op when done), and
- *   points terraform at the project's provider mirror unless TF_CLI_CONFIG_FILE
- *   names a file that exists; with the mirror it adds --skip-provider-lock,
- *   because `terraform providers lock` asks the registry, not the mirror.
+ *   lets terraform install the providers the way setup decided
+ *   (tools/provider-source.ts: the project's mirror, the user's CLI
+ *   configuration, or the registry), pinned by the lock the stack carries;
+ *   so it adds --skip-provider-lock (`terraform providers lock` would only
+ *   ask the registry again, which a mirror cannot answer).
  * Exit status: cdktf's, or 2 for bad input or a state that cannot be deployed safely.
  */
 import * as path from "path";

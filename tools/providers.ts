@@ -16,15 +16,19 @@
  *   .providers/mirror/registry.opentofu.org/...   the same binaries, for OpenTofu (hard links)
  *   .providers/built/<namespace>-<type>-<version>.json   where each binary came from
  *   .providers/terraformrc   terraform CLI config that installs from the mirror only
+ *   .providers/terraform.lock.hcl   the dependency lock of these builds (their own h1: hashes);
+ *                            stacks carry it instead of the committed official lock when
+ *                            terraform installs from the mirror (lib/provider-lock.ts)
  *
  * Exit status: 0 every pinned provider is in the mirror; 3 a provider has no
  * release source and the Go module proxy refuses it (the message names the
  * file to download and where to put it); 1 any other failure.
  */
 import { spawnSync } from "child_process";
+import { createHash } from "crypto";
 import { copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "fs";
 import * as path from "path";
-import { PROJECT_ROOT } from "../lib/project-paths";
+import { MIRROR_CLI_CONFIG, MIRROR_PROVIDER_LOCK, PROVIDER_MIRROR_DIRECTORY } from "../lib/provider-lock";
 import {
   BuildOutcome,
   buildRelease,
@@ -67,7 +71,7 @@ export interface ProvideOptions {
 }
 
 /** The directory of the project's provider mirror and its terraform CLI config. */
-export const PROVIDERS_DIRECTORY = path.join(PROJECT_ROOT, ".providers");
+export const PROVIDERS_DIRECTORY = PROVIDER_MIRROR_DIRECTORY;
 
 /** The Go platform the binaries are built for, e.g. `linux_amd64`. */
 function goPlatform(): string {
@@ -169,6 +173,51 @@ function writeWhenChanged(file: string, content: string): void {
   renameSync(partial, file);
 }
 
+/**
+ * The `h1:` hash terraform records for an unpacked provider package: Go's
+ * dirhash "Hash1" of its folder (a sha256 of the lines `<sha256 hex>  <name>`).
+ */
+export function packageHash(folder: string): string {
+  const summary = readdirSync(folder)
+    .sort()
+    .map((name) => `${createHash("sha256").update(readFileSync(path.join(folder, name))).digest("hex")}  ${name}\n`)
+    .join("");
+  return `h1:${createHash("sha256").update(summary).digest("base64")}`;
+}
+
+/**
+ * The dependency lock of the mirrored providers, as terraform writes one: the
+ * version, the constraint the stacks require, and the `h1:` hash of each
+ * platform folder built here, for both registries' names (the mirror serves
+ * OpenTofu the same binaries).
+ */
+export function mirrorLock(directory: string, providers: readonly ReleaseSource[]): string {
+  const entries = [REGISTRY, OPENTOFU_REGISTRY].flatMap((host) =>
+    providers.map((source) => {
+      const version = path.join(mirrorFolder(directory, source), source.version);
+      const hashes = readdirSync(version)
+        .sort()
+        .map((platform) => packageHash(path.join(version, platform)));
+      return [
+        `provider "${host}/${source.name}" {`,
+        `  version     = "${source.version}"`,
+        `  constraints = "${source.version}"`,
+        "  hashes = [",
+        ...hashes.map((hash) => `    "${hash}",`),
+        "  ]",
+        "}",
+      ].join("\n");
+    }),
+  );
+  return [
+    "# Written by npm run providers for the providers built here from their release sources: their own",
+    "# hashes, not the official releases' (those are in the project's .terraform.lock.hcl).",
+    "",
+    entries.sort().join("\n\n"),
+    "",
+  ].join("\n");
+}
+
 /** Removes versions of a provider from the mirror that are not its pinned one. */
 function pruneMirror(directory: string, source: ReleaseSource, report: (line: string) => void): void {
   const folder = mirrorFolder(directory, source);
@@ -210,7 +259,7 @@ export async function provideProviders(options: ProvideOptions = {}): Promise<Bu
   const platform = goPlatform();
   mkdirSync(path.join(directory, "mirror", REGISTRY), { recursive: true });
   // Every npm run deploy and npm start sets up: while other deploys and tests run terraform.
-  writeWhenChanged(path.join(directory, "terraformrc"), terraformCliConfig(directory));
+  writeWhenChanged(directory === PROVIDERS_DIRECTORY ? MIRROR_CLI_CONFIG : path.join(directory, "terraformrc"), terraformCliConfig(directory));
   for (const source of providers) pruneMirror(directory, source, report);
   const rank = (source: ReleaseSource) => (COMPILE_ORDER.includes(source.name) ? COMPILE_ORDER.indexOf(source.name) : COMPILE_ORDER.length);
   const builds: Promise<BuildOutcome>[] = [];
@@ -218,7 +267,7 @@ export async function provideProviders(options: ProvideOptions = {}): Promise<Bu
   for (const i of providers.map((_, index) => index).sort((a, b) => rank(providers[a]) - rank(providers[b]))) {
     previous = builds[i] = provide(providers[i], directory, platform, folders, env, previous);
   }
-  return Promise.all(
+  const outcomes = await Promise.all(
     providers.map(async (source, i) => {
       const outcome = await builds[i];
       if (outcome.status === "built" || outcome.status === "cached") mirrorForOpenTofu(directory, source);
@@ -229,6 +278,10 @@ export async function provideProviders(options: ProvideOptions = {}): Promise<Bu
       return outcome;
     }),
   );
+  if (exitStatus(outcomes) === 0) {
+    writeWhenChanged(directory === PROVIDERS_DIRECTORY ? MIRROR_PROVIDER_LOCK : path.join(directory, "terraform.lock.hcl"), mirrorLock(directory, providers));
+  }
+  return outcomes;
 }
 
 /** The exit status for a set of outcomes: 1 on any failure, else 3 when one is unavailable, else 0. */

@@ -3,40 +3,39 @@
  * needs it, and the module every such command calls first. Idempotent, a
  * no-op when done; one line per step with its time:
  *
- *   providers     siderolabs/talos and hashicorp/null in the mirror (tools/providers.ts)
+ *   providers     where siderolabs/talos, hashicorp/null and hashicorp/tls come from
+ *                 (tools/provider-source.ts): built from their release sources into the
+ *                 mirror (tools/providers.ts), or installed by terraform itself as the
+ *                 user's CLI configuration says or from the registry
  *   talos schema  Talos' machine-configuration schema that synth checks patches against
  *   talos tool    .build/bin/cloudkoffer-talos, the project's Talos tool (validate, probe,
- *                 bootstrapped), and .build/bin/talos-sim, the node simulator (tools/talos),
+ *                 bootstrapped), .build/bin/talos-sim, the node simulator, and
+ *                 .build/bin/test-registry, a provider registry for the tests (tools/talos),
  *                 built again when one of their Go sources is newer
- *   talosctl      .build/bin/talosctl, the real talosctl of Talos 1.7.4 built from its release
- *                 source: the client the tests and npm start drive simulated nodes with (on real
- *                 hardware the user's own talosctl is used). Only asked for by those commands.
+ *   talosctl      the talosctl the tests and npm start drive simulated nodes with (tools/talosctl.ts):
+ *                 the user's own on PATH when it is a Talos v1.7 client, else .build/bin/talosctl,
+ *                 built from Talos 1.7.4's release source. Only asked for by those commands.
  *   tofu          .build/bin/tofu, OpenTofu 1.10.10 built from its Go module, when OpenTofu is the
  *                 engine (tools/engine.ts) and no tofu is on PATH; npm run setup (all steps)
  *                 builds it for the tests unless tofu is on PATH.
  *
- * Exit status: 0 ready; 3 a provider has no release source and the Go module
- * proxy refuses it (the message says what to download); 1 any other failure.
+ * Exit status: 0 ready; 3 no way to the providers (no release source archives,
+ * no CLI configuration of the user's, and the registry does not answer: the
+ * message names both ways out) or a release source is missing (the message
+ * says what to download); 1 any other failure.
  */
 import { spawn } from "child_process";
-import { existsSync, readdirSync, statSync } from "fs";
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "fs";
 import * as path from "path";
 import { PROJECT_ROOT } from "../lib/project-paths";
+import { MIRROR_CLI_CONFIG } from "../lib/provider-lock";
 import { DEFAULT_TALOS_CONFIG_SCHEMA } from "../lib/talos-config-schema";
 import { DEFAULT_TALOS_TOOL } from "../lib/talos-validation";
-import { exitStatus, outcomeLine, PINNED_PROVIDERS, provideProviders, PROVIDERS_DIRECTORY } from "./providers";
+import { exitStatus, outcomeLine, PINNED_PROVIDERS, provideProviders } from "./providers";
+import { decideProviderPath, describeProviderPath, localProviderPath, NO_PROVIDER_PATH_STATUS, NoProviderPath, ProviderPath } from "./provider-source";
 import { BUILT_TOFU, needsBuiltTofu, withEngine } from "./engine";
-import { buildModuleRelease, buildRelease, builtFrom, BuildOutcome, describeProvenance, sourceFolders, stopBuilds, TALOS_SOURCE, TOFU_RELEASE } from "./release-sources";
-
-/** The real talosctl, built from Talos' release source for the tests and the demo. */
-export const TALOSCTL = path.join(PROJECT_ROOT, ".build", "bin", "talosctl");
-/** Where talosctl's provenance is recorded. */
-const TALOSCTL_STAMP = path.join(PROJECT_ROOT, ".build", "built", `talosctl-${TALOS_SOURCE.version}.json`);
-
-/** Whether {@link TALOSCTL} is built from the pinned Talos release: the talosctl step is then a no-op. */
-export function talosctlBuilt(): boolean {
-  return builtFrom(TALOS_SOURCE, TALOSCTL, TALOSCTL_STAMP) !== undefined;
-}
+import { findTalosctl, noTalosctlMessage, TALOSCTL, TALOSCTL_STAMP, talosctlBuildable } from "./talosctl";
+import { buildModuleRelease, buildRelease, BuildOutcome, describeProvenance, sourceFolders, stopBuilds, TALOS_SOURCE, TOFU_RELEASE } from "./release-sources";
 
 /** What a command may need built. */
 export const SETUP_STEPS = ["providers", "talos schema", "talos tool", "talosctl", "tofu"] as const;
@@ -66,6 +65,14 @@ function releaseLine(what: string, binary: string, outcome: BuildOutcome): strin
   }
 }
 
+/** Where the last set-up found the providers (tools/provider-source.ts), for the test tiers. */
+export const PROVIDER_PATH_RECORD = path.join(PROJECT_ROOT, ".build", "provider-path.json");
+
+function recordProviderPath(provider: ProviderPath): void {
+  mkdirSync(path.dirname(PROVIDER_PATH_RECORD), { recursive: true });
+  writeFileSync(PROVIDER_PATH_RECORD, `${JSON.stringify(provider)}\n`);
+}
+
 /** A step that could not be done; `status` is the exit status the command should end with. */
 export class SetupError extends Error {
   constructor(
@@ -90,7 +97,7 @@ function newestTalosSource(): number {
 }
 
 /** What the talos tool step builds. */
-const TALOS_BINARIES = [DEFAULT_TALOS_TOOL, path.join(PROJECT_ROOT, ".build", "bin", "talos-sim")];
+const TALOS_BINARIES = [DEFAULT_TALOS_TOOL, ...["talos-sim", "test-registry"].map((name) => path.join(PROJECT_ROOT, ".build", "bin", name))];
 
 /** Whether `file` exists and is newer than `than` (a modification time). */
 function upToDate(file: string, than: number): boolean {
@@ -113,6 +120,12 @@ function runScript(script: string): Promise<void> {
 async function runStep(step: SetupStep, report: (line: string) => void): Promise<string> {
   switch (step) {
     case "providers": {
+      const provider = await decideProviderPath(PINNED_PROVIDERS, process.env).catch((error: unknown) => {
+        throw error instanceof NoProviderPath ? new SetupError(`UNAVAILABLE: ${error.message}`, NO_PROVIDER_PATH_STATUS) : error;
+      });
+      const said = describeProviderPath(provider, PINNED_PROVIDERS, process.env);
+      recordProviderPath(provider);
+      if (provider.kind !== "archives") return said;
       const outcomes = await provideProviders();
       // What was built, and from what: a provider line each (cached ones only in the step's line).
       outcomes.forEach((outcome, i) => outcome.status === "built" && report(outcomeLine(PINNED_PROVIDERS[i], outcome)));
@@ -122,8 +135,7 @@ async function runStep(step: SetupStep, report: (line: string) => void): Promise
         throw new SetupError(lines.join("\n"), status);
       }
       const built = outcomes.filter((outcome) => outcome.status === "built").length;
-      const names = PINNED_PROVIDERS.map((source) => `${source.name} ${source.version}`).join(", ");
-      return `${names} ${built === 0 ? "in the mirror" : `built from their release sources into the mirror`}`;
+      return `${said}, ${built === 0 ? "in the mirror" : "built into the mirror"}`;
     }
     case "talos schema":
       if (upToDate(DEFAULT_TALOS_CONFIG_SCHEMA, statSync(path.join(TALOS_MODULE, "go.mod")).mtimeMs)) return "up to date";
@@ -134,6 +146,10 @@ async function runStep(step: SetupStep, report: (line: string) => void): Promise
       await runScript("talos-build.sh");
       return `built ${TALOS_BINARIES.map((binary) => path.relative(PROJECT_ROOT, binary)).join(" and ")}`;
     case "talosctl": {
+      // The user's own talosctl of Talos v1.7 serves as it is; without the release source there is nothing to build.
+      const found = findTalosctl();
+      if (found?.origin === "PATH") return `your own ${found.command} (Talos ${found.version}), nothing to build`;
+      if (!talosctlBuildable()) throw new SetupError(`talosctl: UNAVAILABLE: ${noTalosctlMessage()}`, 3);
       const outcome = await buildRelease({
         source: TALOS_SOURCE,
         binary: TALOSCTL,
@@ -177,14 +193,21 @@ export async function ensureSetup(steps: readonly SetupStep[] = deploySteps(), r
 }
 
 /**
- * The environment for terraform: pointed at the project's provider mirror,
- * unless the user's TF_CLI_CONFIG_FILE names a file that exists.
+ * The environment for installing the providers the way they come
+ * (tools/provider-source.ts): pointed at the project's provider mirror when
+ * they are built from release sources; else terraform's own installation, as
+ * the user's CLI configuration says or from the registry (a TF_CLI_CONFIG_FILE
+ * that names no file is dropped: terraform would then read no configuration at all).
  */
+export function providerInstallEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (localProviderPath(PINNED_PROVIDERS, env)?.kind === "archives") return { ...env, TF_CLI_CONFIG_FILE: MIRROR_CLI_CONFIG };
+  const { TF_CLI_CONFIG_FILE: configFile, ...rest } = env;
+  return configFile && existsSync(configFile) ? env : rest;
+}
+
+/** The environment for terraform: the engine settled (tools/engine.ts), the providers' way to it set. */
 export function terraformCliEnvironment(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  const own = env.TF_CLI_CONFIG_FILE;
-  const engine = withEngine(env);
-  if (own && existsSync(own)) return engine;
-  return { ...engine, TF_CLI_CONFIG_FILE: path.join(PROVIDERS_DIRECTORY, "terraformrc") };
+  return providerInstallEnvironment(withEngine(env));
 }
 
 if (require.main === module) {

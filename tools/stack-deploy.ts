@@ -31,9 +31,9 @@ import {
 } from "./deploy-recovery";
 import { credentialExpiries, describeExpiry, shownDate } from "./credential-expiry";
 import { descendants } from "./process-tree";
-import { PROVIDERS_DIRECTORY } from "./providers";
 import { terraformCliEnvironment } from "./setup";
 import { initialisedStack, run } from "./stack-workdir";
+import { findTalosctl } from "./talosctl";
 import { engineBinary } from "./engine";
 import { isSealedBackup, sealSecretsBackup, withUnsealedBackup } from "./sealed-backup";
 import { secretsYaml } from "./secrets-yaml";
@@ -85,13 +85,15 @@ export class StackDeploy {
     this.output = options.output;
     this.talosTool = options.talosTool ?? DEFAULT_TALOS_TOOL;
     const env = terraformCliEnvironment(options.env ?? process.env);
-    // With the provider mirror: `terraform providers lock` asks the registry, not the mirror.
-    const mirrorOnly = env.TF_CLI_CONFIG_FILE === path.join(PROVIDERS_DIRECTORY, "terraformrc");
-    this.cdktfArgs = [...(mirrorOnly && !options.cdktfArgs.includes("--skip-provider-lock") ? ["--skip-provider-lock"] : []), ...options.cdktfArgs];
+    // The stack carries its dependency lock (lib/provider-lock.ts): `terraform providers lock` would
+    // only ask the registry again, and a mirror cannot answer it.
+    this.cdktfArgs = [...(options.cdktfArgs.includes("--skip-provider-lock") ? [] : ["--skip-provider-lock"]), ...options.cdktfArgs];
     this.stackDir = path.join(this.output, "stacks", this.stack.name);
     this.statePath = path.resolve(this.stackDir, defaultStatePath(this.stack.name));
     this.backupFile = path.resolve(this.stackDir, env.TF_VAR_secrets_backup_file || defaultSecretsBackupPath(this.stack.name));
-    this.env = { ...env, CLOUDKOFFER_TALOS_TOOL: this.talosTool };
+    // The maintenance scripts' talosctl: the user's own of Talos v1.7, else the one built here (tools/talosctl.ts).
+    const talosctl = findTalosctl(env);
+    this.env = { ...env, CLOUDKOFFER_TALOS_TOOL: this.talosTool, ...(talosctl ? { CLOUDKOFFER_TALOSCTL: talosctl.command } : {}) };
   }
 
   private get pg(): boolean {

@@ -1,5 +1,5 @@
 /**
- * npm start [-- --once] [--stack cloudkoffer-v1|v2|v3] [--demo-dir <dir>]
+ * npm start [-- --once] [--stack cloudkoffer-v1|v2|v3] [--demo-dir <dir>] [--prefix 127.77.0]
  *
  * The main job without hardware, as `talosctl cluster create` is for Talos: a
  * simulated Cloudkoffer (v3 by default: 3 control planes and 7 workers) on
@@ -36,15 +36,16 @@ import { DEFAULT_TALOS_TOOL } from "../lib/talos-validation";
 import { parse as parseYaml } from "yaml";
 import { assertLoopbackTalosconfig, loopbackDeployEnvironment } from "./harness/loopback";
 import { loopbackAddresses, SimulatedNode, TALOS_SIM, TalosSimulator } from "./harness/simulator";
-import { terraformEnvironment } from "./harness/terraform";
-import { deploySteps, ensureSetup, SetupError, TALOSCTL, talosctlBuilt } from "./setup";
+import { isolatedEnvironment } from "./harness/terraform";
+import { deploySteps, ensureSetup, SetupError, terraformCliEnvironment } from "./setup";
 import { TALOS_SOURCE } from "./release-sources";
+import { findTalosctl, FoundTalosctl, noTalosctlMessage, TALOSCTL, talosctlBuildable } from "./talosctl";
 import { StackDeploy } from "./stack-deploy";
 import { BackgroundBuild } from "./background-build";
 import { engineBinary } from "./engine";
 
-/** The simulated nodes' addresses: 127.77.0.1 and up, the VIP 127.77.0.254. */
-const PREFIX = "127.77.0";
+/** The simulated nodes' addresses by default: 127.77.0.1 and up, the VIP 127.77.0.254. */
+const DEFAULT_PREFIX = "127.77.0";
 
 /** A path as the user best reads it: relative to the project when inside it. */
 function shown(file: string): string {
@@ -94,7 +95,8 @@ function buildTalosctlInBackground(): BackgroundBuild {
  */
 async function launch(): Promise<number> {
   await ensureSetup(deploySteps());
-  const talosctl = talosctlBuilt() ? undefined : buildTalosctlInBackground();
+  // The user's own talosctl of Talos v1.7 serves; else one is built where Talos' release source is.
+  const talosctl = findTalosctl() || !talosctlBuildable() ? undefined : buildTalosctlInBackground();
   const demo = spawn(
     path.join(PROJECT_ROOT, "tools", "loopback-only.sh"),
     [process.execPath, "-r", "esbuild-register", __filename, ...process.argv.slice(2)],
@@ -110,9 +112,10 @@ async function launch(): Promise<number> {
   return status;
 }
 
-/** What the real talosctl says of `node`, or why it was not asked. */
-function talosctlVersion(talosconfig: string, node: string, once: boolean): string {
-  if (!talosctlBuilt()) {
+/** What the real talosctl says of `node`, or why it was not asked (and how to get one). */
+function talosctlVersion(talosctl: FoundTalosctl | undefined, talosconfig: string, node: string, once: boolean): string {
+  if (!talosctl) {
+    if (!talosctlBuildable()) return `talosctl: ${noTalosctlMessage()}`;
     const how =
       process.env.CLOUDKOFFER_BUILDING_TALOSCTL === "1" && !once
         ? "npm start builds it in the background and says when it is ready (minutes the first time on 2 cores)"
@@ -122,12 +125,13 @@ function talosctlVersion(talosconfig: string, node: string, once: boolean): stri
   // Handed a talosconfig that names loopback addresses only (checked, and checked again by
   // talos-sim's guard before talosctl runs).
   assertLoopbackTalosconfig(parseYaml(readFileSync(talosconfig, "utf8")), talosconfig);
-  const run = spawnSync(TALOS_SIM, ["talosctl", TALOSCTL, "--talosconfig", talosconfig, "--nodes", node, "--endpoints", node, "version"], {
+  const run = spawnSync(TALOS_SIM, ["talosctl", talosctl.command, "--talosconfig", talosconfig, "--nodes", node, "--endpoints", node, "version"], {
     encoding: "utf8",
     timeout: 30000,
   });
   if (run.status !== 0) throw new Error(`talosctl version against ${node} failed: ${run.stderr || run.error?.message}`);
-  return `talosctl version, the real talosctl ${shown(TALOSCTL)} with the talosconfig, against ${node}:\n${run.stdout.trimEnd().replace(/^/gm, "  ")}`;
+  const which = talosctl.origin === "PATH" ? `your own talosctl ${talosctl.command}` : `the real talosctl ${shown(talosctl.command)}`;
+  return `talosctl version, ${which} with the talosconfig, against ${node}:\n${run.stdout.trimEnd().replace(/^/gm, "  ")}`;
 }
 
 async function main(): Promise<number> {
@@ -139,8 +143,12 @@ async function main(): Promise<number> {
       once: { type: "boolean", default: false },
       stack: { type: "string", default: "cloudkoffer-v3" },
       "demo-dir": { type: "string" },
+      prefix: { type: "string", default: DEFAULT_PREFIX },
     },
   });
+  // Another simulated case may run beside this one (tests): loopback /24s only.
+  if (!/^127\.\d{1,3}\.\d{1,3}$/.test(values.prefix)) throw new Error(`--prefix ${values.prefix}: not a loopback /24 such as ${DEFAULT_PREFIX}`);
+  const PREFIX = values.prefix as `127.${number}.${number}`;
   const started = process.hrtime.bigint();
   const stack = selectStack(values.stack, {});
   const profile = CLOUDKOFFER_PROFILES[stack.profile.version];
@@ -157,8 +165,9 @@ async function main(): Promise<number> {
   const stop = () => simulator.stop();
   try {
     // Only what the demo means: none of the user's TF_VAR_* (the seed's .envrc names the real case).
-    const env = terraformEnvironment(
-      loopbackDeployEnvironment({ TF_VAR_nodes: formatNodesVariable(nodes), TF_VAR_cluster_vip: `${PREFIX}.254` }),
+    // The providers come the way setup decided (terraformCliEnvironment): the mirror, the user's configuration or the registry.
+    const env = terraformCliEnvironment(
+      isolatedEnvironment(loopbackDeployEnvironment({ TF_VAR_nodes: formatNodesVariable(nodes), TF_VAR_cluster_vip: `${PREFIX}.254` })),
     );
     const output = path.join(demo, "cdktf.out");
     const deployStarted = process.hrtime.bigint();
@@ -182,7 +191,8 @@ async function main(): Promise<number> {
     }
 
     const first = nodes.controlplane[0];
-    const talosctl = talosctlVersion(credentials.talosconfig, first, values.once);
+    const talosctl = findTalosctl();
+    const talosctlLines = talosctlVersion(talosctl, credentials.talosconfig, first, values.once);
 
     const status_ = await simulator.status();
     const table = addresses.map((address) => status_[address]);
@@ -192,7 +202,7 @@ async function main(): Promise<number> {
     console.log("");
     console.log(`bootstrapped: ${bootstrapped.join(", ") || "none"}`);
     console.log(`deployed in ${deploySeconds.toFixed(1)} s (npm start: ${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(1)} s)`);
-    console.log(talosctl);
+    console.log(talosctlLines);
     console.log(`talosconfig: ${shown(credentials.talosconfig)} (mode 0600)`);
     console.log(`kubeconfig:  ${shown(credentials.kubeconfig)} (mode 0600; its server is the VIP ${PREFIX}.254, where no simulated Kubernetes API answers)`);
     console.log(`state:       ${shown(path.join(demo, `terraform.${stack.name}.tfstate`))}`);
@@ -200,7 +210,7 @@ async function main(): Promise<number> {
     console.log("Look at the nodes, from another terminal (they live in this process's loopback-only network namespace):");
     console.log(`  ${inNamespace(`${shown(DEFAULT_TALOS_TOOL)} probe -node ${nodes.controlplane[0]} -talosconfig ${shown(credentials.talosconfig)}`)}`);
     console.log(`  ${inNamespace(`curl -s ${simulator.controlUrl}/status`)}`);
-    console.log(`  ${inNamespace(`${shown(TALOSCTL)} --talosconfig ${shown(credentials.talosconfig)} --nodes ${first} --endpoints ${first} get machinestatus`)}`);
+    console.log(`  ${inNamespace(`${shown(talosctl?.command ?? "talosctl")} --talosconfig ${shown(credentials.talosconfig)} --nodes ${first} --endpoints ${first} get machinestatus`)}`);
     console.log(`simulator control: ${simulator.controlUrl}`);
 
     if (values.once) return 0;

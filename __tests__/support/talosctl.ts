@@ -2,11 +2,12 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "os";
 import * as path from "path";
 import { TALOS_SIM } from "../../tools/harness/simulator";
-import { TALOSCTL } from "../../tools/setup";
+import { findTalosctl } from "../../tools/talosctl";
 
 /**
- * talosctl on PATH for a test: the real talosctl of Talos 1.7.4 (npm run
- * setup builds it from its release source), run through talos-sim's guard,
+ * talosctl on PATH for a test: the real talosctl of Talos 1.7 (the user's own
+ * on PATH, or the one npm run setup builds from Talos' release source; see
+ * tools/talosctl.ts), run through talos-sim's guard,
  * which first checks that every address it would dial (flags and
  * talosconfig) is loopback. It records its arguments and the mode of the
  * talosconfig file it was given.
@@ -18,13 +19,15 @@ export class Talosctl {
   readonly bin = mkdtempSync(path.join(tmpdir(), "talosctl-"));
 
   constructor() {
+    const real = findTalosctl();
+    if (!real) throw new Error("no talosctl of Talos v1.7 to run: the tier needs one (npm run setup -- talosctl)");
     writeFileSync(
       path.join(this.bin, "talosctl"),
       [
         "#!/bin/sh",
         `echo "$*" >> "${this.bin}/calls"`,
         `[ -n "$TALOSCONFIG" ] && stat -c '%a %n' "$TALOSCONFIG" >> "${this.bin}/talosconfigs"`,
-        `exec "${TALOS_SIM}" talosctl "${TALOSCTL}" "$@"`,
+        `exec "${TALOS_SIM}" talosctl "${real.command}" "$@"`,
         "",
       ].join("\n"),
     );

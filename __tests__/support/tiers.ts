@@ -1,13 +1,16 @@
 import { spawnSync } from "child_process";
-import { existsSync, readdirSync } from "fs";
+import { existsSync, readdirSync, readFileSync } from "fs";
 import * as path from "path";
 import { PROJECT_ROOT } from "../../lib/project-paths";
 import { DEFAULT_TALOS_CONFIG_SCHEMA } from "../../lib/talos-config-schema";
 import { DEFAULT_TALOS_TOOL } from "../../lib/talos-validation";
 import { TALOS_SIM } from "../../tools/harness/simulator";
-import { PROVIDERS_DIRECTORY } from "../../tools/providers";
+import { TEST_REGISTRY } from "../../tools/harness/registry";
+import { PINNED_PROVIDERS, PROVIDERS_DIRECTORY } from "../../tools/providers";
+import { localProviderPath, ProviderPath } from "../../tools/provider-source";
+import { PROVIDER_PATH_RECORD } from "../../tools/setup";
 import { engineBinary } from "../../tools/engine";
-import { TALOSCTL } from "../../tools/setup";
+import { findTalosctl } from "../../tools/talosctl";
 import { NULL_PROVIDER_SOURCE, ReleaseSource, TALOS_PROVIDER_SOURCE, TLS_PROVIDER_SOURCE } from "../../tools/release-sources";
 
 export { PROJECT_ROOT };
@@ -20,6 +23,7 @@ export type Need =
   | "talos provider"
   | "null provider"
   | "tls provider"
+  | "provider built from source"
   | "talos schema"
   | "simulator"
   | "talosctl"
@@ -31,12 +35,13 @@ export type Need =
 const HOW_TO_GET: Record<Need, string> = {
   terraform: "terraform 1.11 on PATH",
   go: "Go on PATH",
-  "talos provider": `siderolabs/talos ${TALOS_PROVIDER_SOURCE.version} in .providers/mirror (npm run setup)`,
-  "null provider": `hashicorp/null ${NULL_PROVIDER_SOURCE.version} in .providers/mirror (npm run setup)`,
-  "tls provider": `hashicorp/tls ${TLS_PROVIDER_SOURCE.version} in .providers/mirror (npm run setup)`,
+  "talos provider": `siderolabs/talos ${TALOS_PROVIDER_SOURCE.version}: in .providers/mirror, or from the registry or your CLI configuration (npm run setup)`,
+  "null provider": `hashicorp/null ${NULL_PROVIDER_SOURCE.version}: in .providers/mirror, or from the registry or your CLI configuration (npm run setup)`,
+  "tls provider": `hashicorp/tls ${TLS_PROVIDER_SOURCE.version}: in .providers/mirror, or from the registry or your CLI configuration (npm run setup)`,
+  "provider built from source": `siderolabs/talos ${TALOS_PROVIDER_SOURCE.version} built from its release source into .providers/mirror (PROVIDER_SOURCES; npm run setup)`,
   "talos schema": ".build/talos/config.schema.json (npm run setup)",
-  simulator: ".build/bin/talos-sim and .build/bin/cloudkoffer-talos (npm run setup)",
-  talosctl: ".build/bin/talosctl, the real talosctl of Talos 1.7.4 (npm run setup)",
+  simulator: ".build/bin/talos-sim, .build/bin/cloudkoffer-talos and .build/bin/test-registry (npm run setup)",
+  talosctl: "talosctl of Talos v1.7 on PATH, or .build/bin/talosctl built from Talos' release source (npm run setup -- talosctl)",
   tofu: "OpenTofu: tofu on PATH, or .build/bin/tofu (npm run setup -- tofu)",
   openssl: "openssl on PATH",
   shellcheck: "shellcheck on PATH (Debian package shellcheck)",
@@ -54,17 +59,19 @@ function has(need: Need): boolean {
     case "go":
       return onPath("go");
     case "talos provider":
-      return mirrored(TALOS_PROVIDER_SOURCE);
+      return installable(TALOS_PROVIDER_SOURCE);
     case "null provider":
-      return mirrored(NULL_PROVIDER_SOURCE);
+      return installable(NULL_PROVIDER_SOURCE);
     case "tls provider":
-      return mirrored(TLS_PROVIDER_SOURCE);
+      return installable(TLS_PROVIDER_SOURCE);
+    case "provider built from source":
+      return mirrored(TALOS_PROVIDER_SOURCE);
     case "talos schema":
       return existsSync(DEFAULT_TALOS_CONFIG_SCHEMA);
     case "simulator":
-      return existsSync(TALOS_SIM) && existsSync(DEFAULT_TALOS_TOOL);
+      return [TALOS_SIM, DEFAULT_TALOS_TOOL, TEST_REGISTRY].every((binary) => existsSync(binary));
     case "talosctl":
-      return existsSync(TALOSCTL);
+      return findTalosctl() !== undefined;
     case "tofu":
       return onPath(engineBinary({ CLOUDKOFFER_ENGINE: "tofu" }));
     case "openssl":
@@ -77,6 +84,16 @@ function has(need: Need): boolean {
         spawnSync("psql", [process.env.TEST_PG_CONN_STR, "-tAc", "select 1"], { stdio: "ignore" }).status === 0
       );
   }
+}
+
+/**
+ * Whether terraform can install a provider the way the tiers run it: from the
+ * mirror where the release sources are, else the way the last set-up found
+ * (the user's CLI configuration, or the registry that answered).
+ */
+function installable(source: ReleaseSource): boolean {
+  if (localProviderPath(PINNED_PROVIDERS, process.env)?.kind === "archives") return mirrored(source);
+  return existsSync(PROVIDER_PATH_RECORD) && (JSON.parse(readFileSync(PROVIDER_PATH_RECORD, "utf8")) as ProviderPath).kind !== "archives";
 }
 
 /** Whether the pinned release of a provider is in the mirror. */

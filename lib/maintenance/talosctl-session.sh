@@ -6,7 +6,11 @@
 # TALOSCONFIG_CONTENT to a 0600 file that TALOSCONFIG points at and that is
 # removed on exit.
 #
-# require_talosctl ACTION: fails, saying what to install, when talosctl is missing.
+# talosctl: the talosctl npm run deploy chose (CLOUDKOFFER_TALOSCTL: the user's own of
+# Talos v1.7, or the one built from Talos' release source), else talosctl on PATH.
+#
+# require_talosctl ACTION: fails, saying how to install talosctl (TALOSCTL_INSTALL),
+# when there is none; called before the first node is touched.
 #
 # talos_version_of NODE: the Talos version a node runs, asked with talosctl,
 # else with the project's own Talos client ($CLOUDKOFFER_TALOS_TOOL, which
@@ -29,9 +33,18 @@ talosctl_session() {
   export TALOSCONFIG="$session_dir/talosconfig"
 }
 
+talosctl() {
+  command "${CLOUDKOFFER_TALOSCTL:-talosctl}" "$@"
+}
+
+# A program, not the talosctl function above.
+has_talosctl() {
+  type -P "${CLOUDKOFFER_TALOSCTL:-talosctl}" >/dev/null 2>&1
+}
+
 require_talosctl() {
-  if ! command -v talosctl >/dev/null 2>&1; then
-    echo "$task: talosctl is not on PATH; install talosctl (https://www.talos.dev/v1.7/talos-guides/install/talosctl/) to $1, then deploy again" >&2
+  if ! has_talosctl; then
+    echo "$task: no talosctl to $1; $TALOSCTL_INSTALL; then deploy again" >&2
     exit 1
   fi
 }
@@ -43,11 +56,11 @@ talos_tool() {
 }
 
 can_ask_nodes() {
-  command -v talosctl >/dev/null 2>&1 || [ -n "$(talos_tool)" ]
+  has_talosctl || [ -n "$(talos_tool)" ]
 }
 
 talos_version_of() {
-  if command -v talosctl >/dev/null 2>&1; then
+  if has_talosctl; then
     talosctl version --nodes="$1" --endpoints="$1" | awk '/^Server:/ { server = 1 } server && /Tag:/ { tag = $2 } END { print tag }'
   else
     "$(talos_tool)" probe -node "$1" -talosconfig "$TALOSCONFIG" -strict | sed -n 's/.*"version":"\([^"]*\)".*/\1/p'

@@ -3,12 +3,9 @@ import { cpSync, mkdtempSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { PROJECT_ROOT } from "../../lib/project-paths";
-import { PROVIDERS_DIRECTORY } from "../providers";
+import { providerInstallEnvironment } from "../setup";
 import { stateAddresses } from "../stack-workdir";
 import { loopbackDeployEnvironment } from "./loopback";
-
-/** The terraform CLI config that installs providers from the project's mirror (npm run providers). */
-export const TERRAFORM_CLI_CONFIG = path.join(PROVIDERS_DIRECTORY, "terraformrc");
 
 /** The terraform binary the tiers run: cdktf's TERRAFORM_BINARY_NAME, e.g. for OpenTofu. */
 const TERRAFORM = process.env.TERRAFORM_BINARY_NAME ?? "terraform";
@@ -38,23 +35,25 @@ export interface TerraformOutputValue {
 }
 
 /**
- * The environment the terraform tiers run in: the provider mirror only, no
- * checkpoint calls, and none of the user's TF_VAR_* or TF_CLI_ARGS* (a test
- * sets the variables it means).
+ * The environment of a deploy that means only what it says: none of the
+ * user's TF_VAR_* or TF_CLI_ARGS* (the seed's .envrc names the real case), no
+ * checkpoint calls, no prompts.
  */
-export function terraformEnvironment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+export function isolatedEnvironment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (!key.startsWith("TF_VAR_") && !key.startsWith("TF_CLI_ARGS")) env[key] = value;
   }
-  return {
-    ...env,
-    TF_CLI_CONFIG_FILE: TERRAFORM_CLI_CONFIG,
-    CHECKPOINT_DISABLE: "1",
-    TF_IN_AUTOMATION: "1",
-    TF_INPUT: "0",
-    ...extra,
-  };
+  return { ...env, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1", TF_INPUT: "0", ...extra };
+}
+
+/**
+ * The environment the terraform tiers run in: {@link isolatedEnvironment},
+ * with the providers the way setup found them (the project's mirror here; on
+ * a machine without release sources, the user's configuration or the registry).
+ */
+export function terraformEnvironment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return providerInstallEnvironment(isolatedEnvironment(extra));
 }
 
 /**
@@ -66,7 +65,8 @@ export function synthApp(extra: Record<string, string> = {}): string {
   const out = mkdtempSync(path.join(tmpdir(), "cdktf-out-"));
   const result = spawnSync("npm", ["run", "--silent", "synth"], {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, CDKTF_OUTDIR: out, ...extra },
+    // As terraform will install the providers: the stacks carry the lock of that way.
+    env: { ...terraformEnvironment(), CDKTF_OUTDIR: out, ...extra },
     encoding: "utf8",
   });
   if (result.status !== 0) {
