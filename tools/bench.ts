@@ -13,18 +13,22 @@
  *  3. no-change redeploy and plan, for 10 and for 50 simulated workers.
  *  4. a fresh clone to the printed table, `npm ci && npm start -- --once`,
  *     cold (empty npm and Go caches) and warm, and a warm `npm start -- --once`;
- *     targets: warm npm start <= 15 s, cold <= 5 minutes.
+ *     targets: warm npm start <= 15 s, cold <= 5 minutes. Cold twice: with the
+ *     providers built from their release sources, and on a user's machine,
+ *     from a registry (the test registry on loopback).
  * It sets up first; 4 runs on the machine's network (registries), 1 to 3 in a
  * loopback-only network namespace, talking to 127.0.0.0/8 only.
  */
 import { spawnSync } from "child_process";
 import { cpus, totalmem, tmpdir } from "os";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 import { formatNodesVariable } from "../lib/nodes-input";
 import { loopbackDeployEnvironment } from "./harness/loopback";
 import { loopbackAddresses, TalosSimulator } from "./harness/simulator";
+import { TestRegistry } from "./harness/registry";
+import { TALOSCTL } from "./talosctl";
 import { cdktfDeploy, terraformEnvironment, TerraformWorkspace } from "./harness/terraform";
 import { PROJECT_ROOT } from "../lib/project-paths";
 import { sourceFolders } from "./release-sources";
@@ -207,6 +211,11 @@ async function measureScaling(runs: number, work: string): Promise<Record<string
   return scaling;
 }
 
+/** An environment without some variables. */
+function without(env: NodeJS.ProcessEnv, ...names: string[]): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !names.includes(name)));
+}
+
 /** Runs `command` with bash in `cwd`; its wall time. */
 function timedShell(command: string, cwd: string, env: NodeJS.ProcessEnv): number {
   const started = process.hrtime.bigint();
@@ -220,43 +229,93 @@ function timedShell(command: string, cwd: string, env: NodeJS.ProcessEnv): numbe
  * cold (empty npm and Go caches) and warm, and a warm `npm start -- --once`
  * again in a set-up clone. Targets: warm npm start at most 15 s, cold at most
  * 5 minutes on 2 cores. Needs the network (npm registry, Go module proxy).
+ * Both paths of the providers: built from their release sources (this
+ * machine's, or an air-gapped site's), and a user's machine, where terraform
+ * installs them from a registry (see {@link registryStart}).
  */
 function measureQuickstart(runs: number, work: string): Record<string, unknown> {
-  const fromClone = (name: string, env: NodeJS.ProcessEnv) => {
+  const cloneInto = (name: string, env: NodeJS.ProcessEnv) => {
     const clone = path.join(work, name, "main");
     const git = timedShell(`git clone --quiet ${JSON.stringify(PROJECT_ROOT)} ${JSON.stringify(clone)}`, work, env);
     const ci = timedShell("npm ci --no-audit --no-fund", clone, env);
+    return { clone, git, ci };
+  };
+  const fromClone = (name: string, env: NodeJS.ProcessEnv) => {
+    const { clone, git, ci } = cloneInto(name, env);
     const start = timedShell("npm start -- --once", clone, env);
     return { clone, seconds: { clone: git, npmCi: ci, npmStart: start, total: git + ci + start } };
   };
+  const coldCaches = (name: string) => {
+    const folder = path.join(work, name);
+    return { npm_config_cache: path.join(folder, "npm"), GOMODCACHE: path.join(folder, "gomod"), GOCACHE: path.join(folder, "gocache") };
+  };
   // The release sources where the project finds them; the clone has no ../shared beside it.
   const base = { ...process.env, CHECKPOINT_DISABLE: "1", PROVIDER_SOURCES: sourceFolders()[0] ?? "" };
-  const coldCaches = path.join(work, "cold-caches");
-  const cold = fromClone("cold", {
-    ...base,
-    npm_config_cache: path.join(coldCaches, "npm"),
-    GOMODCACHE: path.join(coldCaches, "gomod"),
-    GOCACHE: path.join(coldCaches, "gocache"),
-  });
+  const cold = fromClone("cold", { ...base, ...coldCaches("cold-caches") });
+
+  // A user's machine: no release sources, empty caches; npm ci and the Go modules over the network, then
+  // npm start in a loopback-only namespace where the test registry serves the providers (the real registry
+  // cannot be reached from here).
+  const withoutSources = without(base, "PROVIDER_SOURCES");
+  const userCaches = coldCaches("registry-caches");
+  const user = cloneInto("registry", { ...withoutSources, ...userCaches });
+  const modules = timedShell("go mod download", path.join(user.clone, "tools", "talos"), { ...withoutSources, ...userCaches });
+  const file = path.join(work, "registry-start.json");
+  const inside = spawnSync(
+    path.join(PROJECT_ROOT, "tools", "loopback-only.sh"),
+    [process.execPath, "-r", "esbuild-register", __filename, "--only", "registry-start", "--clone", user.clone, "--results-file", file],
+    { cwd: PROJECT_ROOT, stdio: "inherit", env: { ...withoutSources, ...userCaches } },
+  );
+  if (inside.status !== 0) throw new Error(`npm start on the registry path failed (${inside.status})`);
+  const { seconds: start } = JSON.parse(readFileSync(file, "utf8")) as { seconds: number };
+  const registry = { clone: user.git, npmCi: user.ci, goModDownload: modules, npmStart: start, total: user.git + user.ci + modules + start };
+
   // Go keeps its module cache read-only.
-  spawnSync("chmod", ["-R", "u+w", coldCaches]);
+  spawnSync("chmod", ["-R", "u+w", path.join(work, "cold-caches"), path.join(work, "registry-caches")]);
   const warm = fromClone("warm", base);
   const again = compare(runs, { "warm npm start -- --once": () => ({ seconds: timedShell("npm start -- --once", warm.clone, base) }) });
   return {
     cold: cold.seconds,
+    registry,
     warm: warm.seconds,
     ...again,
     targets: { "warm npm start -- --once": "<= 15 s", "cold, from a fresh clone to the table": "<= 300 s" },
   };
 }
 
+/**
+ * Inside a loopback-only namespace: the cold `npm start -- --once` of a
+ * clone without release sources, the providers from the test registry (which
+ * serves the providers built here; the clone carries the lock of its zips, as
+ * a user's carries the official one) and the user's own talosctl on PATH.
+ */
+async function registryStart(clone: string): Promise<{ seconds: number }> {
+  const registry = await TestRegistry.start();
+  const bin = mkdtempSync(path.join(tmpdir(), "user-bin-"));
+  try {
+    writeFileSync(path.join(clone, ".terraform.lock.hcl"), registry.lockFile());
+    symlinkSync(TALOSCTL, path.join(bin, "talosctl"));
+    const env = { ...without(process.env, "TF_CLI_CONFIG_FILE"), ...registry.environment(), PATH: `${bin}:${process.env.PATH}` };
+    return { seconds: timedShell("npm start -- --once", clone, env) };
+  } finally {
+    await registry.stop();
+    rmSync(bin, { recursive: true, force: true });
+  }
+}
+
 const SECTIONS = ["quickstart", "synth", "deploy", "scaling"] as const;
 type Section = (typeof SECTIONS)[number];
+/** What the bench runs of itself inside a loopback-only namespace, beside the sections. */
+const INSIDE_ONLY = "registry-start";
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { runs: { type: "string", default: "5" }, only: { type: "string" }, "results-file": { type: "string" } },
+    options: { runs: { type: "string", default: "5" }, only: { type: "string" }, "results-file": { type: "string" }, clone: { type: "string" } },
   });
+  if (values.only === INSIDE_ONLY && process.env.LOOPBACK_ONLY !== undefined && values.clone && values["results-file"]) {
+    writeFileSync(values["results-file"], JSON.stringify(await registryStart(values.clone)));
+    return;
+  }
   const runs = Number(values.runs);
   const sections = (values.only?.split(",") ?? [...SECTIONS]) as Section[];
   const unknown = sections.filter((section) => !SECTIONS.includes(section));
@@ -339,6 +398,12 @@ function printTable(results: Record<string, unknown>): void {
   if (r.quickstart) {
     const parts = (seconds: Record<string, number>) => `clone ${s(seconds.clone)}, npm ci ${s(seconds.npmCi)}, npm start ${s(seconds.npmStart)}`;
     rows.push(["fresh clone to table, cold caches", s(r.quickstart.cold.total), `${parts(r.quickstart.cold)} (target <= 300 s)`]);
+    const registry = r.quickstart.registry;
+    rows.push([
+      "the same, providers from a registry",
+      s(registry.total),
+      `clone ${s(registry.clone)}, npm ci ${s(registry.npmCi)}, go mod download ${s(registry.goModDownload)}, npm start ${s(registry.npmStart)}; no release sources`,
+    ]);
     rows.push(["fresh clone to table, warm caches", s(r.quickstart.warm.total), parts(r.quickstart.warm)]);
     rows.push(["warm npm start -- --once", s(r.quickstart["warm npm start -- --once"].seconds), "set up already (target <= 15 s)"]);
   }
