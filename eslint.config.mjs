@@ -13,7 +13,7 @@ export default tseslint.config(
   },
   {
     // The app launcher stays plain CommonJS: it runs before anything is compiled.
-    files: ["tools/*.js"],
+    files: ["commands/*.js"],
     languageOptions: {
       sourceType: "commonjs",
       globals: { require: "readonly", __dirname: "readonly", process: "readonly", module: "readonly" },

@@ -6,7 +6,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { BackgroundBuild } from "../tools/background-build";
+import { BackgroundBuild } from "../setup/background-build";
 
 /** Runs `script` with bash as a background build; what it reported. */
 function build(script: string) {

@@ -4,10 +4,10 @@ import { tmpdir } from "os";
 import * as path from "path";
 import { CLOUDKOFFER_PROFILES } from "../lib/cloudkoffer-profile";
 import { CloudkofferStackProps } from "../lib/cloudkoffer-stack";
-import { formatNodesVariable, parseNodesVariable } from "../lib/nodes-input";
-import { loopbackAddresses, TalosSimulator } from "../tools/harness/simulator";
+import { formatNodesVariable, parseNodesVariable } from "../operations/nodes-input";
+import { loopbackAddresses, TalosSimulator } from "../testing/simulator";
 import { synthCloudkoffer } from "./support/synth";
-import { cdktfDeploy, synthApp, terraformEnvironment, TerraformWorkspace } from "../tools/harness/terraform";
+import { cdktfDeploy, synthApp, terraformEnvironment, TerraformWorkspace } from "../testing/terraform";
 import { describeWith, PROJECT_ROOT } from "./support/tiers";
 
 const PATCHES = path.join(PROJECT_ROOT, "patches");

@@ -21,7 +21,7 @@ function tree(dir: string): Map<string, string> {
 test("the committed .gen/ is exactly what `npm run get` generates", () => {
   const out = mkdtempSync(path.join(tmpdir(), "gen-"));
   try {
-    execFileSync(path.join(PROJECT_ROOT, "tools", "get.sh"), [out], { cwd: PROJECT_ROOT, stdio: "pipe" });
+    execFileSync(path.join(PROJECT_ROOT, "commands", "get.sh"), [out], { cwd: PROJECT_ROOT, stdio: "pipe" });
     const fresh = tree(out);
     const committed = tree(path.join(PROJECT_ROOT, ".gen"));
     expect([...committed.keys()].sort()).toEqual([...fresh.keys()].sort());

@@ -15,7 +15,7 @@ import { TALOSCTL_INSTALL_HINT } from "../lib/talosctl-install";
 import { lockFor, MIRROR_CLI_CONFIG, MIRROR_PROVIDER_LOCK, OFFICIAL_PROVIDER_LOCK, providerLockFor } from "../lib/provider-lock";
 import { CloudkofferStack, CloudkofferStackProps } from "../lib/cloudkoffer-stack";
 import { PROJECT_ROOT } from "../lib/project-paths";
-import { NULL_PROVIDER_SOURCE, TALOS_PROVIDER_SOURCE, TLS_PROVIDER_SOURCE } from "../tools/release-sources";
+import { NULL_PROVIDER_SOURCE, TALOS_PROVIDER_SOURCE, TLS_PROVIDER_SOURCE } from "../setup/release-sources";
 import { terraformLiteral } from "../lib/terraform-literal";
 import { synthCloudkoffer, TerraformJson, untemplated } from "./support/synth";
 

@@ -11,11 +11,11 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { CLOUDKOFFER_PROFILES } from "../lib/cloudkoffer-profile";
-import { formatNodesVariable } from "../lib/nodes-input";
-import { DeployProcess, Finished } from "../tools/harness/deploy-process";
-import { loopbackDeployEnvironment } from "../tools/harness/loopback";
-import { loopbackAddresses, probe, TALOS_SIM, TalosSimulator } from "../tools/harness/simulator";
-import { LOCAL_HALF, synthApp, terraformEnvironment, TerraformWorkspace } from "../tools/harness/terraform";
+import { formatNodesVariable } from "../operations/nodes-input";
+import { DeployProcess, Finished } from "../testing/deploy-process";
+import { loopbackDeployEnvironment } from "../testing/loopback";
+import { loopbackAddresses, probe, TALOS_SIM, TalosSimulator } from "../testing/simulator";
+import { LOCAL_HALF, synthApp, terraformEnvironment, TerraformWorkspace } from "../testing/terraform";
 import { describeWith, PROJECT_ROOT } from "./support/tiers";
 
 const STACK = "cloudkoffer-v1";

@@ -4,10 +4,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { parse } from "yaml";
-import { formatNodesVariable } from "../lib/nodes-input";
-import { loopbackAddresses, probe, SimulatedNode, TalosSimulator } from "../tools/harness/simulator";
+import { formatNodesVariable } from "../operations/nodes-input";
+import { loopbackAddresses, probe, SimulatedNode, TalosSimulator } from "../testing/simulator";
 import { machineConfig } from "./support/talos-config";
-import { cdktfDeploy, deployedStack, expectDeployed, TerraformWorkspace } from "../tools/harness/terraform";
+import { cdktfDeploy, deployedStack, expectDeployed, TerraformWorkspace } from "../testing/terraform";
 import { describeWith } from "./support/tiers";
 
 /** TF_VAR_nodes for the given control planes and workers, in the seed's .envrc syntax. */

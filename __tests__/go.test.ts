@@ -3,11 +3,11 @@ import * as path from "path";
 import { describeWith, PROJECT_ROOT } from "./support/tiers";
 
 /** The project's Go module: the project's Talos tool and the node simulator. */
-const MODULE = path.join(PROJECT_ROOT, "tools", "talos");
+const MODULE = path.join(PROJECT_ROOT, "go");
 
 /**
  * Runs a Go command in the module, offline: every dependency is in the module
- * cache since npm run setup. With tools/talos-build.sh's flags (no cgo,
+ * cache since npm run setup. With setup/talos-build.sh's flags (no cgo,
  * -trimpath), which compiled every dependency into Go's build cache already.
  */
 function go(command: string, args: readonly string[]) {
@@ -18,7 +18,7 @@ function go(command: string, args: readonly string[]) {
   });
 }
 
-describeWith(["go"])("the Go code (tools/talos)", () => {
+describeWith(["go"])("the Go code (go)", () => {
   test("is gofmt-formatted", () => {
     const run = go("gofmt", ["-l", "."]);
     expect({ status: run.status, unformatted: run.stdout.trim() }).toEqual({ status: 0, unformatted: "" });

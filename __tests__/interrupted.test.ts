@@ -9,11 +9,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileS
 import { tmpdir } from "os";
 import * as path from "path";
 import { parse } from "yaml";
-import { formatNodesVariable } from "../lib/nodes-input";
-import { DeployProcess, Finished } from "../tools/harness/deploy-process";
-import { HoldPoint, loopbackAddresses, probe, TalosSimulator } from "../tools/harness/simulator";
+import { formatNodesVariable } from "../operations/nodes-input";
+import { DeployProcess, Finished } from "../testing/deploy-process";
+import { HoldPoint, loopbackAddresses, probe, TalosSimulator } from "../testing/simulator";
 import { Talosctl } from "./support/talosctl";
-import { cdktfDeploy, deployedStack, TerraformWorkspace } from "../tools/harness/terraform";
+import { cdktfDeploy, deployedStack, TerraformWorkspace } from "../testing/terraform";
 import { describeWith } from "./support/tiers";
 
 const STACK = "cloudkoffer-v1";

@@ -2,7 +2,7 @@ import { spawnSync } from "child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { assertLoopbackTalosconfig, isLoopback, loopbackDeployEnvironment } from "../tools/harness/loopback";
+import { assertLoopbackTalosconfig, isLoopback, loopbackDeployEnvironment } from "../testing/loopback";
 import { Talosctl } from "./support/talosctl";
 import { describeWith } from "./support/tiers";
 

@@ -3,12 +3,12 @@ import { spawnSync } from "child_process";
 import { existsSync, mkdtempSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { formatNodesVariable } from "../lib/nodes-input";
-import { loopbackDeployEnvironment } from "../tools/harness/loopback";
-import { loopbackAddresses, TalosSimulator } from "../tools/harness/simulator";
+import { formatNodesVariable } from "../operations/nodes-input";
+import { loopbackDeployEnvironment } from "../testing/loopback";
+import { loopbackAddresses, TalosSimulator } from "../testing/simulator";
 import { Talosctl } from "./support/talosctl";
 import { TALOSCTL_INSTALL_HINT } from "../lib/talosctl-install";
-import { cdktfDeploy, DeployResult, deployedStack, expectDeployed, terraformEnvironment } from "../tools/harness/terraform";
+import { cdktfDeploy, DeployResult, deployedStack, expectDeployed, terraformEnvironment } from "../testing/terraform";
 import { describeWith, PROJECT_ROOT } from "./support/tiers";
 
 const [cp1, cp2, cp3, w1, w2] = loopbackAddresses("127.26.0", 5);

@@ -2,9 +2,9 @@ import { spawn, spawnSync } from "child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { formatNodesVariable } from "../lib/nodes-input";
-import { loopbackAddresses, TalosSimulator } from "../tools/harness/simulator";
-import { synthApp, TerraformWorkspace } from "../tools/harness/terraform";
+import { formatNodesVariable } from "../operations/nodes-input";
+import { loopbackAddresses, TalosSimulator } from "../testing/simulator";
+import { synthApp, TerraformWorkspace } from "../testing/terraform";
 import { Talosctl } from "./support/talosctl";
 import { describeWith, PROJECT_ROOT } from "./support/tiers";
 

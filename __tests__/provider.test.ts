@@ -10,11 +10,11 @@ import { readFileSync, rmSync, writeFileSync } from "fs";
 import * as path from "path";
 import { isNode, parseAllDocuments, visit } from "yaml";
 import { CLOUDKOFFER_PROFILES } from "../lib/cloudkoffer-profile";
-import { formatNodesVariable } from "../lib/nodes-input";
-import { DEFAULT_TALOS_TOOL } from "../lib/talos-validation";
-import { TALOS_SIM } from "../tools/harness/simulator";
-import { TALOS_PROVIDER_SOURCE } from "../tools/release-sources";
-import { LOCAL_HALF, synthApp, TerraformWorkspace } from "../tools/harness/terraform";
+import { formatNodesVariable } from "../operations/nodes-input";
+import { DEFAULT_TALOS_TOOL } from "../operations/talos-validation";
+import { TALOS_SIM } from "../testing/simulator";
+import { TALOS_PROVIDER_SOURCE } from "../setup/release-sources";
+import { LOCAL_HALF, synthApp, TerraformWorkspace } from "../testing/terraform";
 import { describeWith, mirroredProviderBinary, PROJECT_ROOT } from "./support/tiers";
 
 /** The seed's plain Terraform and its two patches, verbatim. */
@@ -136,9 +136,9 @@ describeWith(["go", "provider built from source", "simulator"])("Talos' machiner
   test("the Talos tool and the simulator are built with the machinery provider 0.5.0 generates configurations with", () => {
     const provider = mirroredProviderBinary(TALOS_PROVIDER_SOURCE) ?? "";
     const providerMachinery = builtWith(provider, MACHINERY);
-    // Pinned in the provider's release go.mod, and in tools/talos/go.mod for the Talos tool and the simulator.
+    // Pinned in the provider's release go.mod, and in go/go.mod for the Talos tool and the simulator.
     const pinned = /^\s+github\.com\/siderolabs\/talos\/pkg\/machinery (\S+)$/m.exec(
-      readFileSync(path.join(PROJECT_ROOT, "tools", "talos", "go.mod"), "utf8"),
+      readFileSync(path.join(PROJECT_ROOT, "go", "go.mod"), "utf8"),
     )?.[1];
     expect(providerMachinery).toBe("v1.7.0");
     expect({ goMod: pinned, talosTool: builtWith(DEFAULT_TALOS_TOOL, MACHINERY), simulator: builtWith(TALOS_SIM, MACHINERY) }).toEqual({
@@ -154,7 +154,7 @@ describeWith(["go", "provider built from source", "simulator"])("Talos' machiner
     const provider = modules(mirroredProviderBinary(TALOS_PROVIDER_SOURCE) ?? "");
     for (const binary of [DEFAULT_TALOS_TOOL, TALOS_SIM]) {
       const own = modules(binary);
-      // yaml.v3 is replaced by Talos' own fork in tools/talos/go.mod: Talos' config loader parses with it, the provider does not.
+      // yaml.v3 is replaced by Talos' own fork in go/go.mod: Talos' config loader parses with it, the provider does not.
       const shared = Object.keys(own).filter((module) => module !== "gopkg.in/yaml.v3");
       expect({ binary, modules: Object.fromEntries(shared.map((module) => [module, own[module]])) }).toEqual({
         binary,

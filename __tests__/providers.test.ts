@@ -3,8 +3,8 @@ import { createHash } from "crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { exitStatus, PINNED_PROVIDERS, provideProviders } from "../tools/providers";
-import { archiveName, NULL_PROVIDER_SOURCE, ReleaseSource, SHARED_SOURCES, TALOS_PROVIDER_SOURCE } from "../tools/release-sources";
+import { exitStatus, PINNED_PROVIDERS, provideProviders } from "../setup/providers";
+import { archiveName, NULL_PROVIDER_SOURCE, ReleaseSource, SHARED_SOURCES, TALOS_PROVIDER_SOURCE } from "../setup/release-sources";
 import { describeWith, PROJECT_ROOT } from "./support/tiers";
 
 /** Runs provideProviders into a fresh folder, collecting its lines. */
@@ -41,7 +41,7 @@ describeWith(["go"])("npm run providers: the pinned providers from their release
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^providers: hashicorp\/null 3\.2\.4: FAILED: /);
     expect(lines[0]).toContain(`terraform-provider-null-3.2.4.tar.gz has sha256 ${sha256}`);
-    expect(lines[0]).toContain(`has ${NULL_PROVIDER_SOURCE.sha256} (pinned in tools/release-sources.ts)`);
+    expect(lines[0]).toContain(`has ${NULL_PROVIDER_SOURCE.sha256} (pinned in setup/release-sources.ts)`);
     expect(mirrored(NULL_PROVIDER_SOURCE)).toBe(false);
   });
 

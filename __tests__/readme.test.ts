@@ -1,8 +1,8 @@
 import { execFileSync } from "child_process";
 import { existsSync, readFileSync } from "fs";
 import * as path from "path";
-import { cloudkofferGraph } from "../tools/graph";
-import { GRAPH_END, GRAPH_START } from "../tools/resource-graph";
+import { cloudkofferGraph } from "../operations/resource-graph";
+import { GRAPH_END, GRAPH_START } from "../operations/resource-graph";
 
 test("the README's resource graph is the graph of the synthesized cloudkoffer-v3 (npm run graph)", () => {
   const readme = readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
@@ -24,7 +24,10 @@ test("the graph shows the seed's ordering: applies after secrets and configurati
   expect(graph).not.toContain("talos_machine_configuration_apply_worker --> talos_machine_bootstrap_this");
 });
 
-test("the README's Layout names every file at the top and in lib/ and tools/, and nothing that is not there", () => {
+/** The folders whose every file the layout names. */
+const LISTED_FOLDERS = ["lib", "commands", "operations", "setup", "testing"];
+
+test("the README's Layout names every file at the top and in lib/, commands/, operations/, setup/ and testing/, and nothing that is not there", () => {
   const root = path.join(__dirname, "..");
   const readme = readFileSync(path.join(root, "README.md"), "utf8");
   const block = readme.slice(readme.indexOf("<!-- layout:start -->"), readme.indexOf("<!-- layout:end -->"));
@@ -44,7 +47,7 @@ test("the README's Layout names every file at the top and in lib/ and tools/, an
     tracked.flatMap((file) => {
       const [top, second] = file.split("/");
       if (!file.includes("/")) return [file];
-      return top === "lib" || top === "tools" ? [`${top}/${second}`] : [];
+      return LISTED_FOLDERS.includes(top) ? [`${top}/${second}`] : [];
     }),
   );
   expect([...expected].filter((entry) => !named.includes(entry)).sort()).toEqual([]);

@@ -1,7 +1,7 @@
 /**
  * A user's own machine: no release sources (no `../shared` beside the clone,
  * no PROVIDER_SOURCES), the providers from a Terraform registry, their own
- * talosctl. The registry is the one double here (tools/harness/registry.ts):
+ * talosctl. The registry is the one double here (testing/registry.ts):
  * registry.terraform.io cannot be reached from this project's machines, so a
  * registry on loopback serves the providers built from their release sources
  * as release zips, signed, under the registries' names; terraform, tofu, the
@@ -10,13 +10,13 @@
 import { spawnSync } from "child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "fs";
 import * as path from "path";
-import { formatNodesVariable } from "../lib/nodes-input";
+import { formatNodesVariable } from "../operations/nodes-input";
 import { lockFor, OFFICIAL_PROVIDER_LOCK } from "../lib/provider-lock";
-import { loopbackDeployEnvironment } from "../tools/harness/loopback";
-import { TestRegistry } from "../tools/harness/registry";
-import { engineBinary } from "../tools/engine";
-import { loopbackAddresses, TalosSimulator } from "../tools/harness/simulator";
-import { synthApp, TerraformWorkspace } from "../tools/harness/terraform";
+import { loopbackDeployEnvironment } from "../testing/loopback";
+import { TestRegistry } from "../testing/registry";
+import { engineBinary } from "../operations/engine";
+import { loopbackAddresses, TalosSimulator } from "../testing/simulator";
+import { synthApp, TerraformWorkspace } from "../testing/terraform";
 import { describeWith } from "./support/tiers";
 import { Talosctl } from "./support/talosctl";
 import { UserMachine } from "./support/user-machine";

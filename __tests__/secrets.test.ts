@@ -6,11 +6,11 @@ import { parse } from "yaml";
 import { Testing } from "cdktf";
 import { CLOUDKOFFER_PROFILES } from "../lib/cloudkoffer-profile";
 import { CloudkofferStack } from "../lib/cloudkoffer-stack";
-import { formatNodesVariable } from "../lib/nodes-input";
-import { loopbackDeployEnvironment } from "../tools/harness/loopback";
-import { loopbackAddresses, TalosSimulator } from "../tools/harness/simulator";
+import { formatNodesVariable } from "../operations/nodes-input";
+import { loopbackDeployEnvironment } from "../testing/loopback";
+import { loopbackAddresses, TalosSimulator } from "../testing/simulator";
 import { synthCloudkoffer } from "./support/synth";
-import { cdktfDeploy, cdktfDeployCommand, deployedStack, synthApp, terraformEnvironment, TerraformWorkspace } from "../tools/harness/terraform";
+import { cdktfDeploy, cdktfDeployCommand, deployedStack, synthApp, terraformEnvironment, TerraformWorkspace } from "../testing/terraform";
 import { describeWith, PROJECT_ROOT } from "./support/tiers";
 
 /** What key material looks like in PEM, and in the base64 of PEM the provider keeps. */

@@ -1,8 +1,8 @@
 import { rmSync } from "fs";
 import * as path from "path";
-import { formatNodesVariable } from "../lib/nodes-input";
-import { loopbackAddresses, probe, TalosSimulator } from "../tools/harness/simulator";
-import { synthApp, TerraformWorkspace } from "../tools/harness/terraform";
+import { formatNodesVariable } from "../operations/nodes-input";
+import { loopbackAddresses, probe, TalosSimulator } from "../testing/simulator";
+import { synthApp, TerraformWorkspace } from "../testing/terraform";
 import { describeWith } from "./support/tiers";
 
 /**

@@ -9,7 +9,7 @@ import { tmpdir } from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { PROJECT_ROOT } from "../lib/project-paths";
-import { SimulatedNode } from "../tools/harness/simulator";
+import { SimulatedNode } from "../testing/simulator";
 import { describeWith } from "./support/tiers";
 
 /** A running `npm start`, its output as it comes. */

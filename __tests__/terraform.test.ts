@@ -2,9 +2,9 @@ import { readFileSync, rmSync, writeFileSync } from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { CLOUDKOFFER_PROFILES, CLOUDKOFFER_VERSIONS, CloudkofferVersion } from "../lib/cloudkoffer-profile";
-import { NULL_PROVIDER_SOURCE, TALOS_PROVIDER_SOURCE, TLS_PROVIDER_SOURCE } from "../tools/release-sources";
+import { NULL_PROVIDER_SOURCE, TALOS_PROVIDER_SOURCE, TLS_PROVIDER_SOURCE } from "../setup/release-sources";
 import { machineConfig, TalosClientConfig } from "./support/talos-config";
-import { LOCAL_HALF, synthApp, TerraformWorkspace } from "../tools/harness/terraform";
+import { LOCAL_HALF, synthApp, TerraformWorkspace } from "../testing/terraform";
 import { describeWith } from "./support/tiers";
 
 /** Applies the local half in `workspace` and returns the generated configurations. */

@@ -4,6 +4,7 @@ import { PrivateKey } from "@cdktf/provider-tls/lib/private-key";
 import { Fn } from "cdktf";
 import { Construct } from "constructs";
 import { MachineSecrets } from "../.gen/providers/talos/machine-secrets";
+import { ADDRESSES } from "./addresses";
 import { atAddress } from "./terraform-address";
 
 /** How long the admin client certificate is valid, in hours: Talos' own default, one year. */
@@ -54,14 +55,14 @@ export class AdminClientCertificate extends Construct {
     super(scope, id);
     const osCa = props.machineSecrets.machineSecrets.certs.os;
 
-    this.privateKey = atAddress(new PrivateKey(this, "private-key", { algorithm: "ED25519" }), "admin");
+    this.privateKey = atAddress(new PrivateKey(this, "private-key", { algorithm: "ED25519" }), ADDRESSES.adminKey);
     this.certificateRequest = atAddress(
       new CertRequest(this, "certificate-request", {
         privateKeyPem: this.privateKey.privateKeyPem,
         // Talos reads the client's roles from the organization.
         subject: [{ commonName: "admin", organization: "os:admin" }],
       }),
-      "admin",
+      ADDRESSES.adminCertificateRequest,
     );
     this.certificate = atAddress(
       new LocallySignedCert(this, "certificate", {
@@ -78,7 +79,7 @@ export class AdminClientCertificate extends Construct {
         // certificate each time. The CA itself never changes (the secrets are never replaced).
         lifecycle: { ignoreChanges: ["ca_cert_pem", "ca_private_key_pem"] },
       }),
-      "admin",
+      ADDRESSES.adminCertificate,
     );
 
     this.clientConfiguration = {

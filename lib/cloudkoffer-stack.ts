@@ -100,7 +100,7 @@ export interface CloudkofferStackProps {
    */
   readonly talosConfigSchemaFile?: string;
   /**
-   * The project's Talos tool (`cloudkoffer-talos`, tools/talos), which validates the merged
+   * The project's Talos tool (`cloudkoffer-talos`, go), which validates the merged
    * configurations at synth as a node would. When it is missing, synth warns.
    * @default `.build/bin/cloudkoffer-talos`, built by `npm run setup`
    */

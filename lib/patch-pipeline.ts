@@ -3,7 +3,7 @@ import { MachineConfigPatches } from "./machine-config-patches";
 import { patchVerdict, PatchVerdict } from "./patch-verdict";
 import { unpinnedReferences } from "./supply-chain";
 import { DEFAULT_TALOS_CONFIG_SCHEMA, TalosConfigSchema } from "./talos-config-schema";
-import { DEFAULT_TALOS_TOOL, TalosValidationJob, validateWithTalos } from "./talos-validation";
+import { DEFAULT_TALOS_TOOL, TalosValidationJob, validateWithTalos } from "../operations/talos-validation";
 
 /** The Talos and Kubernetes versions the merged configurations are validated for. */
 export interface ValidationVersions {

@@ -1,5 +1,5 @@
 import { describeSchemaViolation, PatchSchemaViolation, TalosPatch } from "./talos-patch";
-import { describeTalosRejection, TalosValidationJob, TalosValidationResult } from "./talos-validation";
+import { describeTalosRejection, TalosValidationJob, TalosValidationResult } from "../operations/talos-validation";
 
 /** What synth says of a stack's patches: errors stop it, warnings name a fix. */
 export interface PatchVerdict {

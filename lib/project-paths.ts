@@ -4,7 +4,7 @@ import * as path from "path";
 /**
  * The project's root folder: the nearest folder above this module that holds
  * cdktf.json. Found, not assumed, because this code also runs bundled from
- * .build/app (see tools/app.js).
+ * .build/app (see commands/synth.js).
  */
 export const PROJECT_ROOT = ((): string => {
   for (let dir = __dirname; ; dir = path.dirname(dir)) {

@@ -2,6 +2,7 @@ import { Resource } from "@cdktf/provider-null/lib/resource";
 import { Fn, Op, TerraformStack, Token } from "cdktf";
 import { Construct } from "constructs";
 import { MachineSecrets } from "../.gen/providers/talos/machine-secrets";
+import { ADDRESSES } from "./addresses";
 import { addressOf, atAddress } from "./terraform-address";
 
 /** Properties of a {@link SecretsBackup}. */
@@ -135,7 +136,7 @@ export class SecretsBackup extends Construct {
           },
         ],
       }),
-      "secrets_backup",
+      ADDRESSES.secretsBackup,
     );
 
     if (props.sealedWith !== undefined) return;

@@ -9,6 +9,7 @@ import { MachineConfigurationApply } from "../.gen/providers/talos/machine-confi
 import { MachineSecrets } from "../.gen/providers/talos/machine-secrets";
 import { AdminClientCertificate, DEFAULT_ADMIN_CERT_RENEWAL_HOURS, DEFAULT_ADMIN_CERT_VALIDITY_HOURS } from "./admin-client-certificate";
 import { SecretsBackup } from "./secrets-backup";
+import { Address, ADDRESSES } from "./addresses";
 import { addressOf, atAddress } from "./terraform-address";
 
 /** The default cluster name, as in the seed. */
@@ -129,7 +130,7 @@ export class TalosCluster extends Construct {
         // Losing the secrets locks the owner out of the cluster: no destroy, no replacement.
         lifecycle: { preventDestroy: props.protectSecrets ?? true },
       }),
-      "this",
+      ADDRESSES.machineSecrets,
     );
     // Not the secrets' own client_configuration: provider 0.5.0 signs that once, for a year.
     this.adminCertificate = new AdminClientCertificate(this, "admin-certificate", {
@@ -152,10 +153,10 @@ export class TalosCluster extends Construct {
         endpoints: props.controlPlaneNodes,
         nodes: [firstControlPlane],
       }),
-      "this",
+      ADDRESSES.clientConfiguration,
     );
 
-    const machineConfiguration = (id: string, machineType: string, configPatches: string[]) =>
+    const machineConfiguration = (id: string, machineType: "controlplane" | "worker", configPatches: string[]) =>
       atAddress(
         new DataTalosMachineConfiguration(this, id, {
           clusterEndpoint,
@@ -168,7 +169,7 @@ export class TalosCluster extends Construct {
           kubernetesVersion: props.kubernetesVersion,
           talosVersion: this.machineSecrets.talosVersion,
         }),
-        machineType,
+        machineType === "controlplane" ? ADDRESSES.controlPlaneConfiguration : ADDRESSES.workerConfiguration,
       );
     this.controlPlaneConfiguration = machineConfiguration(
       "controlplane-configuration",
@@ -177,7 +178,7 @@ export class TalosCluster extends Construct {
     );
     this.workerConfiguration = machineConfiguration("worker-configuration", "worker", props.workerPatches);
 
-    const apply = (id: string, address: string, nodes: string[], configuration: DataTalosMachineConfiguration) => {
+    const apply = (id: string, address: Address, nodes: string[], configuration: DataTalosMachineConfiguration) => {
       const node = TerraformIterator.fromList(nodes);
       return atAddress(
         new MachineConfigurationApply(this, id, {
@@ -192,8 +193,8 @@ export class TalosCluster extends Construct {
         address,
       );
     };
-    this.controlPlaneApply = apply("controlplane-apply", "controlplane", props.controlPlaneNodes, this.controlPlaneConfiguration);
-    this.workerApply = apply("worker-apply", "worker", props.workerNodes, this.workerConfiguration);
+    this.controlPlaneApply = apply("controlplane-apply", ADDRESSES.controlPlaneApply, props.controlPlaneNodes, this.controlPlaneConfiguration);
+    this.workerApply = apply("worker-apply", ADDRESSES.workerApply, props.workerNodes, this.workerConfiguration);
 
     this.bootstrap = atAddress(
       new MachineBootstrap(this, "bootstrap", {
@@ -202,7 +203,7 @@ export class TalosCluster extends Construct {
         dependsOn: [this.controlPlaneApply],
         timeouts: { create: nodeTimeout },
       }),
-      "this",
+      ADDRESSES.bootstrap,
     );
 
     this.kubeconfig = atAddress(
@@ -214,7 +215,7 @@ export class TalosCluster extends Construct {
         dependsOn: [this.bootstrap],
         timeouts: { read: nodeTimeout },
       }),
-      "this",
+      ADDRESSES.kubeconfig,
     );
 
     this.adminKubeconfig = atAddress(
@@ -233,7 +234,7 @@ export class TalosCluster extends Construct {
           replaceTriggeredBy: [addressOf(this.bootstrap), addressOf(this.adminCertificate.certificate)],
         },
       }),
-      "kubeconfig",
+      ADDRESSES.adminKubeconfig,
     );
   }
 }

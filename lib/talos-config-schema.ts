@@ -4,9 +4,9 @@ import type Ajv2020 from "ajv/dist/2020";
 import type { ErrorObject, ValidateFunction } from "ajv/dist/2020";
 import { projectPath } from "./project-paths";
 import type { PatchSchemaViolation } from "./talos-patch";
-import { VerdictCache } from "./verdict-cache";
+import { VerdictCache } from "../operations/verdict-cache";
 
-/** Where `npm run setup` puts Talos' own machine-configuration schema (tools/talos-config-schema.sh). */
+/** Where `npm run setup` puts Talos' own machine-configuration schema (setup/talos-config-schema.sh). */
 export const DEFAULT_TALOS_CONFIG_SCHEMA = projectPath(".build", "talos", "config.schema.json");
 /** Where the schema check remembers what it found in each patch text: synth runs on every deploy. */
 export const DEFAULT_SCHEMA_VERDICTS = projectPath(".build", "talos", "schema-valid");

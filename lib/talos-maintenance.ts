@@ -6,6 +6,7 @@ import { TALOS_INSTALLER_IMAGE } from "./install-patch";
 import { TALOSCTL_INSTALL_HINT } from "./talosctl-install";
 import { projectPath } from "./project-paths";
 import { terraformLiteral } from "./terraform-literal";
+import { Address, ADDRESSES } from "./addresses";
 import { atAddress } from "./terraform-address";
 
 /** Properties of {@link TalosMaintenance}. */
@@ -70,7 +71,7 @@ export class TalosMaintenance extends Construct {
         dependsOn: props.deployedAfter,
         lifecycle: { ignoreChanges: ["triggers"] },
       }),
-      "deployed",
+      ADDRESSES.deployed,
     );
     const firstDeploy = Fn.conditional(
       Op.eq(Fn.lookup(this.deployed.triggers, "plan_time"), Fn.plantimestamp()),
@@ -87,7 +88,7 @@ export class TalosMaintenance extends Construct {
     // An upgrade: a null_resource replaced when its version changes, running its script then.
     const upgrade = (
       id: string,
-      address: string,
+      address: Address,
       triggers: Record<string, string>,
       dependsOn: ITerraformDependable[],
       scriptName: string,
@@ -111,7 +112,7 @@ export class TalosMaintenance extends Construct {
 
     this.talosUpgrade = upgrade(
       "talos-upgrade",
-      "talos_upgrade",
+      ADDRESSES.talosUpgrade,
       { talos_version: props.talosVersion },
       [...props.deployedAfter, this.deployed],
       "talos-upgrade.sh",
@@ -127,7 +128,7 @@ export class TalosMaintenance extends Construct {
 
     this.kubernetesUpgrade = upgrade(
       "kubernetes-upgrade",
-      "kubernetes_upgrade",
+      ADDRESSES.kubernetesUpgrade,
       { kubernetes_version: props.kubernetesVersion },
       [this.talosUpgrade],
       "kubernetes-upgrade.sh",

@@ -1,19 +1,19 @@
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { TALOS_SIM } from "../../tools/harness/simulator";
-import { findTalosctl } from "../../tools/talosctl";
+import { TALOS_SIM } from "../../testing/simulator";
+import { findTalosctl } from "../../operations/talosctl";
 
 /**
  * talosctl on PATH for a test: the real talosctl of Talos 1.7 (the user's own
  * on PATH, or the one npm run setup builds from Talos' release source; see
- * tools/talosctl.ts), run through talos-sim's guard,
+ * operations/talosctl.ts), run through talos-sim's guard,
  * which first checks that every address it would dial (flags and
  * talosconfig) is loopback. It records its arguments and the mode of the
  * talosconfig file it was given.
  *
  * One command is a double: `upgrade-k8s` drives the Kubernetes API, which the
- * simulator does not have (tools/talos/internal/talosctlguard/upgradek8s.go).
+ * simulator does not have (go/internal/talosctlguard/upgradek8s.go).
  */
 export class Talosctl {
   readonly bin = mkdtempSync(path.join(tmpdir(), "talosctl-"));

@@ -3,15 +3,15 @@ import { existsSync, readdirSync, readFileSync } from "fs";
 import * as path from "path";
 import { PROJECT_ROOT } from "../../lib/project-paths";
 import { DEFAULT_TALOS_CONFIG_SCHEMA } from "../../lib/talos-config-schema";
-import { DEFAULT_TALOS_TOOL } from "../../lib/talos-validation";
-import { TALOS_SIM } from "../../tools/harness/simulator";
-import { TEST_REGISTRY } from "../../tools/harness/registry";
-import { PINNED_PROVIDERS, PROVIDERS_DIRECTORY } from "../../tools/providers";
-import { localProviderPath, ProviderPath } from "../../tools/provider-source";
-import { PROVIDER_PATH_RECORD } from "../../tools/setup";
-import { engineBinary } from "../../tools/engine";
-import { findTalosctl } from "../../tools/talosctl";
-import { NULL_PROVIDER_SOURCE, ReleaseSource, TALOS_PROVIDER_SOURCE, TLS_PROVIDER_SOURCE } from "../../tools/release-sources";
+import { DEFAULT_TALOS_TOOL } from "../../operations/talos-validation";
+import { TALOS_SIM } from "../../testing/simulator";
+import { TEST_REGISTRY } from "../../testing/registry";
+import { PINNED_PROVIDERS, PROVIDERS_DIRECTORY } from "../../setup/providers";
+import { localProviderPath, ProviderPath } from "../../setup/provider-source";
+import { PROVIDER_PATH_RECORD } from "../../setup/setup";
+import { engineBinary } from "../../operations/engine";
+import { findTalosctl } from "../../operations/talosctl";
+import { NULL_PROVIDER_SOURCE, ReleaseSource, TALOS_PROVIDER_SOURCE, TLS_PROVIDER_SOURCE } from "../../setup/release-sources";
 
 export { PROJECT_ROOT };
 const PROVIDER_MIRROR = path.join(PROVIDERS_DIRECTORY, "mirror");
@@ -45,7 +45,7 @@ const HOW_TO_GET: Record<Need, string> = {
   tofu: "OpenTofu: tofu on PATH, or .build/bin/tofu (npm run setup -- tofu)",
   openssl: "openssl on PATH",
   shellcheck: "shellcheck on PATH (Debian package shellcheck)",
-  postgresql: "a PostgreSQL server named by TEST_PG_CONN_STR (tools/test-postgres.sh start)",
+  postgresql: "a PostgreSQL server named by TEST_PG_CONN_STR (testing/test-postgres.sh start)",
 };
 
 function onPath(command: string): boolean {

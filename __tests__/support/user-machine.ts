@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from "child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { isolatedEnvironment } from "../../tools/harness/terraform";
+import { isolatedEnvironment } from "../../testing/terraform";
 import { PROJECT_ROOT } from "./tiers";
 
 /** How a command in the clone ended, and what it printed (stdout and stderr, as they came). */

@@ -1,0 +1,60 @@
+/**
+ * npm run validate-patches -- <stack>
+ *
+ * Validates a stack's merged machine configurations as Talos does, without a
+ * cache: the configuration talos_machine_configuration generates for each
+ * role, the stack's patches merged in order, validated for a metal node.
+ * Versions come from TF_VAR_talos_version / TF_VAR_kubernetes_version when set
+ * (the seed's .envrc), else the stack's defaults; the VIP from TF_VAR_cluster_vip.
+ * Exit status: 0 valid, 1 Talos rejects a configuration, 2 the command could not run.
+ */
+import { mkdtempSync, rmSync } from "fs";
+import { tmpdir } from "os";
+import * as path from "path";
+import { App } from "cdktf";
+import { CloudkofferStack, DEFAULT_KUBERNETES_VERSION, DEFAULT_TALOS_VERSION } from "../lib/cloudkoffer-stack";
+import { selectStack, SelectedStack } from "../operations/stack-selection";
+import { patchVerdict } from "../lib/patch-verdict";
+import { validateWithTalos } from "../operations/talos-validation";
+import { ensureSetup } from "../setup/setup";
+import { runCommand } from "./command";
+
+async function main(): Promise<number> {
+  const selected = selectStack(process.argv[2]);
+  await ensureSetup(["talos schema", "talos tool"]);
+  const outdir = mkdtempSync(path.join(tmpdir(), "validate-patches-"));
+  try {
+    return validate(selected, outdir);
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+function validate(selected: SelectedStack, outdir: string): number {
+  // The VIP the deploy would use: the endpoint and {{ cluster_vip }} follow it.
+  const stack = new CloudkofferStack(new App({ outdir }), selected.name, {
+    profile: selected.profile,
+    clusterVip: process.env.TF_VAR_cluster_vip || undefined,
+  });
+  const versions = {
+    talosVersion: process.env.TF_VAR_talos_version ?? DEFAULT_TALOS_VERSION,
+    kubernetesVersion: process.env.TF_VAR_kubernetes_version ?? DEFAULT_KUBERNETES_VERSION,
+  };
+  const job = stack.patchPipeline.job(versions);
+  const results = validateWithTalos([job], { cacheDirectory: undefined });
+  if (!results) {
+    throw new Error("the Talos tool .build/bin/cloudkoffer-talos is not built; run npm run setup");
+  }
+  for (const result of results.filter((candidate) => candidate.valid)) {
+    const patches = job.roles[result.role].map((patch) => patch.source).join(", ");
+    console.log(`${result.name} ${result.role}: valid for Talos ${job.talosVersion}, Kubernetes ${job.kubernetesVersion} (${patches})`);
+    for (const warning of result.warnings ?? []) console.log(`  warning: ${warning}`);
+  }
+  // Talos decides what is refused; where only its schema is stricter, a warning names the fix.
+  const verdict = patchVerdict(stack.patches.files, job, results);
+  for (const warning of verdict.warnings) console.log(`warning: ${warning}`);
+  for (const error of verdict.errors) console.log(error);
+  return verdict.errors.length === 0 ? 0 : 1;
+}
+
+runCommand("validate-patches", main);

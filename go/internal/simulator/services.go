@@ -1,0 +1,557 @@
+package simulator
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cloudkoffer/provisioning-k8s-talos/go/internal/metal"
+	cosiapi "github.com/cosi-project/runtime/api/v1alpha1"
+	cosiserver "github.com/cosi-project/runtime/pkg/state/protobuf/server"
+	"github.com/hashicorp/go-multierror"
+	"github.com/siderolabs/talos/pkg/machinery/api/common"
+	"github.com/siderolabs/talos/pkg/machinery/api/machine"
+	"github.com/siderolabs/talos/pkg/machinery/api/storage"
+	"github.com/siderolabs/talos/pkg/machinery/config"
+	"github.com/siderolabs/talos/pkg/machinery/config/configloader"
+	"github.com/siderolabs/talos/pkg/machinery/config/validation"
+	"github.com/siderolabs/talos/pkg/machinery/role"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/emptypb"
+)
+
+// requiredRoles: what apid demands of the client certificate per method, in configured mode.
+var requiredRoles = map[string]role.Set{
+	"ApplyConfiguration": role.MakeSet(role.Admin),
+	"Bootstrap":          role.MakeSet(role.Admin),
+	"Kubeconfig":         role.MakeSet(role.Admin),
+	"Upgrade":            role.MakeSet(role.Admin, role.Operator),
+	"Reboot":             role.MakeSet(role.Admin, role.Operator),
+	"Version":            role.MakeSet(role.Admin, role.Operator, role.Reader),
+	"ServiceList":        role.MakeSet(role.Admin, role.Operator, role.Reader),
+	"Read":               role.MakeSet(role.Admin),
+	"Events":             role.MakeSet(role.Admin, role.Operator, role.Reader),
+	"Get":                role.MakeSet(role.Admin, role.Operator, role.Reader),
+	"List":               role.MakeSet(role.Admin, role.Operator, role.Reader),
+	"Watch":              role.MakeSet(role.Admin, role.Operator, role.Reader),
+	"Disks":              role.MakeSet(role.Admin, role.Operator, role.Reader),
+}
+
+type machineService struct {
+	machine.UnimplementedMachineServiceServer
+
+	node *Node
+}
+
+type storageService struct {
+	storage.UnimplementedStorageServiceServer
+
+	node *Node
+}
+
+func registerServices(server *grpc.Server, node *Node) {
+	machine.RegisterMachineServiceServer(server, &machineService{node: node})
+	storage.RegisterStorageServiceServer(server, &storageService{node: node})
+	// COSI resources, as machined serves them: talosctl get resolves and lists them here.
+	cosiapi.RegisterStateServer(server, cosiserver.NewState(node.session.resources))
+}
+
+func (n *Node) unaryInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	method, started := path.Base(info.FullMethod), time.Now()
+
+	if err := n.admit(ctx, method, started); err != nil {
+		return nil, err
+	}
+
+	if n.stopAt(ctx, method, HoldBefore) {
+		err := status.FromContextError(ctx.Err()).Err()
+		n.record(ctx, method, n.currentMode(), status.Code(err).String(), started)
+
+		return nil, err
+	}
+
+	reply, err := handler(ctx, req)
+	n.stopAt(ctx, method, HoldAfter)
+
+	if n.takeLostReply(method) {
+		reply, err = nil, status.Errorf(codes.Unavailable, "simulated fault: node %s carried out %s, and its reply was lost", n.address, method)
+	}
+
+	n.record(ctx, method, n.currentMode(), status.Code(err).String(), started)
+
+	return reply, err
+}
+
+func (n *Node) streamInterceptor(srv any, stream grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	method, started := path.Base(info.FullMethod), time.Now()
+
+	if err := n.admit(stream.Context(), method, started); err != nil {
+		return err
+	}
+
+	if n.stopAt(stream.Context(), method, HoldBefore) {
+		err := status.FromContextError(stream.Context().Err()).Err()
+		n.record(stream.Context(), method, n.currentMode(), status.Code(err).String(), started)
+
+		return err
+	}
+
+	err := handler(srv, &heldStream{ServerStream: stream, node: n, method: method})
+
+	if n.takeLostReply(method) {
+		err = status.Errorf(codes.Unavailable, "simulated fault: node %s carried out %s, and its reply was lost", n.address, method)
+	}
+
+	n.record(stream.Context(), method, n.currentMode(), status.Code(err).String(), started)
+
+	return err
+}
+
+// heldStream stops a streamed reply before its first message when a hold
+// "after" is armed: the node has done the work, the caller has nothing yet.
+type heldStream struct {
+	grpc.ServerStream
+
+	node   *Node
+	method string
+	sent   bool
+}
+
+func (s *heldStream) SendMsg(m any) error {
+	if !s.sent {
+		s.sent = true
+		s.node.stopAt(s.Context(), s.method, HoldAfter)
+
+		if s.node.takeLostReply(s.method) {
+			return status.Errorf(codes.Unavailable, "simulated fault: node %s carried out %s, and its reply was lost", s.node.address, s.method)
+		}
+	}
+
+	return s.ServerStream.SendMsg(m)
+}
+
+// admit applies injected faults and, in configured mode, apid's role check.
+func (n *Node) admit(ctx context.Context, method string, started time.Time) error {
+	n.mu.Lock()
+	faults, mode := n.faults, n.mode
+	n.mu.Unlock()
+
+	fail := func(err error) error {
+		n.record(ctx, method, mode, status.Code(err).String(), started)
+
+		return err
+	}
+
+	if faults.Hang {
+		<-ctx.Done()
+
+		return fail(status.FromContextError(ctx.Err()).Err())
+	}
+
+	if faults.Delay > 0 {
+		select {
+		case <-time.After(faults.Delay):
+		case <-ctx.Done():
+			return fail(status.FromContextError(ctx.Err()).Err())
+		}
+	}
+
+	if faults.RejectCode != "" && (faults.RejectMethod == "" || faults.RejectMethod == method) {
+		return fail(status.Errorf(codeNamed(faults.RejectCode), "simulated fault: node %s rejects %s", n.address, method))
+	}
+
+	if mode == ModeConfigured {
+		if md, ok := metadata.FromIncomingContext(ctx); ok {
+			if targets := md.Get("node"); len(targets) > 0 && !slices.Equal(targets, []string{n.address}) {
+				return fail(status.Errorf(codes.Unimplemented, "the simulator does not proxy to other nodes (asked for %s)", strings.Join(targets, ",")))
+			}
+		}
+
+		if required, ok := requiredRoles[method]; ok && !peerRoles(ctx).IncludesAny(required) {
+			return fail(status.Error(codes.PermissionDenied, "not authorized"))
+		}
+	}
+
+	return nil
+}
+
+// codeNamed is the gRPC code spelled as its String() (e.g. "InvalidArgument"), else Unavailable.
+func codeNamed(name string) codes.Code {
+	for code := codes.OK; code <= codes.Unauthenticated; code++ {
+		if code.String() == name {
+			return code
+		}
+	}
+
+	return codes.Unavailable
+}
+
+func (n *Node) currentMode() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+
+	return n.mode
+}
+
+// configuredOnly answers as Talos does for a method the maintenance service lacks.
+func (n *Node) configuredOnly(method string) error {
+	if n.currentMode() != ModeConfigured {
+		return status.Errorf(codes.Unimplemented, "method %s not implemented", method)
+	}
+
+	return nil
+}
+
+// ApplyConfiguration parses and validates the configuration as Talos does,
+// stores it, answers, then reboots into configured mode (from maintenance).
+func (s *machineService) ApplyConfiguration(_ context.Context, in *machine.ApplyConfigurationRequest) (*machine.ApplyConfigurationResponse, error) {
+	n := s.node
+	maintenance := n.currentMode() == ModeMaintenance
+
+	switch in.Mode { //nolint:exhaustive
+	case machine.ApplyConfigurationRequest_TRY, machine.ApplyConfigurationRequest_REBOOT, machine.ApplyConfigurationRequest_AUTO:
+	case machine.ApplyConfigurationRequest_NO_REBOOT, machine.ApplyConfigurationRequest_STAGED:
+		if maintenance {
+			return nil, status.Errorf(codes.Unimplemented, "apply configuration --mode='%s' is not supported in maintenance mode",
+				strings.ReplaceAll(strings.ToLower(in.Mode.String()), "_", "-"))
+		}
+	}
+
+	cfg, err := configloader.NewFromBytes(in.GetData())
+	if err != nil {
+		return nil, fmt.Errorf("failed to parse config: %w", err)
+	}
+
+	warnings, err := n.validate(cfg)
+	if err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "configuration validation failed: %s", err)
+	}
+
+	n.mu.Lock()
+	previous := n.config
+	n.config = cfg
+	n.configBytes = append([]byte{}, in.GetData()...)
+	n.applies++
+
+	// Installing from maintenance mode boots the version of the installer image.
+	if image := cfg.Machine().Install().Image(); maintenance && strings.Contains(image, "/installer:") {
+		n.pendingVersion = image[strings.LastIndex(image, ":")+1:]
+	}
+	n.mu.Unlock()
+
+	reply := &machine.ApplyConfigurationResponse{Messages: []*machine.ApplyConfiguration{{Warnings: warnings}}}
+
+	switch {
+	case maintenance, in.Mode == machine.ApplyConfigurationRequest_REBOOT:
+		n.rebootAfterReply()
+	case previous != nil && previous.Machine().Type() != cfg.Machine().Type():
+		n.rebootAfterReply()
+	default:
+		reply.Messages[0].ModeDetails = "Applied configuration without a reboot"
+	}
+
+	return reply, nil
+}
+
+// validate is Talos' validation of a configuration for a metal node, with
+// the install disk checked against the node's disks instead of this host's.
+func (n *Node) validate(cfg config.Provider) ([]string, error) {
+	warnings, err := cfg.Validate(metal.Mode{}, validation.WithLocal())
+
+	var result *multierror.Error
+	if err != nil {
+		if merr, ok := err.(*multierror.Error); ok { //nolint:errorlint
+			result = merr
+		} else {
+			result = multierror.Append(result, err)
+		}
+	}
+
+	if disk, _ := cfg.Machine().Install().Disk(); disk != "" && !slices.Contains(n.sim.settings.Disks, disk) { //nolint:errcheck
+		result = multierror.Append(result, fmt.Errorf("specified install disk does not exist: %q", disk))
+	}
+
+	return warnings, result.ErrorOrNil()
+}
+
+// Bootstrap starts etcd on a control plane, once.
+func (s *machineService) Bootstrap(ctx context.Context, _ *machine.BootstrapRequest) (*machine.BootstrapResponse, error) {
+	n := s.node
+	if err := n.configuredOnly("Bootstrap"); err != nil {
+		return nil, err
+	}
+
+	n.mu.Lock()
+	defer n.mu.Unlock()
+
+	if !n.config.Machine().Type().IsControlPlane() {
+		return nil, status.Error(codes.FailedPrecondition, "bootstrap can only be performed on a control plane node")
+	}
+
+	if n.bootstraps > 0 {
+		return nil, status.Error(codes.AlreadyExists, "etcd data directory is not empty")
+	}
+
+	n.bootstraps++
+
+	return &machine.BootstrapResponse{Messages: []*machine.Bootstrap{{Metadata: n.replyMetadata(ctx)}}}, nil
+}
+
+// Kubeconfig streams the admin kubeconfig as a gzipped tar, as Talos does.
+func (s *machineService) Kubeconfig(_ *emptypb.Empty, stream machine.MachineService_KubeconfigServer) error {
+	n := s.node
+	if err := n.configuredOnly("Kubeconfig"); err != nil {
+		return err
+	}
+
+	n.mu.Lock()
+	cfg := n.config
+	n.mu.Unlock()
+
+	if !cfg.Machine().Type().IsControlPlane() {
+		return status.Error(codes.Unimplemented, "kubeconfig is only available on control plane nodes")
+	}
+
+	archive, err := adminKubeconfigArchive(cfg, n.sim.now(), n.sim.settings.kubeconfigValidity())
+	if err != nil {
+		return status.Errorf(codes.Internal, "failed to generate kubeconfig: %s", err)
+	}
+
+	const chunk = 16 * 1024
+	for start := 0; start < len(archive); start += chunk {
+		end := min(start+chunk, len(archive))
+		if err := stream.Send(&common.Data{Bytes: archive[start:end]}); err != nil {
+			return err
+		}
+	}
+
+	return nil
+}
+
+// Version answers with the Talos version the node runs.
+func (s *machineService) Version(ctx context.Context, _ *emptypb.Empty) (*machine.VersionResponse, error) {
+	n := s.node
+	if n.currentMode() != ModeConfigured {
+		// The maintenance service demands the admin role no client can have there.
+		return nil, status.Error(codes.Unimplemented, "API is not implemented in maintenance mode")
+	}
+
+	n.mu.Lock()
+	version := n.talosVersion
+	n.mu.Unlock()
+
+	return &machine.VersionResponse{Messages: []*machine.Version{{
+		Metadata: n.replyMetadata(ctx),
+		Version:  &machine.VersionInfo{Tag: version, Os: "linux", Arch: "amd64"},
+		Platform: &machine.PlatformInfo{Name: "metal", Mode: "metal"},
+		Features: &machine.FeaturesInfo{Rbac: true},
+	}}}, nil
+}
+
+// ServiceList reports the node's services as Talos does; etcd runs on a
+// control plane once its cluster is bootstrapped, and waits ("Preparing")
+// until then.
+func (s *machineService) ServiceList(ctx context.Context, _ *emptypb.Empty) (*machine.ServiceListResponse, error) {
+	n := s.node
+	if err := n.configuredOnly("ServiceList"); err != nil {
+		return nil, err
+	}
+
+	services := []*machine.ServiceInfo{
+		{Id: "apid", State: "Running", Health: &machine.ServiceHealth{Healthy: true}},
+		{Id: "machined", State: "Running", Health: &machine.ServiceHealth{Healthy: true}},
+		{Id: "kubelet", State: "Running", Health: &machine.ServiceHealth{Healthy: true}},
+	}
+
+	n.mu.Lock()
+	controlPlane := n.config.Machine().Type().IsControlPlane()
+	n.mu.Unlock()
+
+	if controlPlane {
+		etcd := &machine.ServiceInfo{Id: "etcd", State: "Preparing", Health: &machine.ServiceHealth{Unknown: true}}
+		if n.sim.clusterBootstrapped(n) {
+			etcd.State, etcd.Health = "Running", &machine.ServiceHealth{Healthy: true}
+		}
+
+		services = append(services, etcd)
+	}
+
+	return &machine.ServiceListResponse{Messages: []*machine.ServiceList{{Metadata: n.replyMetadata(ctx), Services: services}}}, nil
+}
+
+// Disks lists the node's disks; the provider asks for them before anything else.
+func (s *storageService) Disks(ctx context.Context, _ *emptypb.Empty) (*storage.DisksResponse, error) {
+	disks := make([]*storage.Disk, 0, len(s.node.sim.settings.Disks))
+
+	for _, name := range s.node.sim.settings.Disks {
+		diskType := storage.Disk_SSD
+		if strings.Contains(name, "nvme") {
+			diskType = storage.Disk_NVME
+		}
+
+		disks = append(disks, &storage.Disk{
+			DeviceName: name,
+			Size:       512 * 1024 * 1024 * 1024,
+			Model:      "Simulated Disk",
+			Type:       diskType,
+			Serial:     fmt.Sprintf("SIM-%s-%s", s.node.address, path.Base(name)),
+		})
+	}
+
+	return &storage.DisksResponse{Messages: []*storage.Disks{{Metadata: s.node.replyMetadata(ctx), Disks: disks}}}, nil
+}
+
+// replyMetadata names the node in a reply, as apid does for calls it sends
+// to several nodes ("nodes" metadata, as talosctl version sends).
+func (n *Node) replyMetadata(ctx context.Context) *common.Metadata {
+	if md, ok := metadata.FromIncomingContext(ctx); ok && (len(md.Get("nodes")) > 0 || len(md.Get("node")) > 0) {
+		return &common.Metadata{Hostname: n.address}
+	}
+
+	return nil
+}
+
+// bootID is this boot's ID, as /proc/sys/kernel/random/boot_id says it: a new one at every boot.
+const bootIDPath = "/proc/sys/kernel/random/boot_id"
+
+// Read streams a file of the node. The simulator has one: the boot ID, which
+// talosctl reads before and after an upgrade or a reboot to see the node rebooted.
+func (s *machineService) Read(in *machine.ReadRequest, stream machine.MachineService_ReadServer) error {
+	n := s.node
+	if err := n.configuredOnly("Read"); err != nil {
+		return err
+	}
+
+	if in.GetPath() != bootIDPath {
+		return status.Errorf(codes.NotFound, "the simulator has no %s, only %s", in.GetPath(), bootIDPath)
+	}
+
+	n.mu.Lock()
+	boot := n.session
+	n.mu.Unlock()
+
+	if boot == nil {
+		return status.Error(codes.Unavailable, "the node is rebooting")
+	}
+
+	return stream.Send(&common.Data{Bytes: []byte(boot.id + "\n")})
+}
+
+// Events streams the machine events of this boot, as machined does: first an
+// empty event (the client waits for it to know the stream is up), then the
+// past events asked for (tail_events: 0 none, -1 all since boot, N the last
+// N), then the new ones, until the node goes down (the stream ends).
+func (s *machineService) Events(in *machine.EventsRequest, stream machine.MachineService_EventsServer) error {
+	n := s.node
+	if err := n.configuredOnly("Events"); err != nil {
+		return err
+	}
+
+	n.mu.Lock()
+	boot := n.session
+	n.mu.Unlock()
+
+	if boot == nil {
+		return status.Error(codes.Unavailable, "the node is rebooting")
+	}
+
+	past, events, unsubscribe := boot.subscribe(in.GetTailEvents())
+	defer unsubscribe()
+
+	if err := stream.Send(&machine.Event{}); err != nil {
+		return err
+	}
+
+	for _, event := range past {
+		if err := stream.Send(event); err != nil {
+			return err
+		}
+	}
+
+	for {
+		select {
+		case event := <-events:
+			if err := stream.Send(event); err != nil {
+				return err
+			}
+		case <-boot.ctx.Done():
+			return nil // the node goes down: the client sees the stream end
+		case <-stream.Context().Done():
+			return nil
+		}
+	}
+}
+
+// Upgrade installs another Talos version as Talos does: it answers with the
+// actor ID of the upgrade, then reboots into the version of the installer
+// image. Staged (stage set), the installer runs only at the next boot: the
+// staged upgrade's own reboot, or a reboot asked for meanwhile. Only a
+// configured node upgrades here.
+func (s *machineService) Upgrade(ctx context.Context, in *machine.UpgradeRequest) (*machine.UpgradeResponse, error) {
+	n := s.node
+	if err := n.configuredOnly("Upgrade"); err != nil {
+		return nil, err
+	}
+
+	tag := in.GetImage()[strings.LastIndex(in.GetImage(), ":")+1:]
+	if !strings.HasPrefix(tag, "v") || !strings.Contains(in.GetImage(), "/installer:") {
+		return nil, status.Errorf(codes.InvalidArgument, "image %q is not a Talos installer image", in.GetImage())
+	}
+
+	actorID, err := randomUUID()
+	if err != nil {
+		return nil, err
+	}
+
+	n.mu.Lock()
+	n.upgrades++
+	sequence := "upgrade"
+
+	if in.GetStage() {
+		n.stagedVersion, sequence = tag, "stageUpgrade"
+	} else {
+		n.pendingVersion = tag
+	}
+
+	if n.session != nil {
+		n.session.publish(actorID, &machine.SequenceEvent{Sequence: sequence, Action: machine.SequenceEvent_START})
+	}
+	n.mu.Unlock()
+
+	n.rebootAfterReply()
+
+	return &machine.UpgradeResponse{Messages: []*machine.Upgrade{{
+		Metadata: n.replyMetadata(ctx),
+		Ack:      "Upgrade request received",
+		ActorId:  actorID,
+	}}}, nil
+}
+
+// Reboot reboots the node; a staged upgrade takes effect now.
+func (s *machineService) Reboot(ctx context.Context, _ *machine.RebootRequest) (*machine.RebootResponse, error) {
+	n := s.node
+	if err := n.configuredOnly("Reboot"); err != nil {
+		return nil, err
+	}
+
+	actorID, err := randomUUID()
+	if err != nil {
+		return nil, err
+	}
+
+	n.mu.Lock()
+	if n.session != nil {
+		n.session.publish(actorID, &machine.SequenceEvent{Sequence: "reboot", Action: machine.SequenceEvent_START})
+	}
+	n.mu.Unlock()
+
+	n.rebootAfterReply()
+
+	return &machine.RebootResponse{Messages: []*machine.Reboot{{Metadata: n.replyMetadata(ctx), ActorId: actorID}}}, nil
+}

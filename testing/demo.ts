@@ -1,0 +1,232 @@
+/**
+ * npm start's simulated Cloudkoffer, the main job without hardware, as
+ * `talosctl cluster create` is for Talos: a simulated Cloudkoffer (v3 by default: 3 control planes and 7 workers) on
+ * loopback addresses, the real stack deployed to it with cdktf (`npm run
+ * deploy`'s way), then a table of the nodes, what the real talosctl (the
+ * user's own, or one built from Talos' release source) says of the first control
+ * plane with the talosconfig written, where talosconfig and kubeconfig
+ * were written (mode 0600) and how to look at the nodes. The simulated
+ * cluster stays up until Ctrl-C (or, with --once, it stops after the table).
+ *
+ * The table needs no talosctl: where it can be built and is not yet, npm start builds it
+ * beside the demo at the lowest CPU priority and says when it is ready (with
+ * --once it stops that build at the exit; Go's build cache keeps what was
+ * compiled).
+ *
+ * Its state, talosconfig and kubeconfig live in the git-ignored demo folder
+ * (.demo/<stack>), never beside a real stack's state; each run starts a fresh
+ * case from the factory, so the folder is emptied first. Every address it
+ * uses, the cluster VIP included, is a loopback address. It sets up what it
+ * needs first (npm run setup, on the machine's network), then runs the demo
+ * in a loopback-only network namespace (testing/loopback-only.sh).
+ */
+import { spawn, spawnSync } from "child_process";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "fs";
+import * as path from "path";
+import { parseArgs } from "util";
+import { CLOUDKOFFER_PROFILES } from "../lib/cloudkoffer-profile";
+import { selectStack } from "../operations/stack-selection";
+import { formatNodesVariable } from "../operations/nodes-input";
+import { PROJECT_ROOT } from "../lib/project-paths";
+import { DEFAULT_TALOS_TOOL } from "../operations/talos-validation";
+import { parse as parseYaml } from "yaml";
+import { assertLoopbackTalosconfig, loopbackDeployEnvironment } from "./loopback";
+import { loopbackAddresses, SimulatedNode, TALOS_SIM, TalosSimulator } from "./simulator";
+import { isolatedEnvironment } from "./terraform";
+import { deploySteps, ensureSetup, terraformCliEnvironment } from "../setup/setup";
+import { TALOS_SOURCE } from "../setup/release-sources";
+import { findTalosctl, FoundTalosctl, noTalosctlMessage, TALOSCTL, talosctlBuildable } from "../operations/talosctl";
+import { StackDeploy } from "../operations/stack-deploy";
+import { BackgroundBuild } from "../setup/background-build";
+import { engineBinary } from "../operations/engine";
+
+/** npm start's command, which launch() runs again inside a loopback-only namespace. */
+const START_COMMAND = path.join(PROJECT_ROOT, "commands", "start.ts");
+
+/** The simulated nodes' addresses by default: 127.77.0.1 and up, the VIP 127.77.0.254. */
+const DEFAULT_PREFIX = "127.77.0";
+
+/** A path as the user best reads it: relative to the project when inside it. */
+function shown(file: string): string {
+  const relative = path.relative(PROJECT_ROOT, file);
+  return relative.startsWith("..") ? file : relative;
+}
+
+/** The nodes as a table: address, role, mode, Talos version, install disk, installer image. */
+export function nodeTable(nodes: readonly SimulatedNode[]): string {
+  const rows = [
+    ["ADDRESS", "ROLE", "MODE", "TALOS", "INSTALL DISK", "INSTALLER IMAGE"],
+    ...nodes.map((node) => [node.address, node.role || "-", node.mode, node.talosVersion, node.installDisk || "-", node.installImage || "-"]),
+  ];
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column])).join("  ").trimEnd()).join("\n");
+}
+
+/** How another shell runs a command among the simulated nodes, in this process's network namespace. */
+function inNamespace(command: string): string {
+  switch (process.env.LOOPBACK_ONLY) {
+    case "net":
+    case "inherited":
+      return `nsenter --target ${process.pid} --net -- ${command}`;
+    case "user+net":
+      return `nsenter --target ${process.pid} --user --net --preserve-credentials -- ${command}`;
+    default:
+      return command;
+  }
+}
+
+/**
+ * `npm run setup -- talosctl` beside the demo: minutes of compiling the first
+ * time, which must not slow the way to the table (the providers' compile, the
+ * deploy).
+ */
+function buildTalosctlInBackground(): BackgroundBuild {
+  return new BackgroundBuild(process.execPath, ["-r", "esbuild-register", path.join(PROJECT_ROOT, "commands", "setup.ts"), "talosctl"], {
+    ready: (output) => console.log(`${output.trimEnd()}\nstart: ${shown(TALOSCTL)} is ready`),
+    failed: (status, output) => console.error(`start: building talosctl failed (${status}); npm run setup -- talosctl tries again:\n${output.trimEnd()}`),
+  });
+}
+
+/**
+ * Outside the namespace: sets up, then runs the demo inside one and waits for
+ * it, building talosctl beside it when it is not built. A Ctrl-C reaches both
+ * processes; the demo stops cleanly, and this one ends with its exit status.
+ */
+async function launch(args: readonly string[]): Promise<number> {
+  await ensureSetup(deploySteps());
+  // The user's own talosctl of Talos v1.7 serves; else one is built where Talos' release source is.
+  const talosctl = findTalosctl() || !talosctlBuildable() ? undefined : buildTalosctlInBackground();
+  const demo = spawn(
+    path.join(PROJECT_ROOT, "testing", "loopback-only.sh"),
+    [process.execPath, "-r", "esbuild-register", START_COMMAND, ...args],
+    { stdio: "inherit", env: { ...process.env, CLOUDKOFFER_SET_UP: "1", ...(talosctl ? { CLOUDKOFFER_BUILDING_TALOSCTL: "1" } : {}) } },
+  );
+  const ignore = () => undefined;
+  process.on("SIGINT", ignore);
+  process.on("SIGTERM", ignore);
+  const status = await new Promise<number>((resolve) => demo.once("close", (code) => resolve(code ?? 1)));
+  if (talosctl?.stop()) {
+    console.log("start: stopped building talosctl (what compiled stays in Go's build cache): npm run setup -- talosctl, or the next npm start, finishes it");
+  }
+  return status;
+}
+
+/** What the real talosctl says of `node`, or why it was not asked (and how to get one). */
+function talosctlVersion(talosctl: FoundTalosctl | undefined, talosconfig: string, node: string, once: boolean): string {
+  if (!talosctl) {
+    if (!talosctlBuildable()) return `talosctl: ${noTalosctlMessage()}`;
+    const how =
+      process.env.CLOUDKOFFER_BUILDING_TALOSCTL === "1" && !once
+        ? "npm start builds it in the background and says when it is ready (minutes the first time on 2 cores)"
+        : "npm run setup -- talosctl builds it (minutes the first time on 2 cores)";
+    return `talosctl: ${shown(TALOSCTL)}, the real talosctl ${TALOS_SOURCE.version}, is not built yet: ${how}`;
+  }
+  // Handed a talosconfig that names loopback addresses only (checked, and checked again by
+  // talos-sim's guard before talosctl runs).
+  assertLoopbackTalosconfig(parseYaml(readFileSync(talosconfig, "utf8")), talosconfig);
+  const run = spawnSync(TALOS_SIM, ["talosctl", talosctl.command, "--talosconfig", talosconfig, "--nodes", node, "--endpoints", node, "version"], {
+    encoding: "utf8",
+    timeout: 30000,
+  });
+  if (run.status !== 0) throw new Error(`talosctl version against ${node} failed: ${run.stderr || run.error?.message}`);
+  const which = talosctl.origin === "PATH" ? `your own talosctl ${talosctl.command}` : `the real talosctl ${shown(talosctl.command)}`;
+  return `talosctl version, ${which} with the talosconfig, against ${node}:\n${run.stdout.trimEnd().replace(/^/gm, "  ")}`;
+}
+
+/** npm start with its arguments (see the module's comment). */
+export async function start(args: readonly string[]): Promise<number> {
+  if (process.env.LOOPBACK_ONLY === undefined) return launch(args);
+  // Already in a loopback-only namespace (e.g. in npm test): set up here, unless launch() did.
+  if (process.env.CLOUDKOFFER_SET_UP !== "1") await ensureSetup(deploySteps());
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      once: { type: "boolean", default: false },
+      stack: { type: "string", default: "cloudkoffer-v3" },
+      "demo-dir": { type: "string" },
+      prefix: { type: "string", default: DEFAULT_PREFIX },
+    },
+  });
+  // Another simulated case may run beside this one (tests): loopback /24s only.
+  if (!/^127\.\d{1,3}\.\d{1,3}$/.test(values.prefix)) throw new Error(`--prefix ${values.prefix}: not a loopback /24 such as ${DEFAULT_PREFIX}`);
+  const PREFIX = values.prefix as `127.${number}.${number}`;
+  const started = process.hrtime.bigint();
+  const stack = selectStack(values.stack, {});
+  const profile = CLOUDKOFFER_PROFILES[stack.profile.version];
+  const demo = path.resolve(PROJECT_ROOT, values["demo-dir"] ?? path.join(".demo", stack.name));
+  const addresses = loopbackAddresses(PREFIX, profile.controlPlanes.length + profile.workers.length);
+  const nodes = { controlplane: addresses.slice(0, profile.controlPlanes.length), worker: addresses.slice(profile.controlPlanes.length) };
+
+  // A fresh case from the factory: nodes in maintenance mode, and no state that knows other secrets.
+  rmSync(demo, { recursive: true, force: true });
+  mkdirSync(demo, { recursive: true, mode: 0o700 });
+  process.umask(0o077);
+  console.log(`start: a simulated Cloudkoffer ${profile.version}: ${nodes.controlplane.length} control planes and ${nodes.worker.length} workers on ${PREFIX}.x`);
+  const simulator = await TalosSimulator.start({ nodes: addresses, rebootDelay: "500ms" });
+  const stop = () => simulator.stop();
+  try {
+    // Only what the demo means: none of the user's TF_VAR_* (the seed's .envrc names the real case).
+    // The providers come the way setup decided (terraformCliEnvironment): the mirror, the user's configuration or the registry.
+    const env = terraformCliEnvironment(
+      isolatedEnvironment(loopbackDeployEnvironment({ TF_VAR_nodes: formatNodesVariable(nodes), TF_VAR_cluster_vip: `${PREFIX}.254` })),
+    );
+    const output = path.join(demo, "cdktf.out");
+    const deployStarted = process.hrtime.bigint();
+    const status = await new StackDeploy({ stack: { ...stack, nodes }, output, cdktfArgs: ["--auto-approve", "--output", output], env }).run();
+    const deploySeconds = Number(process.hrtime.bigint() - deployStarted) / 1e9;
+    if (status !== 0) {
+      console.error(`start: the deploy of ${stack.name} to the simulated nodes failed (${status})`);
+      return 1;
+    }
+
+    const stackDir = path.join(output, "stacks", stack.name);
+    const credentials: Record<string, string> = {};
+    for (const [output_, file] of [
+      ["talosconfig", "talosconfig"],
+      ["kubeconfig_raw", "kubeconfig"],
+    ]) {
+      const read = spawnSync(engineBinary(env), ["output", "-raw", output_], { cwd: stackDir, env, encoding: "utf8" });
+      if (read.status !== 0) throw new Error(`terraform output ${output_} failed: ${read.stderr}`);
+      credentials[file] = path.join(demo, file);
+      writeFileSync(credentials[file], read.stdout, { mode: 0o600 });
+    }
+
+    const first = nodes.controlplane[0];
+    const talosctl = findTalosctl();
+    const talosctlLines = talosctlVersion(talosctl, credentials.talosconfig, first, values.once);
+
+    const status_ = await simulator.status();
+    const table = addresses.map((address) => status_[address]);
+    const bootstrapped = table.filter((node) => node.bootstraps > 0).map((node) => node.address);
+    console.log("");
+    console.log(nodeTable(table));
+    console.log("");
+    console.log(`bootstrapped: ${bootstrapped.join(", ") || "none"}`);
+    console.log(`deployed in ${deploySeconds.toFixed(1)} s (npm start: ${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(1)} s)`);
+    console.log(talosctlLines);
+    console.log(`talosconfig: ${shown(credentials.talosconfig)} (mode 0600)`);
+    console.log(`kubeconfig:  ${shown(credentials.kubeconfig)} (mode 0600; its server is the VIP ${PREFIX}.254, where no simulated Kubernetes API answers)`);
+    console.log(`state:       ${shown(path.join(demo, `terraform.${stack.name}.tfstate`))}`);
+    console.log("");
+    console.log("Look at the nodes, from another terminal (they live in this process's loopback-only network namespace):");
+    console.log(`  ${inNamespace(`${shown(DEFAULT_TALOS_TOOL)} probe -node ${nodes.controlplane[0]} -talosconfig ${shown(credentials.talosconfig)}`)}`);
+    console.log(`  ${inNamespace(`curl -s ${simulator.controlUrl}/status`)}`);
+    console.log(`  ${inNamespace(`${shown(talosctl?.command ?? "talosctl")} --talosconfig ${shown(credentials.talosconfig)} --nodes ${first} --endpoints ${first} get machinestatus`)}`);
+    console.log(`simulator control: ${simulator.controlUrl}`);
+
+    if (values.once) return 0;
+    // Listening before saying so: a Ctrl-C right after the line must find the handler. Kept while
+    // stopping: npm hands the terminal's Ctrl-C on to this process a second time.
+    const interrupted = new Promise<void>((resolve) => {
+      process.on("SIGINT", resolve);
+      process.on("SIGTERM", resolve);
+    });
+    console.log("The simulated Cloudkoffer runs until Ctrl-C.");
+    await interrupted;
+    console.log("\nstart: stopping the simulated Cloudkoffer");
+    return 0;
+  } finally {
+    await stop();
+  }
+}
+

@@ -1,0 +1,243 @@
+import { ChildProcess, spawn, spawnSync } from "child_process";
+import { readFileSync } from "fs";
+import { createInterface } from "readline";
+import { parse } from "yaml";
+import { DEFAULT_TALOS_TOOL } from "../operations/talos-validation";
+import { projectPath } from "../lib/project-paths";
+import { assertLoopbackTalosconfig, isLoopback } from "./loopback";
+
+/**
+ * The talos-sim binary that `npm run setup` builds (go, cmd/talos-sim):
+ * `talos-sim serve` serves the simulated nodes; `talos-sim talosctl` runs the
+ * real talosctl behind a loopback guard, and a double only for upgrade-k8s.
+ */
+export const TALOS_SIM = projectPath(".build", "bin", "talos-sim");
+
+/** One API call a simulated node saw. */
+export interface SimulatedCall {
+  readonly method: string;
+  readonly mode: string;
+  readonly code: string;
+  /** When the call ended (ISO 8601). */
+  readonly at: string;
+  /** How long it took, in milliseconds, injected delays included. */
+  readonly ms: number;
+  /**
+   * Lower-case hex SHA-256 of the DER of the client's certificate, "" without
+   * one (maintenance mode): which credentials the client used.
+   */
+  readonly clientCertificate: string;
+}
+
+/** What the simulator reports of a node (go/internal/simulator/node.go NodeStatus). */
+export interface SimulatedNode {
+  readonly address: string;
+  readonly mode: "maintenance" | "rebooting" | "waiting" | "configured" | "down";
+  readonly role: "" | "controlplane" | "worker";
+  readonly configDigest: string;
+  readonly installDisk: string;
+  readonly installImage: string;
+  readonly talosVersion: string;
+  readonly applies: number;
+  readonly bootstraps: number;
+  readonly upgrades: number;
+  readonly calls: SimulatedCall[];
+}
+
+/** Faults a node can be given. */
+export interface SimulatedFaults {
+  readonly delay?: string;
+  readonly hang?: boolean;
+  readonly rejectCode?: string;
+  readonly rejectMethod?: string;
+  /** The next call of this method is carried out, and its caller gets Unavailable. */
+  readonly loseReply?: string;
+}
+
+/** Where a hold stops a call: before the node carries it out, or after (the reply not yet sent). */
+export type HoldPoint = "before" | "after";
+
+/** Options of {@link TalosSimulator.start}. */
+export interface TalosSimulatorOptions {
+  /** Loopback addresses, one per node. */
+  readonly nodes: readonly string[];
+  /**
+   * How long a node is gone after applying a configuration.
+   * @default "300ms"
+   */
+  readonly rebootDelay?: string;
+  /**
+   * Disks every node has.
+   * @default ["/dev/sda", "/dev/nvme0n1"]
+   */
+  readonly disks?: readonly string[];
+  /**
+   * How long the admin client certificate of a kubeconfig from the Kubeconfig
+   * API is valid, from the nodes' clock (Go duration).
+   * @default "8760h"
+   */
+  readonly kubeconfigValidity?: string;
+}
+
+/** The nodes' clock: real time plus how far {@link TalosSimulator.advanceClock} moved it. */
+export interface SimulatedClock {
+  /** The nodes' time (RFC 3339). */
+  readonly now: string;
+  /** How far it is ahead of real time (Go duration, e.g. "2h0m0s"). */
+  readonly offset: string;
+}
+
+/** `count` loopback addresses 127.<a>.<b>.1, .2, ... */
+export function loopbackAddresses(prefix: `127.${number}.${number}`, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `${prefix}.${i + 1}`);
+}
+
+/**
+ * A running talos-sim process: simulated Talos nodes on their own loopback
+ * addresses, and its control API for status and faults.
+ */
+export class TalosSimulator {
+  /** Starts the simulator and waits until every node listens. */
+  static async start(options: TalosSimulatorOptions): Promise<TalosSimulator> {
+    const child = spawn(
+      TALOS_SIM,
+      [
+        "serve",
+        "-nodes",
+        options.nodes.join(","),
+        "-reboot-delay",
+        options.rebootDelay ?? "300ms",
+        "-disks",
+        (options.disks ?? ["/dev/sda", "/dev/nvme0n1"]).join(","),
+        "-kubeconfig-validity",
+        options.kubeconfigValidity ?? "8760h",
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stderr = "";
+    child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const ready = await new Promise<{ control: string }>((resolve, reject) => {
+      const lines = createInterface({ input: child.stdout! }); // eslint-disable-line @typescript-eslint/no-non-null-assertion -- stdio is "pipe"
+      lines.once("line", (line) => resolve(JSON.parse(line) as { control: string }));
+      child.once("exit", (code) => reject(new Error(`talos-sim exited ${code} before it was ready:\n${stderr}`)));
+    });
+    return new TalosSimulator(child, ready.control);
+  }
+
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly controlUrl: string,
+  ) {}
+
+  /** Every node's status, by address. */
+  async status(): Promise<Record<string, SimulatedNode>> {
+    return ((await this.request("GET", "/status")) as { nodes: Record<string, SimulatedNode> }).nodes;
+  }
+
+  /** One node's status. */
+  async node(address: string): Promise<SimulatedNode> {
+    return (await this.request("GET", `/nodes/${address}`)) as SimulatedNode;
+  }
+
+  /** Waits until a node is in `mode` (it reboots after applying a configuration). */
+  async waitFor(address: string, mode: SimulatedNode["mode"], timeoutMs = 10000): Promise<SimulatedNode> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const node = await this.node(address);
+      if (node.mode === mode) return node;
+      if (Date.now() > deadline) throw new Error(`node ${address} is ${node.mode}, not ${mode}, after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** Powers a node off: its port closes. */
+  async down(address: string): Promise<void> {
+    await this.request("POST", `/nodes/${address}/down`);
+  }
+
+  /** Powers a node on again. */
+  async up(address: string): Promise<void> {
+    await this.request("POST", `/nodes/${address}/up`);
+  }
+
+  /** Replaces a node's call faults. */
+  async faults(address: string, faults: SimulatedFaults): Promise<void> {
+    await this.request("POST", `/nodes/${address}/faults`, faults);
+  }
+
+  /** Stops every call of `method` at a node at `at`, until {@link release}. */
+  async hold(address: string, method: string, at: HoldPoint): Promise<void> {
+    await this.request("POST", `/nodes/${address}/hold`, { method, at });
+  }
+
+  /** Waits until a call is stopped at a hold: the moment a test means to act at. */
+  async held(address: string, method: string, at: HoldPoint, timeout = "120s"): Promise<void> {
+    await this.request("GET", `/nodes/${address}/held?method=${method}&at=${at}&timeout=${timeout}`);
+  }
+
+  /** Lets the calls held on `method` go on, and disarms the hold. */
+  async release(address: string, method: string): Promise<void> {
+    await this.request("POST", `/nodes/${address}/release`, { method });
+  }
+
+  /**
+   * Moves the nodes' clock forward by a Go duration ("48h"); never back. Nodes
+   * then check client certificates at that time, and date kubeconfigs from it.
+   */
+  async advanceClock(duration: string): Promise<void> {
+    await this.request("POST", "/clock", { advance: duration });
+  }
+
+  /** The nodes' clock. */
+  async clock(): Promise<SimulatedClock> {
+    return (await this.request("GET", "/clock")) as SimulatedClock;
+  }
+
+  /** Wipes a node: maintenance mode, no configuration. */
+  async reimage(address: string): Promise<void> {
+    await this.request("POST", `/nodes/${address}/reimage`);
+  }
+
+  /** Stops the process and its nodes: SIGTERM, and SIGKILL if it has not ended within 10 s. */
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once("exit", resolve));
+    this.child.kill("SIGTERM");
+    const killer = setTimeout(() => this.child.kill("SIGKILL"), 10000);
+    await exited;
+    clearTimeout(killer);
+  }
+
+  private async request(method: string, route: string, body?: unknown): Promise<unknown> {
+    const response = await fetch(this.controlUrl + route, {
+      method,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const payload = (await response.json()) as unknown;
+    if (!response.ok) {
+      throw new Error(`talos-sim ${method} ${route}: ${JSON.stringify(payload)}`);
+    }
+    return payload;
+  }
+}
+
+/** Result of `cloudkoffer-talos probe`. */
+export interface ProbeResult {
+  readonly node: string;
+  readonly answers: boolean;
+  readonly mode?: string;
+  readonly version?: string;
+  readonly error?: string;
+}
+
+/** Asks a node's Talos API as talosctl would, with the project's Talos tool (go/internal/probe). */
+export function probe(args: readonly string[]): ProbeResult {
+  // The probe is a real client: it goes where it is told.
+  const value = (flag: string) => args[args.indexOf(flag) + 1];
+  if (!isLoopback(value("-node"))) throw new Error(`refusing to probe ${value("-node")}: not a loopback address`);
+  if (args.includes("-talosconfig")) {
+    assertLoopbackTalosconfig(parse(readFileSync(value("-talosconfig"), "utf8")) as Parameters<typeof assertLoopbackTalosconfig>[0], value("-talosconfig"));
+  }
+  const result = spawnSync(DEFAULT_TALOS_TOOL, ["probe", ...args], { encoding: "utf8" });
+  return JSON.parse(result.stdout) as ProbeResult;
+}
