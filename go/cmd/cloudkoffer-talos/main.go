@@ -25,47 +25,14 @@
 package main
 
 import (
-	"fmt"
 	"os"
 
-	"github.com/cloudkoffer/provisioning-k8s-talos/go/internal/probe"
-	"github.com/cloudkoffer/provisioning-k8s-talos/go/internal/sealedbackup"
-	"github.com/cloudkoffer/provisioning-k8s-talos/go/internal/validation"
+	"github.com/cloudkoffer/provisioning-k8s-talos/go/cmd/internal/cli"
 )
 
-func main() {
-	if len(os.Args) < 2 {
-		usage()
-	}
-
-	var err error
-
-	switch os.Args[1] {
-	case "validate":
-		err = validation.Run(os.Args[2:])
-	case "probe":
-		err = probe.Run(os.Args[2:])
-	case "bootstrapped":
-		err = probe.Bootstrapped(os.Args[2:])
-	case "seal":
-		err = sealedbackup.RunSeal(os.Args[2:], os.Stdin, os.Stdout)
-	case "unseal":
-		err = sealedbackup.RunUnseal(os.Args[2:])
-	case "-h", "-help", "--help", "help":
-		usage()
-	default:
-		fmt.Fprintf(os.Stderr, "cloudkoffer-talos: unknown command %q\n", os.Args[1])
-		usage()
-	}
-
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "cloudkoffer-talos: %v\n", err)
-		os.Exit(1)
-	}
-}
-
-func usage() {
-	fmt.Fprint(os.Stderr, `usage: cloudkoffer-talos <command> [flags]
+var program = cli.Program{
+	Name: "cloudkoffer-talos",
+	Usage: `usage: cloudkoffer-talos <command> [flags]
 
 commands:
   validate      merge patches onto generated configurations and validate them as Talos does
@@ -74,6 +41,16 @@ commands:
   bootstrapped  ask a control plane whether its cluster is bootstrapped (etcd runs)
   seal          seal the secrets.yaml on stdin into -file, with the passphrase in CLOUDKOFFER_SECRETS_PASSPHRASE
   unseal        write the secrets.yaml sealed in -file to -out (mode 0600), with that passphrase
-`)
-	os.Exit(2)
+`,
+	Commands: []cli.Command{
+		{Name: "validate", Run: runValidate},
+		{Name: "probe", Run: runProbe},
+		{Name: "bootstrapped", Run: runBootstrapped},
+		{Name: "seal", Run: runSeal},
+		{Name: "unseal", Run: runUnseal},
+	},
+}
+
+func main() {
+	os.Exit(program.Main(os.Args[1:], cli.Std()))
 }

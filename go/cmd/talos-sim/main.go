@@ -25,52 +25,27 @@
 package main
 
 import (
-	"fmt"
 	"os"
 
-	"github.com/cloudkoffer/provisioning-k8s-talos/go/internal/clientcert"
-	"github.com/cloudkoffer/provisioning-k8s-talos/go/internal/simulator"
-	"github.com/cloudkoffer/provisioning-k8s-talos/go/internal/talosctlguard"
+	"github.com/cloudkoffer/provisioning-k8s-talos/go/cmd/internal/cli"
 )
 
-func main() {
-	if len(os.Args) < 2 {
-		usage()
-	}
-
-	var err error
-
-	switch os.Args[1] {
-	case "serve":
-		err = simulator.Serve(os.Args[2:])
-	case "talosctl":
-		if len(os.Args) < 3 {
-			usage()
-		}
-
-		err = talosctlguard.Run(os.Args[2], os.Args[3:])
-	case "client-cert":
-		err = clientcert.Run(os.Args[2:], os.Stdout)
-	case "-h", "-help", "--help", "help":
-		usage()
-	default:
-		fmt.Fprintf(os.Stderr, "talos-sim: unknown command %q\n", os.Args[1])
-		usage()
-	}
-
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "talos-sim: %v\n", err)
-		os.Exit(1)
-	}
-}
-
-func usage() {
-	fmt.Fprint(os.Stderr, `usage: talos-sim <command> [flags]
+var program = cli.Program{
+	Name: "talos-sim",
+	Usage: `usage: talos-sim <command> [flags]
 
 commands:
   serve     simulate Talos nodes on loopback addresses (talos-sim serve -h for flags)
   talosctl  run the real talosctl (path first) against loopback addresses only; upgrade-k8s is a double
   client-cert  sign a Talos client certificate with chosen validity bounds (JSON: client_certificate, client_key)
-`)
-	os.Exit(2)
+`,
+	Commands: []cli.Command{
+		{Name: "serve", Run: runServe},
+		{Name: "talosctl", Run: runTalosctl},
+		{Name: "client-cert", Run: runClientCert},
+	},
+}
+
+func main() {
+	os.Exit(program.Main(os.Args[1:], cli.Std()))
 }

@@ -14,26 +14,22 @@
 package main
 
 import (
-	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
+	"github.com/cloudkoffer/provisioning-k8s-talos/go/cmd/internal/cli"
 	"github.com/cloudkoffer/provisioning-k8s-talos/go/internal/testregistry"
 )
 
+var program = cli.Program{Name: "test-registry"}
+
 func main() {
-	if err := run(os.Args[1:]); err != nil {
-		fmt.Fprintf(os.Stderr, "test-registry: %v\n", err)
-		os.Exit(1)
-	}
+	os.Exit(program.Exit(run(os.Args[1:], cli.Std()), os.Stderr))
 }
 
-func run(args []string) error {
-	flags := flag.NewFlagSet("test-registry", flag.ContinueOnError)
+func run(args []string, stdio cli.IO) error {
+	flags := cli.Flags("test-registry", stdio.Stderr)
 	mirror := flags.String("mirror", "", "filesystem mirror to serve (<mirror>/<host>/<namespace>/<type>/<version>/<os>_<arch>/<binary>)")
 	host := flags.String("host", "registry.terraform.io", "the mirror's host folder to serve")
 	listen := flags.String("listen", "127.0.0.1:0", "loopback address to listen on")
@@ -62,13 +58,16 @@ func run(args []string) error {
 		return err
 	}
 
-	log := os.Stderr
+	log := stdio.Stderr
 
 	if *logFile != "" {
-		if log, err = os.Create(*logFile); err != nil {
+		file, err := os.Create(*logFile)
+		if err != nil {
 			return err
 		}
-		defer log.Close()
+		defer file.Close()
+
+		log = file
 	}
 
 	server, err := testregistry.Start(registry, *listen, *caFile, log)
@@ -77,18 +76,11 @@ func run(args []string) error {
 	}
 	defer server.Close()
 
-	if err := json.NewEncoder(os.Stdout).Encode(map[string]any{
-		"url":       server.URL,
-		"providers": server.URL + "/v1/providers/",
-		"ca_file":   server.CAFile,
-		"packages":  registry.Packages(),
-	}); err != nil {
+	if err := cli.PrintJSON(stdio.Stdout, server.Ready()); err != nil {
 		return err
 	}
 
-	stop := make(chan os.Signal, 1)
-	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
-	<-stop
+	cli.WaitForStop()
 
 	return nil
 }

@@ -7,10 +7,7 @@ package clientcert
 
 import (
 	"encoding/base64"
-	"encoding/json"
-	"flag"
 	"fmt"
-	"io"
 	"time"
 
 	stdx509 "crypto/x509"
@@ -43,12 +40,7 @@ func Sign(caCertificate, caKey string, roles []string, notBefore, notAfter time.
 		return nil, err
 	}
 
-	pair, err := x509.NewKeyPair(ca,
-		x509.Organization(roles...),
-		x509.NotBefore(notBefore),
-		x509.NotAfter(notAfter),
-		x509.ExtKeyUsage([]stdx509.ExtKeyUsage{stdx509.ExtKeyUsageClientAuth}),
-	)
+	pair, err := NewKeyPair(ca, notBefore, notAfter, x509.Organization(roles...))
 	if err != nil {
 		return nil, err
 	}
@@ -58,34 +50,14 @@ func Sign(caCertificate, caKey string, roles []string, notBefore, notAfter time.
 	return &Signed{Certificate: encode(pair.CrtPEM), Key: encode(pair.KeyPEM)}, nil
 }
 
-// Run is `talos-sim client-cert -ca-cert <b64> -ca-key <b64> -not-before <RFC3339> -not-after <RFC3339> [-roles os:admin]`:
-// prints the signed certificate and key as JSON.
-func Run(args []string, out io.Writer) error {
-	flags := flag.NewFlagSet("client-cert", flag.ContinueOnError)
-	caCertificate := flags.String("ca-cert", "", "the CA certificate, base64 PEM (machine_secrets.certs.os.cert)")
-	caKey := flags.String("ca-key", "", "the CA key, base64 PEM (machine_secrets.certs.os.key)")
-	notBefore := flags.String("not-before", "", "start of validity, RFC 3339")
-	notAfter := flags.String("not-after", "", "end of validity, RFC 3339")
-	role := flags.String("role", "os:admin", "the Talos role (organization)")
-
-	if err := flags.Parse(args); err != nil {
-		return err
-	}
-
-	from, err := time.Parse(time.RFC3339, *notBefore)
-	if err != nil {
-		return fmt.Errorf("-not-before: %w", err)
-	}
-
-	until, err := time.Parse(time.RFC3339, *notAfter)
-	if err != nil {
-		return fmt.Errorf("-not-after: %w", err)
-	}
-
-	signed, err := Sign(*caCertificate, *caKey, []string{*role}, from, until)
-	if err != nil {
-		return err
-	}
-
-	return json.NewEncoder(out).Encode(signed)
+// NewKeyPair signs a client certificate (client authentication) with ca, for
+// the subject options (x509.Organization for Talos roles, x509.CommonName),
+// valid from notBefore to notAfter: bounds at a clock of the caller's choice
+// (the library's own NotBefore is real time).
+func NewKeyPair(ca *x509.CertificateAuthority, notBefore, notAfter time.Time, subject ...x509.Option) (*x509.KeyPair, error) {
+	return x509.NewKeyPair(ca, append(subject,
+		x509.NotBefore(notBefore),
+		x509.NotAfter(notAfter),
+		x509.ExtKeyUsage([]stdx509.ExtKeyUsage{stdx509.ExtKeyUsageClientAuth}),
+	)...)
 }

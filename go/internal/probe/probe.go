@@ -4,9 +4,6 @@ package probe
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"net"
 	"strconv"
@@ -15,7 +12,6 @@ import (
 
 	"github.com/cloudkoffer/provisioning-k8s-talos/go/internal/talosclient"
 	"github.com/siderolabs/talos/pkg/machinery/client"
-	clientconfig "github.com/siderolabs/talos/pkg/machinery/client/config"
 )
 
 // Modes a node answers in, as the simulator's status calls them.
@@ -23,6 +19,31 @@ const (
 	modeMaintenance = "maintenance"
 	modeConfigured  = "configured"
 )
+
+// Target is a node's Talos API, and how it is asked.
+type Target struct {
+	// Node is the node's address.
+	Node string
+	// Port is the Talos API's port (50000).
+	Port int
+	// Talosconfig is the talosconfig file with the client certificate.
+	Talosconfig string
+	// Timeout is how long to wait for an answer.
+	Timeout time.Duration
+}
+
+func (t Target) endpoint() string {
+	return net.JoinHostPort(t.Node, strconv.Itoa(t.Port))
+}
+
+// Options of Probe.
+type Options struct {
+	Target
+	// Insecure asks without a client certificate (maintenance mode).
+	Insecure bool
+	// Strict, with a Talosconfig, does not ask again without a certificate.
+	Strict bool
+}
 
 // ProbeResult is what `cloudkoffer-talos probe` prints: whether a node's Talos API
 // answers, and in which mode.
@@ -34,50 +55,35 @@ type ProbeResult struct {
 	Error   string `json:"error,omitempty"`
 }
 
-// probe asks one node's Talos API, as talosctl would: with the talosconfig's
+// Probe asks one node's Talos API, as talosctl would: with the talosconfig's
 // client certificate (mTLS, a configured node answers Version) or without one
-// (-insecure, a node in maintenance mode answers Disks). With a talosconfig and
-// without -strict, a node that refuses mTLS is asked again without it.
+// (Insecure, a node in maintenance mode answers Disks). With a talosconfig and
+// without Strict, a node that refuses mTLS is asked again without it.
 //
 // Without a usable client certificate, a configured node refuses the TLS
 // handshake: it answers, in configured mode, but tells nothing more. Only a
-// node that cannot be dialled does not answer.
-// Run is `cloudkoffer-talos probe`.
-func Run(args []string) error {
-	flags := flag.NewFlagSet("probe", flag.ExitOnError)
-	node := flags.String("node", "", "address of the node (required)")
-	port := flags.Int("port", 50000, "port of the Talos API")
-	talosconfig := flags.String("talosconfig", "", "talosconfig with the client certificate")
-	insecure := flags.Bool("insecure", false, "ask without a client certificate (maintenance mode)")
-	strict := flags.Bool("strict", false, "with -talosconfig: do not fall back to asking without a certificate")
-	timeout := flags.Duration("timeout", 5*time.Second, "how long to wait for an answer")
-
-	if err := flags.Parse(args); err != nil {
-		return err
-	}
-
-	if *node == "" {
-		return errors.New("-node is required")
-	}
-
-	if !*insecure && *talosconfig == "" {
-		return errors.New("either -talosconfig or -insecure is required")
-	}
-
-	endpoint := net.JoinHostPort(*node, strconv.Itoa(*port))
-	result := ProbeResult{Node: *node}
+// node that cannot be dialled does not answer: then the result says why, and
+// the error says that it did not answer.
+func Probe(opts Options) (ProbeResult, error) {
+	endpoint := opts.endpoint()
+	result := ProbeResult{Node: opts.Node}
 
 	var err error
 
-	if !*insecure {
-		result.Version, err = probeConfigured(endpoint, *talosconfig, *timeout)
+	if !opts.Insecure {
+		err = talosclient.AskConfigured(opts.Talosconfig, endpoint, opts.Timeout, func(ctx context.Context, c *client.Client) error {
+			var versionErr error
+			result.Version, versionErr = talosclient.VersionTag(ctx, c)
+
+			return versionErr
+		})
 		if err == nil {
 			result.Answers, result.Mode = true, modeConfigured
 		}
 	}
 
-	if *insecure || (err != nil && !*strict) {
-		maintenanceErr := talosclient.AskMaintenance(endpoint, *timeout)
+	if opts.Insecure || (err != nil && !opts.Strict) {
+		maintenanceErr := talosclient.AskMaintenance(endpoint, opts.Timeout)
 
 		switch {
 		case maintenanceErr == nil:
@@ -94,14 +100,11 @@ func Run(args []string) error {
 		result.Error = err.Error()
 	}
 
-	out, _ := json.Marshal(result) //nolint:errcheck
-	fmt.Println(string(out))
-
 	if !result.Answers {
-		return fmt.Errorf("node %s did not answer", *node)
+		return result, fmt.Errorf("node %s did not answer", opts.Node)
 	}
 
-	return nil
+	return result, nil
 }
 
 // unreachable: nothing answered at all (closed port, no route, no reply in
@@ -113,24 +116,6 @@ func unreachable(err error) bool {
 		strings.Contains(message, "context deadline exceeded")
 }
 
-func probeConfigured(endpoint, talosconfig string, timeout time.Duration) (string, error) {
-	cfg, err := clientconfig.Open(talosconfig)
-	if err != nil {
-		return "", err
-	}
-
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-
-	c, err := client.New(ctx, client.WithConfig(cfg), client.WithEndpoints(endpoint))
-	if err != nil {
-		return "", err
-	}
-	defer c.Close() //nolint:errcheck
-
-	return talosclient.VersionTag(ctx, c)
-}
-
 // BootstrapResult is what `cloudkoffer-talos bootstrapped` prints: whether etcd runs
 // on a control plane, which it does once its cluster is bootstrapped.
 type BootstrapResult struct {
@@ -140,73 +125,48 @@ type BootstrapResult struct {
 	Error        string `json:"error,omitempty"`
 }
 
-// bootstrapped asks a configured control plane, over mTLS, for the state of
+// Bootstrapped asks a configured control plane, over mTLS, for the state of
 // its etcd service (ServiceList, as `talosctl service etcd`): Running means
 // the cluster was bootstrapped, so Bootstrap must not be asked for again.
-// Exit status 0 when the node answered, whatever it said.
-// Bootstrapped is `cloudkoffer-talos bootstrapped`.
-func Bootstrapped(args []string) error {
-	flags := flag.NewFlagSet("bootstrapped", flag.ExitOnError)
-	node := flags.String("node", "", "address of the control plane (required)")
-	port := flags.Int("port", 50000, "port of the Talos API")
-	talosconfig := flags.String("talosconfig", "", "talosconfig with the client certificate (required)")
-	timeout := flags.Duration("timeout", 5*time.Second, "how long to wait for an answer")
+// When the node does not say, the result says why, and the error that it did
+// not say.
+func Bootstrapped(target Target) (BootstrapResult, error) {
+	result := BootstrapResult{Node: target.Node}
 
-	if err := flags.Parse(args); err != nil {
-		return err
-	}
-
-	if *node == "" || *talosconfig == "" {
-		return errors.New("-node and -talosconfig are required")
-	}
-
-	result := BootstrapResult{Node: *node}
-	state, err := etcdState(net.JoinHostPort(*node, strconv.Itoa(*port)), *talosconfig, *timeout)
-
+	state, err := etcdState(target)
 	if err != nil {
 		result.Error = err.Error()
-	} else {
-		result.Etcd, result.Bootstrapped = state, state == "Running"
+
+		return result, fmt.Errorf("node %s did not say whether it is bootstrapped", target.Node)
 	}
 
-	out, _ := json.Marshal(result) //nolint:errcheck
-	fmt.Println(string(out))
+	result.Etcd, result.Bootstrapped = state, state == "Running"
 
-	if err != nil {
-		return fmt.Errorf("node %s did not say whether it is bootstrapped", *node)
-	}
-
-	return nil
+	return result, nil
 }
 
 // etcdState is the state of the etcd service on a node, "" where it has none (a worker).
-func etcdState(endpoint, talosconfig string, timeout time.Duration) (string, error) {
-	cfg, err := clientconfig.Open(talosconfig)
-	if err != nil {
-		return "", err
-	}
+func etcdState(target Target) (string, error) {
+	var state string
 
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
+	err := talosclient.AskConfigured(target.Talosconfig, target.endpoint(), target.Timeout, func(ctx context.Context, c *client.Client) error {
+		reply, err := c.ServiceList(ctx)
+		if err != nil {
+			return err
+		}
 
-	c, err := client.New(ctx, client.WithConfig(cfg), client.WithEndpoints(endpoint))
-	if err != nil {
-		return "", err
-	}
-	defer c.Close() //nolint:errcheck
+		for _, message := range reply.Messages {
+			for _, service := range message.Services {
+				if service.Id == "etcd" {
+					state = service.State
 
-	reply, err := c.ServiceList(ctx)
-	if err != nil {
-		return "", err
-	}
-
-	for _, message := range reply.Messages {
-		for _, service := range message.Services {
-			if service.Id == "etcd" {
-				return service.State, nil
+					return nil
+				}
 			}
 		}
-	}
 
-	return "", nil
+		return nil
+	})
+
+	return state, err
 }

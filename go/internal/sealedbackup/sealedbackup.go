@@ -22,6 +22,7 @@ import (
 	"reflect"
 	"time"
 
+	"github.com/cloudkoffer/provisioning-k8s-talos/go/internal/atomicfile"
 	"golang.org/x/crypto/pbkdf2"
 	"gopkg.in/yaml.v3"
 )
@@ -217,55 +218,9 @@ func written(file string, secrets, passphrase []byte, outcome Outcome) (Outcome,
 		return "", "", err
 	}
 
-	return outcome, "", writeFile(file, sealed)
-}
-
-// writeFile writes data to file atomically (a partial file beside it,
-// synced, renamed into place, the folder synced), mode 0600.
-func writeFile(file string, data []byte) error {
-	dir := filepath.Dir(file)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
+	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+		return "", "", err
 	}
 
-	partial, err := os.CreateTemp(dir, filepath.Base(file)+".*")
-	if err != nil {
-		return err
-	}
-
-	defer os.Remove(partial.Name()) //nolint:errcheck
-
-	if err := partial.Chmod(0o600); err != nil {
-		partial.Close() //nolint:errcheck
-
-		return err
-	}
-
-	if _, err := partial.Write(data); err != nil {
-		partial.Close() //nolint:errcheck
-
-		return err
-	}
-
-	if err := partial.Sync(); err != nil {
-		partial.Close() //nolint:errcheck
-
-		return err
-	}
-
-	if err := partial.Close(); err != nil {
-		return err
-	}
-
-	if err := os.Rename(partial.Name(), file); err != nil {
-		return err
-	}
-
-	folder, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer folder.Close() //nolint:errcheck
-
-	return folder.Sync()
+	return outcome, "", atomicfile.Write(file, sealed)
 }

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cloudkoffer/provisioning-k8s-talos/go/internal/clientcert"
 	"github.com/siderolabs/crypto/x509"
 	"github.com/siderolabs/talos/pkg/machinery/api/machine"
 	"github.com/siderolabs/talos/pkg/machinery/config"
@@ -56,12 +57,7 @@ func osClientCertificate(t *testing.T, cfg config.Provider, role string, notBefo
 		t.Fatal(err)
 	}
 
-	keyPair, err := x509.NewKeyPair(ca,
-		x509.Organization(role),
-		x509.NotBefore(notBefore),
-		x509.NotAfter(notAfter),
-		x509.ExtKeyUsage([]stdx509.ExtKeyUsage{stdx509.ExtKeyUsageClientAuth}),
-	)
+	keyPair, err := clientcert.NewKeyPair(ca, notBefore, notAfter, x509.Organization(role))
 	if err != nil {
 		t.Fatal(err)
 	}

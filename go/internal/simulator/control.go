@@ -7,6 +7,11 @@ import (
 	"time"
 )
 
+// Status is what GET /status answers: every node's NodeStatus, by address.
+type Status struct {
+	Nodes map[string]NodeStatus `json:"nodes"`
+}
+
 // controlAPI is the simulator's own HTTP API on loopback, for tests:
 //
 //	GET  /status                    every node's NodeStatus, by address
@@ -24,12 +29,12 @@ func (s *Simulator) controlAPI() http.Handler {
 	mux := http.NewServeMux()
 
 	mux.HandleFunc("GET /status", func(w http.ResponseWriter, _ *http.Request) {
-		statuses := map[string]NodeStatus{}
+		status := Status{Nodes: map[string]NodeStatus{}}
 		for _, node := range s.allNodes() {
-			statuses[node.address] = node.status()
+			status.Nodes[node.address] = node.status()
 		}
 
-		writeJSON(w, http.StatusOK, map[string]any{"nodes": statuses})
+		writeJSON(w, http.StatusOK, status)
 	})
 
 	mux.HandleFunc("GET /clock", func(w http.ResponseWriter, _ *http.Request) {

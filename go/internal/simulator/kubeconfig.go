@@ -4,12 +4,12 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
-	stdx509 "crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"time"
 
+	"github.com/cloudkoffer/provisioning-k8s-talos/go/internal/clientcert"
 	"github.com/siderolabs/crypto/x509"
 	"github.com/siderolabs/talos/pkg/machinery/config"
 	"gopkg.in/yaml.v3"
@@ -67,14 +67,8 @@ func adminKubeconfig(cfg config.Provider, now time.Time, validity time.Duration)
 		return nil, fmt.Errorf("cluster.ca: %w", err)
 	}
 
-	keyPair, err := x509.NewKeyPair(ca,
-		x509.CommonName("admin"),
-		x509.Organization("system:masters"),
-		// Both bounds at the node's clock: the library's NotBefore is real time.
-		x509.NotBefore(now),
-		x509.NotAfter(now.Add(validity)),
-		x509.ExtKeyUsage([]stdx509.ExtKeyUsage{stdx509.ExtKeyUsageClientAuth}),
-	)
+	// Both bounds at the node's clock: the library's NotBefore is real time.
+	keyPair, err := clientcert.NewKeyPair(ca, now, now.Add(validity), x509.CommonName("admin"), x509.Organization("system:masters"))
 	if err != nil {
 		return nil, err
 	}

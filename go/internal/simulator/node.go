@@ -294,9 +294,7 @@ func (n *Node) rebootAfterReply() {
 				return
 			}
 
-			if err := n.bootLocked(); err != nil {
-				fmt.Printf("node %s: boot failed: %v\n", n.address, err)
-			}
+			n.bootOrLogLocked()
 		})
 	}()
 }
@@ -307,9 +305,15 @@ func (n *Node) retryWaitingBoot() {
 	defer n.mu.Unlock()
 
 	if n.mode == ModeWaiting {
-		if err := n.bootLocked(); err != nil {
-			fmt.Printf("node %s: boot failed: %v\n", n.address, err)
-		}
+		n.bootOrLogLocked()
+	}
+}
+
+// bootOrLogLocked boots the node where no one waits for the outcome: a boot
+// that failed is logged.
+func (n *Node) bootOrLogLocked() {
+	if err := n.bootLocked(); err != nil {
+		n.sim.logf("node %s: boot failed: %v\n", n.address, err)
 	}
 }
 

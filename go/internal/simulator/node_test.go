@@ -2,8 +2,12 @@ package simulator
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 func TestHoldStopsCallsUntilReleased(t *testing.T) {
@@ -92,5 +96,23 @@ func TestLoseReplyLosesOneReplyOnly(t *testing.T) {
 
 	if n.takeLostReply("Bootstrap") {
 		t.Fatal("a second reply was lost: the fault is meant once")
+	}
+}
+
+func TestARefusedCallKeepsTheLostReplyForTheNextCarriedOut(t *testing.T) {
+	n := newNode(&Simulator{}, "127.0.0.1")
+	n.setFaults(Faults{LoseReply: "Bootstrap"})
+	refused := status.Error(codes.FailedPrecondition, "the node is in maintenance mode")
+
+	if err := n.leave(context.Background(), "Bootstrap", time.Now(), refused); !errors.Is(err, refused) {
+		t.Fatalf("a refused call got %v, not its own refusal", err)
+	}
+
+	if err := n.leave(context.Background(), "Bootstrap", time.Now(), nil); status.Code(err) != codes.Unavailable {
+		t.Fatalf("the first carried-out call got %v, not its reply lost", err)
+	}
+
+	if err := n.leave(context.Background(), "Bootstrap", time.Now(), nil); err != nil {
+		t.Fatalf("a second carried-out call got %v: the fault is meant once", err)
 	}
 }

@@ -1,18 +1,13 @@
 package simulator
 
 import (
-	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
-	"os"
-	"os/signal"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/siderolabs/talos/pkg/machinery/constants"
@@ -43,96 +38,99 @@ type Simulator struct {
 	settings Settings
 	// offset is how far the nodes' clock is ahead of real time (see now).
 	offset atomic.Int64
+	// log takes what happens to a node after the start (a boot that failed); nil: nowhere.
+	log io.Writer
 
 	mu    sync.Mutex
 	nodes map[string]*Node
 	order []string
 }
 
-// Serve runs `talos-sim serve`: simulated nodes until SIGINT or SIGTERM.
-func Serve(args []string) error {
-	flags := flag.NewFlagSet("serve", flag.ExitOnError)
-	nodes := flags.String("nodes", "", "comma-separated loopback addresses, one per node (required)")
-	port := flags.Int("port", 50000, "port of the Talos API on every node")
-	control := flags.String("control", "127.0.0.1:0", "loopback address of the HTTP status and fault-injection API")
-	rebootDelay := flags.Duration("reboot-delay", 500*time.Millisecond, "how long a node is gone after it applied a configuration")
-	disks := flags.String("disks", "/dev/sda,/dev/nvme0n1", "comma-separated disks every node has")
-	talosVersion := flags.String("talos-version", "v1.7.4", "Talos version the nodes run")
-	// Talos 1.7 signs the admin kubeconfig for constants.KubernetesAdminCertDefaultLifetime: one year (8760h).
-	kubeconfigValidity := flags.Duration("kubeconfig-validity", constants.KubernetesAdminCertDefaultLifetime,
-		"how long the admin client certificate of a kubeconfig from the Kubeconfig API is valid")
+// Options of Start.
+type Options struct {
+	Settings
+	// Nodes are the nodes' loopback addresses, one per node.
+	Nodes []string
+	// Control is the loopback address (host:port) of the control API.
+	Control string
+	// Log takes what happens to a node after the start, e.g. a boot that
+	// failed; nil: nowhere.
+	Log io.Writer
+}
 
-	if err := flags.Parse(args); err != nil {
-		return err
-	}
+// Ready is what `talos-sim serve` prints once every node listens: the URL of
+// the control API, and the nodes' addresses.
+type Ready struct {
+	Control string   `json:"control"`
+	Nodes   []string `json:"nodes"`
+}
 
-	if *kubeconfigValidity <= 0 {
-		return fmt.Errorf("-kubeconfig-validity: %s is not a positive duration", *kubeconfigValidity)
-	}
+// Server is a running simulator: its nodes and its control API.
+type Server struct {
+	Ready
 
-	addresses := SplitList(*nodes)
-	if len(addresses) == 0 {
-		return errors.New("-nodes: at least one node address is required")
-	}
+	sim     *Simulator
+	control *http.Server
+}
 
-	for _, address := range append([]string{hostOf(*control)}, addresses...) {
+// Start boots the simulated nodes on their loopback addresses, and serves
+// the control API (control.go); Close stops them all.
+func Start(opts Options) (*Server, error) {
+	for _, address := range append([]string{hostOf(opts.Control)}, opts.Nodes...) {
 		if ip := net.ParseIP(address); ip == nil || !ip.IsLoopback() {
-			return fmt.Errorf("%q is not a loopback address: the simulator serves on 127.0.0.0/8 only", address)
+			return nil, fmt.Errorf("%q is not a loopback address: the simulator serves on 127.0.0.0/8 only", address)
 		}
 	}
 
-	sim := &Simulator{
-		settings: Settings{
-			Port:               *port,
-			RebootDelay:        *rebootDelay,
-			Disks:              SplitList(*disks),
-			TalosVersion:       *talosVersion,
-			KubeconfigValidity: *kubeconfigValidity,
-		},
-		nodes: map[string]*Node{},
-	}
+	sim := &Simulator{settings: opts.Settings, log: opts.Log, nodes: map[string]*Node{}}
 
-	for _, address := range addresses {
+	for _, address := range opts.Nodes {
 		if _, dup := sim.nodes[address]; dup {
-			return fmt.Errorf("-nodes: %s is listed twice", address)
+			sim.shutdown()
+
+			return nil, fmt.Errorf("-nodes: %s is listed twice", address)
 		}
 
 		node := newNode(sim, address)
 		if err := node.boot(); err != nil {
 			sim.shutdown()
 
-			return fmt.Errorf("node %s: %w", address, err)
+			return nil, fmt.Errorf("node %s: %w", address, err)
 		}
 
 		sim.nodes[address] = node
 		sim.order = append(sim.order, address)
 	}
 
-	listener, err := net.Listen("tcp", *control)
+	listener, err := net.Listen("tcp", opts.Control)
 	if err != nil {
 		sim.shutdown()
 
-		return fmt.Errorf("-control: %w", err)
+		return nil, fmt.Errorf("-control: %w", err)
 	}
 
-	server := &http.Server{Handler: sim.controlAPI(), ReadHeaderTimeout: 5 * time.Second}
+	control := &http.Server{Handler: sim.controlAPI(), ReadHeaderTimeout: 5 * time.Second}
 
-	go server.Serve(listener) //nolint:errcheck
+	go control.Serve(listener) //nolint:errcheck
 
-	ready, _ := json.Marshal(map[string]any{ //nolint:errcheck
-		"control": "http://" + listener.Addr().String(),
-		"nodes":   addresses,
-	})
-	fmt.Println(string(ready))
+	return &Server{
+		Ready:   Ready{Control: "http://" + listener.Addr().String(), Nodes: opts.Nodes},
+		sim:     sim,
+		control: control,
+	}, nil
+}
 
-	signals := make(chan os.Signal, 1)
-	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
-	<-signals
+// Close stops the control API and every node.
+func (s *Server) Close() {
+	s.control.Close() //nolint:errcheck
+	s.sim.shutdown()
+}
 
-	server.Close() //nolint:errcheck
-	sim.shutdown()
-
-	return nil
+// logf notes what happens to a node after the start.
+func (s *Simulator) logf(format string, args ...any) {
+	if s.log != nil {
+		fmt.Fprintf(s.log, format, args...)
+	}
 }
 
 // node returns the simulated node at address, or nil.

@@ -63,54 +63,68 @@ func registerServices(server *grpc.Server, node *Node) {
 }
 
 func (n *Node) unaryInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	method, started := path.Base(info.FullMethod), time.Now()
-
-	if err := n.admit(ctx, method, started); err != nil {
-		return nil, err
-	}
-
-	if n.stopAt(ctx, method, HoldBefore) {
-		err := status.FromContextError(ctx.Err()).Err()
-		n.record(ctx, method, n.currentMode(), status.Code(err).String(), started)
-
+	method, started, err := n.enter(ctx, info.FullMethod)
+	if err != nil {
 		return nil, err
 	}
 
 	reply, err := handler(ctx, req)
 	n.stopAt(ctx, method, HoldAfter)
 
-	if n.takeLostReply(method) {
-		reply, err = nil, status.Errorf(codes.Unavailable, "simulated fault: node %s carried out %s, and its reply was lost", n.address, method)
+	if err = n.leave(ctx, method, started, err); err != nil {
+		reply = nil
 	}
-
-	n.record(ctx, method, n.currentMode(), status.Code(err).String(), started)
 
 	return reply, err
 }
 
 func (n *Node) streamInterceptor(srv any, stream grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-	method, started := path.Base(info.FullMethod), time.Now()
-
-	if err := n.admit(stream.Context(), method, started); err != nil {
+	method, started, err := n.enter(stream.Context(), info.FullMethod)
+	if err != nil {
 		return err
 	}
 
-	if n.stopAt(stream.Context(), method, HoldBefore) {
-		err := status.FromContextError(stream.Context().Err()).Err()
-		n.record(stream.Context(), method, n.currentMode(), status.Code(err).String(), started)
+	err = handler(srv, &heldStream{ServerStream: stream, node: n, method: method})
 
-		return err
+	return n.leave(stream.Context(), method, started, err)
+}
+
+// enter admits a call (faults, roles) and stops it at a hold "before": an
+// error when the call is not to be carried out, recorded already.
+func (n *Node) enter(ctx context.Context, fullMethod string) (method string, started time.Time, err error) {
+	method, started = path.Base(fullMethod), time.Now()
+
+	if err := n.admit(ctx, method, started); err != nil {
+		return method, started, err
 	}
 
-	err := handler(srv, &heldStream{ServerStream: stream, node: n, method: method})
+	if n.stopAt(ctx, method, HoldBefore) {
+		err := status.FromContextError(ctx.Err()).Err()
+		n.record(ctx, method, n.currentMode(), status.Code(err).String(), started)
 
-	if n.takeLostReply(method) {
-		err = status.Errorf(codes.Unavailable, "simulated fault: node %s carried out %s, and its reply was lost", n.address, method)
+		return method, started, err
 	}
 
-	n.record(stream.Context(), method, n.currentMode(), status.Code(err).String(), started)
+	return method, started, nil
+}
+
+// leave loses the reply of a carried-out call when a fault says so, and
+// records the call with the error its caller gets. A call the node refused
+// (still in maintenance mode, say) was not carried out: the fault waits for
+// the next one.
+func (n *Node) leave(ctx context.Context, method string, started time.Time, err error) error {
+	if err == nil && n.takeLostReply(method) {
+		err = n.lostReply(method)
+	}
+
+	n.record(ctx, method, n.currentMode(), status.Code(err).String(), started)
 
 	return err
+}
+
+// lostReply is what a caller gets for a reply lost to a fault: Unavailable, as if the connection dropped.
+func (n *Node) lostReply(method string) error {
+	return status.Errorf(codes.Unavailable, "simulated fault: node %s carried out %s, and its reply was lost", n.address, method)
 }
 
 // heldStream stops a streamed reply before its first message when a hold
@@ -129,7 +143,7 @@ func (s *heldStream) SendMsg(m any) error {
 		s.node.stopAt(s.Context(), s.method, HoldAfter)
 
 		if s.node.takeLostReply(s.method) {
-			return status.Errorf(codes.Unavailable, "simulated fault: node %s carried out %s, and its reply was lost", s.node.address, s.method)
+			return s.node.lostReply(s.method)
 		}
 	}
 
@@ -197,6 +211,18 @@ func (n *Node) currentMode() string {
 	defer n.mu.Unlock()
 
 	return n.mode
+}
+
+// currentBoot is this boot's session; between two boots, the node is rebooting.
+func (n *Node) currentBoot() (*bootSession, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+
+	if n.session == nil {
+		return nil, status.Error(codes.Unavailable, "the node is rebooting")
+	}
+
+	return n.session, nil
 }
 
 // configuredOnly answers as Talos does for a method the maintenance service lacks.
@@ -432,12 +458,9 @@ func (s *machineService) Read(in *machine.ReadRequest, stream machine.MachineSer
 		return status.Errorf(codes.NotFound, "the simulator has no %s, only %s", in.GetPath(), bootIDPath)
 	}
 
-	n.mu.Lock()
-	boot := n.session
-	n.mu.Unlock()
-
-	if boot == nil {
-		return status.Error(codes.Unavailable, "the node is rebooting")
+	boot, err := n.currentBoot()
+	if err != nil {
+		return err
 	}
 
 	return stream.Send(&common.Data{Bytes: []byte(boot.id + "\n")})
@@ -453,12 +476,9 @@ func (s *machineService) Events(in *machine.EventsRequest, stream machine.Machin
 		return err
 	}
 
-	n.mu.Lock()
-	boot := n.session
-	n.mu.Unlock()
-
-	if boot == nil {
-		return status.Error(codes.Unavailable, "the node is rebooting")
+	boot, err := n.currentBoot()
+	if err != nil {
+		return err
 	}
 
 	past, events, unsubscribe := boot.subscribe(in.GetTailEvents())
@@ -504,27 +524,23 @@ func (s *machineService) Upgrade(ctx context.Context, in *machine.UpgradeRequest
 		return nil, status.Errorf(codes.InvalidArgument, "image %q is not a Talos installer image", in.GetImage())
 	}
 
-	actorID, err := randomUUID()
+	sequence := "upgrade"
+	if in.GetStage() {
+		sequence = "stageUpgrade"
+	}
+
+	actorID, err := n.startSequence(sequence, func() {
+		n.upgrades++
+
+		if in.GetStage() {
+			n.stagedVersion = tag
+		} else {
+			n.pendingVersion = tag
+		}
+	})
 	if err != nil {
 		return nil, err
 	}
-
-	n.mu.Lock()
-	n.upgrades++
-	sequence := "upgrade"
-
-	if in.GetStage() {
-		n.stagedVersion, sequence = tag, "stageUpgrade"
-	} else {
-		n.pendingVersion = tag
-	}
-
-	if n.session != nil {
-		n.session.publish(actorID, &machine.SequenceEvent{Sequence: sequence, Action: machine.SequenceEvent_START})
-	}
-	n.mu.Unlock()
-
-	n.rebootAfterReply()
 
 	return &machine.UpgradeResponse{Messages: []*machine.Upgrade{{
 		Metadata: n.replyMetadata(ctx),
@@ -540,18 +556,33 @@ func (s *machineService) Reboot(ctx context.Context, _ *machine.RebootRequest) (
 		return nil, err
 	}
 
-	actorID, err := randomUUID()
+	actorID, err := n.startSequence("reboot", func() {})
 	if err != nil {
 		return nil, err
 	}
 
+	return &machine.RebootResponse{Messages: []*machine.Reboot{{Metadata: n.replyMetadata(ctx), ActorId: actorID}}}, nil
+}
+
+// startSequence starts a sequence that ends in a reboot, as machined does for
+// an upgrade or a reboot: under the node's lock, change (what the sequence
+// sets up) and the sequence's start event of a new actor, whose ID it
+// returns; the node reboots once the reply is on its way.
+func (n *Node) startSequence(sequence string, change func()) (string, error) {
+	actorID, err := randomUUID()
+	if err != nil {
+		return "", err
+	}
+
 	n.mu.Lock()
+	change()
+
 	if n.session != nil {
-		n.session.publish(actorID, &machine.SequenceEvent{Sequence: "reboot", Action: machine.SequenceEvent_START})
+		n.session.publish(actorID, &machine.SequenceEvent{Sequence: sequence, Action: machine.SequenceEvent_START})
 	}
 	n.mu.Unlock()
 
 	n.rebootAfterReply()
 
-	return &machine.RebootResponse{Messages: []*machine.Reboot{{Metadata: n.replyMetadata(ctx), ActorId: actorID}}}, nil
+	return actorID, nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/siderolabs/talos/pkg/machinery/client"
+	clientconfig "github.com/siderolabs/talos/pkg/machinery/client/config"
 )
 
 // VersionTag asks a configured node the Talos version it runs.
@@ -25,21 +26,40 @@ func VersionTag(ctx context.Context, c *client.Client) (string, error) {
 	return reply.Messages[0].Version.Tag, nil
 }
 
+// AskConfigured connects to a configured node's Talos API at endpoint
+// (host:port) with the client certificate of the talosconfig file, as
+// talosctl does (mTLS), and asks it what ask asks within timeout.
+func AskConfigured(talosconfig, endpoint string, timeout time.Duration, ask func(context.Context, *client.Client) error) error {
+	cfg, err := clientconfig.Open(talosconfig)
+	if err != nil {
+		return err
+	}
+
+	return dial(timeout, ask, client.WithConfig(cfg), client.WithEndpoints(endpoint))
+}
+
 // AskMaintenance asks a node without a client certificate for its disks, as
 // the provider does first: a node in maintenance mode answers; a configured
 // one refuses the handshake.
 func AskMaintenance(endpoint string, timeout time.Duration) error {
+	// The maintenance service has a throwaway certificate: there is nothing to verify it against.
+	return dial(timeout, func(ctx context.Context, c *client.Client) error {
+		_, err := c.Disks(ctx)
+
+		return err
+	}, client.WithTLSConfig(&tls.Config{InsecureSkipVerify: true}), client.WithEndpoints(endpoint)) //nolint:gosec
+}
+
+// dial makes a client with options and asks it what ask asks, within timeout.
+func dial(timeout time.Duration, ask func(context.Context, *client.Client) error, options ...client.OptionFunc) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 
-	// The maintenance service has a throwaway certificate: there is nothing to verify it against.
-	c, err := client.New(ctx, client.WithTLSConfig(&tls.Config{InsecureSkipVerify: true}), client.WithEndpoints(endpoint)) //nolint:gosec
+	c, err := client.New(ctx, options...)
 	if err != nil {
 		return err
 	}
 	defer c.Close() //nolint:errcheck
 
-	_, err = c.Disks(ctx)
-
-	return err
+	return ask(ctx, c)
 }

@@ -15,7 +15,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	clientconfig "github.com/siderolabs/talos/pkg/machinery/client/config"
 )
@@ -205,25 +204,42 @@ func splitList(value string) []string {
 	return strings.FieldsFunc(value, func(r rune) bool { return r == ',' })
 }
 
-// Run checks a talosctl command line and then replaces this process with the
-// real talosctl at talosctl, or answers upgrade-k8s with the double.
-func Run(talosctl string, args []string) error {
+// Result is what to do with a checked talosctl command line: print the
+// double's answer, or run the real talosctl.
+type Result struct {
+	// Answered is set when the double answered (upgrade-k8s); Answer is what it prints.
+	Answered bool
+	Answer   string
+	// Exec is the real talosctl's command line, its path first, to run in
+	// place of this process when the double did not answer.
+	Exec []string
+}
+
+// Guard checks a talosctl command line (args, after the path of the real
+// talosctl) and either answers it with the double or says how to run the
+// real talosctl.
+func Guard(talosctl string, args []string) (Result, error) {
 	inv, err := Parse(args)
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 
 	if err = inv.Check(); err != nil {
-		return err
+		return Result{}, err
 	}
 
 	if inv.Command == "upgrade-k8s" {
-		return upgradeK8s(inv)
+		answer, err := upgradeK8s(inv)
+		if err != nil {
+			return Result{}, err
+		}
+
+		return Result{Answered: true, Answer: answer}, nil
 	}
 
 	if talosctl == "" {
-		return errors.New("no talosctl to run: name the real talosctl first")
+		return Result{}, errors.New("no talosctl to run: name the real talosctl first")
 	}
 
-	return syscall.Exec(talosctl, append([]string{talosctl}, args...), os.Environ()) //nolint:gosec
+	return Result{Exec: append([]string{talosctl}, args...)}, nil
 }

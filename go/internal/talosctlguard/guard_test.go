@@ -69,3 +69,40 @@ func TestCheckReadsTheTalosconfigsContext(t *testing.T) {
 		t.Errorf("overridden endpoints refused: %v", err)
 	}
 }
+
+func TestGuardHandsACheckedCommandLineToTheRealTalosctl(t *testing.T) {
+	t.Setenv("TALOSCONFIG", "")
+	t.Setenv("HOME", t.TempDir())
+
+	result, err := Guard("/usr/bin/talosctl", []string{"version", "--nodes=127.0.0.1"})
+	if err != nil || result.Answered || strings.Join(result.Exec, " ") != "/usr/bin/talosctl version --nodes=127.0.0.1" {
+		t.Fatalf("Guard = %+v, %v", result, err)
+	}
+
+	if _, err := Guard("", []string{"version", "--nodes=127.0.0.1"}); err == nil || err.Error() != "no talosctl to run: name the real talosctl first" {
+		t.Fatalf("without a talosctl: %v", err)
+	}
+
+	if _, err := Guard("/usr/bin/talosctl", []string{"version", "--nodes=192.168.1.1"}); err == nil || !strings.Contains(err.Error(), "not a loopback address") {
+		t.Fatalf("not loopback: %v", err)
+	}
+}
+
+func TestTheUpgradeK8sDoubleChecksWhatTheRealOneChecksFirst(t *testing.T) {
+	t.Setenv("TALOSCONFIG", "")
+	t.Setenv("HOME", t.TempDir())
+
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"upgrade-k8s", "--to=1.30", "--nodes=127.0.0.1"}, `--to "1.30" is not a Kubernetes version`},
+		{[]string{"upgrade-k8s", "--to=1.30.2", "--nodes=127.0.0.1,127.0.0.2"}, "upgrade-k8s: name the one control plane with --nodes"},
+		{[]string{"upgrade-k8s", "--to=1.30.2", "--nodes=127.0.0.1"}, "no talosconfig: set TALOSCONFIG or --talosconfig"},
+	} {
+		// The double answers even without a real talosctl.
+		if result, err := Guard("", tc.args); err == nil || err.Error() != tc.want {
+			t.Errorf("%v: %+v, %v; want %q", tc.args, result, err, tc.want)
+		}
+	}
+}

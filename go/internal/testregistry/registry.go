@@ -242,6 +242,11 @@ func releaseKey(namespace, providerType, version string) string {
 	return namespace + "/" + providerType + "/" + version
 }
 
+// sumsName is the name of a release's SHA256SUMS (its signature: + ".sig").
+func sumsName(providerType, version string) string {
+	return fmt.Sprintf("terraform-provider-%s_%s_SHA256SUMS", providerType, version)
+}
+
 // Handler serves the registry: /.well-known/terraform.json, /v1/providers/...
 // and /files/<release>/...
 func (r *Registry) Handler() http.Handler {
@@ -322,7 +327,7 @@ func (r *Registry) download(w http.ResponseWriter, req *http.Request) {
 	}
 
 	base := fmt.Sprintf("/files/%s/%s/%s/", namespace, providerType, version)
-	sums := fmt.Sprintf("terraform-provider-%s_%s_SHA256SUMS", providerType, version)
+	sums := sumsName(providerType, version)
 	writeJSON(w, map[string]any{
 		"protocols":             r.protocols,
 		"os":                    pkg.OS,
@@ -347,7 +352,7 @@ func (r *Registry) download(w http.ResponseWriter, req *http.Request) {
 func (r *Registry) file(w http.ResponseWriter, req *http.Request) {
 	namespace, providerType, version, name := req.PathValue("namespace"), req.PathValue("type"), req.PathValue("version"), req.PathValue("file")
 	key := releaseKey(namespace, providerType, version)
-	sums := fmt.Sprintf("terraform-provider-%s_%s_SHA256SUMS", providerType, version)
+	sums := sumsName(providerType, version)
 
 	switch {
 	case name == sums && r.sums[key] != nil:

@@ -25,7 +25,23 @@ type Server struct {
 	// certificate: what SSL_CERT_FILE names for terraform and tofu.
 	CAFile string
 
-	server *http.Server
+	server   *http.Server
+	registry *Registry
+}
+
+// Ready is what `test-registry` prints once it listens: its URL, the
+// providers.v1 service URL, the CA file, and every package it serves with its
+// sha256. Its fields are in the order of their keys, as a map would print them.
+type Ready struct {
+	CAFile    string    `json:"ca_file"`
+	Packages  []Package `json:"packages"`
+	Providers string    `json:"providers"`
+	URL       string    `json:"url"`
+}
+
+// Ready is what the running registry says of itself.
+func (s *Server) Ready() Ready {
+	return Ready{CAFile: s.CAFile, Packages: s.registry.Packages(), Providers: s.URL + "/v1/providers/", URL: s.URL}
 }
 
 // Start serves the registry on a loopback address (port 0: any free port),
@@ -65,7 +81,7 @@ func Start(registry *Registry, address, caFile string, log io.Writer) (*Server, 
 
 	go func() { _ = server.ServeTLS(listener, "", "") }()
 
-	return &Server{URL: "https://" + listener.Addr().String(), CAFile: caFile, server: server}, nil
+	return &Server{URL: "https://" + listener.Addr().String(), CAFile: caFile, server: server, registry: registry}, nil
 }
 
 // Close stops serving.

@@ -4,11 +4,8 @@
 package validation
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -51,53 +48,36 @@ type ValidationResult struct {
 	Warnings []string `json:"warnings,omitempty"`
 }
 
-// validate reads ValidationJobs (JSON) from stdin and prints one
-// ValidationResult per job and role: the configuration the provider would
-// generate, with the patches merged by Talos' configpatcher in order, and
-// validated by Talos for a metal node (as `talosctl validate --mode metal`).
-// A failing result names the first patch that makes it fail.
-// Run is `cloudkoffer-talos validate`: jobs as JSON on stdin, verdicts on stdout; exit 1 when one is invalid.
-func Run(args []string) error {
-	if len(args) > 0 {
-		return errors.New("validate reads its jobs as JSON from stdin and takes no arguments")
-	}
-
-	input, err := io.ReadAll(os.Stdin)
-	if err != nil {
-		return err
-	}
-
-	var jobs []ValidationJob
-	if err = json.Unmarshal(input, &jobs); err != nil {
-		return fmt.Errorf("stdin: %w", err)
-	}
-
+// Validate judges the jobs: one ValidationResult per job and role, the
+// configuration the provider would generate, with the patches merged by
+// Talos' configpatcher in order, and validated by Talos for a metal node (as
+// `talosctl validate --mode metal`). A failing result names the first patch
+// that makes it fail. The error is for a job that cannot be judged at all.
+func Validate(jobs []ValidationJob) ([]ValidationResult, error) {
 	results := []ValidationResult{}
 	bundles := map[string]*secrets.Bundle{}
 
 	for _, job := range jobs {
 		jobResults, err := validateJob(job, bundles)
 		if err != nil {
-			return fmt.Errorf("%s: %w", job.Name, err)
+			return nil, fmt.Errorf("%s: %w", job.Name, err)
 		}
 
 		results = append(results, jobResults...)
 	}
 
-	out, err := json.Marshal(results)
-	if err != nil {
-		return err
-	}
+	return results, nil
+}
 
-	fmt.Println(string(out))
-
+// AllValid reports whether every result is valid.
+func AllValid(results []ValidationResult) bool {
 	for _, result := range results {
 		if !result.Valid {
-			os.Exit(1)
+			return false
 		}
 	}
 
-	return nil
+	return true
 }
 
 func validateJob(job ValidationJob, bundles map[string]*secrets.Bundle) ([]ValidationResult, error) {

@@ -77,3 +77,37 @@ func TestAnUnknownFieldIsRefusedByTalosLoader(t *testing.T) {
 		t.Fatalf("want a rejection of all.yaml, got %+v", result)
 	}
 }
+
+func TestValidateJudgesEveryJobAndRoleInOrder(t *testing.T) {
+	good := PatchSource{Source: "all.yaml", YAML: "machine:\n  install:\n    disk: /dev/sda\n"}
+	broken := PatchSource{Source: "all.yaml", YAML: "machine:\n  instal:\n    disk: /dev/sda\n"}
+
+	first, second := job(map[string][]PatchSource{"worker": {good}, "controlplane": {good}}), job(map[string][]PatchSource{"worker": {broken}})
+	second.Name = "cloudkoffer-other"
+
+	results, err := Validate([]ValidationJob{first, second})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var order []string
+	for _, result := range results {
+		order = append(order, result.Name+"/"+result.Role)
+	}
+
+	if strings.Join(order, " ") != "cloudkoffer-test/controlplane cloudkoffer-test/worker cloudkoffer-other/worker" {
+		t.Fatalf("results for %v", order)
+	}
+
+	if !AllValid(results[:2]) || AllValid(results) {
+		t.Fatalf("AllValid misjudges %+v", results)
+	}
+
+	if results, err := Validate(nil); err != nil || results == nil || len(results) != 0 {
+		t.Fatalf("no jobs: %#v, %v; want an empty list (JSON [])", results, err)
+	}
+
+	if _, err := Validate([]ValidationJob{{Name: "broken", TalosVersion: "not a version"}}); err == nil || !strings.HasPrefix(err.Error(), "broken: talos version") {
+		t.Fatalf("a job that cannot be judged: %v", err)
+	}
+}
