@@ -1,16 +1,30 @@
 /** @type {import('jest').Config} */
-module.exports = {
+const project = {
   testEnvironment: "node",
-  roots: ["<rootDir>/__tests__"],
-  testMatch: ["**/*.test.ts"],
   transform: {
     // Transpile only: `npm run lint` (tsc --noEmit) type-checks everything once.
     "^.+\\.ts$": ["ts-jest", { diagnostics: false }],
   },
   setupFilesAfterEnv: ["<rootDir>/__tests__/setup.ts"],
-  collectCoverageFrom: ["lib/**/*.ts", "main.ts"],
-  coveragePathIgnorePatterns: ["/node_modules/", "/.gen/"],
+};
+
+module.exports = {
+  projects: [
+    // The pure logic: no Go build, terraform, network namespace or simulator (npm run test:unit).
+    { ...project, displayName: "unit", roots: ["<rootDir>/__tests__/unit"], testMatch: ["**/*.test.ts"] },
+    // The tiers: what needs the machine (see README, Tests).
+    {
+      ...project,
+      displayName: "tiers",
+      roots: ["<rootDir>/__tests__"],
+      testMatch: ["**/*.test.ts"],
+      testPathIgnorePatterns: ["/node_modules/", "<rootDir>/__tests__/unit/"],
+    },
+  ],
+  // A global option: jest ignores it inside a project.
   testTimeout: 120000,
+  collectCoverageFrom: ["lib/**/*.ts", "operations/**/*.ts", "main.ts"],
+  coveragePathIgnorePatterns: ["/node_modules/", "/.gen/"],
   // Two test files at a time: most of a test's time is spent waiting on simulated nodes,
   // terraform and cdktf, not on the CPU.
   maxWorkers: 2,

@@ -1,12 +1,11 @@
 import { App } from "cdktf";
-import { CLOUDKOFFER_PROFILES, CLOUDKOFFER_VERSIONS, stackName } from "./lib/cloudkoffer-profile";
-import { CloudkofferStack, StateBackend } from "./lib/cloudkoffer-stack";
-import { providerLockFor } from "./lib/provider-lock";
-import { StateEncryptionKind } from "./lib/state-encryption";
-import { engineOf } from "./lib/terraform-engine";
+import { CLOUDKOFFER_PROFILES, CLOUDKOFFER_VERSIONS, CloudkofferStack, engineOf, providerLockFor, stackName, StateBackend, StateEncryptionKind } from "./lib";
+import { talosChecks } from "./operations/talos-checks";
 
 try {
   const app = new App();
+  // Talos' schema and the project's Talos tool check every patch at synth (npm run setup builds them).
+  const checks = talosChecks();
   for (const version of CLOUDKOFFER_VERSIONS) {
     new CloudkofferStack(app, stackName(version), {
       profile: CLOUDKOFFER_PROFILES[version],
@@ -20,6 +19,7 @@ try {
       stateEncryptionMigration: process.env.CLOUDKOFFER_STATE_ENCRYPTION_MIGRATE === "yes",
       // The official releases' hashes, or the mirror's own where terraform installs from the project's mirror
       providerLockFile: providerLockFor(process.env),
+      talosChecks: checks,
     });
   }
   app.synth();

@@ -9,6 +9,7 @@ import { loopbackAddresses, TalosSimulator } from "../testing/simulator";
 import { synthCloudkoffer } from "./support/synth";
 import { cdktfDeploy, synthApp, terraformEnvironment, TerraformWorkspace } from "../testing/terraform";
 import { describeWith, PROJECT_ROOT } from "./support/tiers";
+import { talosChecks } from "../operations/talos-checks";
 
 const PATCHES = path.join(PROJECT_ROOT, "patches");
 
@@ -89,7 +90,7 @@ describeWith(["talos schema", "simulator"])("a patch Talos rejects fails synth, 
     ],
   ])("%s", (_case, changes, message) => {
     dir = patchesWith(changes);
-    expect(() => synthCloudkoffer("v3", { patchesDirectory: dir })).toThrow(message);
+    expect(() => synthCloudkoffer("v3", { patchesDirectory: dir, talosChecks: talosChecks() })).toThrow(message);
   });
 });
 

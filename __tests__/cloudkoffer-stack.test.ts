@@ -15,9 +15,11 @@ import { TALOSCTL_INSTALL_HINT } from "../lib/talosctl-install";
 import { lockFor, MIRROR_CLI_CONFIG, MIRROR_PROVIDER_LOCK, OFFICIAL_PROVIDER_LOCK, providerLockFor } from "../lib/provider-lock";
 import { CloudkofferStack, CloudkofferStackProps } from "../lib/cloudkoffer-stack";
 import { PROJECT_ROOT } from "../lib/project-paths";
+import { talosChecks } from "../operations/talos-checks";
 import { NULL_PROVIDER_SOURCE, TALOS_PROVIDER_SOURCE, TLS_PROVIDER_SOURCE } from "../setup/release-sources";
 import { terraformLiteral } from "../lib/terraform-literal";
 import { synthCloudkoffer, TerraformJson, untemplated } from "./support/synth";
+import { testingApp } from "./support/testing-app";
 
 /** The stack's own admin client certificate, never the one provider 0.5.0 signed with the secrets. */
 const ADMIN_CLIENT_CONFIGURATION = {
@@ -366,10 +368,10 @@ test("the three versions differ only in their nodes and install disk", () => {
 });
 
 test("without Talos' schema at hand, synth warns that patches were checked for YAML only", () => {
-  const app = Testing.app();
+  const app = testingApp();
   const stack = new CloudkofferStack(app, "cloudkoffer-v3", {
     profile: CLOUDKOFFER_PROFILES.v3,
-    talosConfigSchemaFile: "/nonexistent/config.schema.json",
+    talosChecks: talosChecks({ schemaFile: "/nonexistent/config.schema.json" }),
   });
   const warnings = stack.node.metadata.filter((entry) => entry.type === "@cdktf/warn").map((entry) => entry.data);
   expect(warnings).toEqual([
@@ -445,7 +447,7 @@ describe("state encryption (OpenTofu)", () => {
 describe("the dependency lock a stack carries", () => {
   /** The lock a full synth writes into the stack's folder. */
   const carried = (props: Partial<CloudkofferStackProps> = {}): string => {
-    const app = Testing.app();
+    const app = testingApp();
     const stack = new CloudkofferStack(app, "cloudkoffer-v1", { profile: CLOUDKOFFER_PROFILES.v1, ...props });
     const outdir = Testing.fullSynth(stack);
     try {

@@ -17,6 +17,7 @@ import { loopbackDeployEnvironment } from "../testing/loopback";
 import { loopbackAddresses, probe, TALOS_SIM, TalosSimulator } from "../testing/simulator";
 import { LOCAL_HALF, synthApp, terraformEnvironment, TerraformWorkspace } from "../testing/terraform";
 import { describeWith, PROJECT_ROOT } from "./support/tiers";
+import { ADMIN_CERTIFICATE_ADDRESS, ADMIN_KEY_ADDRESS, SECRETS_ADDRESS } from "../lib/addresses";
 
 const STACK = "cloudkoffer-v1";
 
@@ -58,7 +59,7 @@ function talosconfigCertificate(talosconfig: string): string {
 function probeWith(node: string, talosconfig: string, dir: string): ReturnType<typeof probe> {
   const file = path.join(dir, "talosconfig");
   writeFileSync(file, talosconfig, { mode: 0o600 });
-  return probe(["-node", node, "-talosconfig", file, "-strict"]);
+  return probe(node, { talosconfig: file, strict: true });
 }
 
 /**
@@ -70,7 +71,7 @@ function probeWith(node: string, talosconfig: string, dir: string): ReturnType<t
 function ageState(stack: TerraformWorkspace): string {
   const state = stack.ok(["state", "pull"]).stdout;
   const snapshot = JSON.parse(state) as { serial: number };
-  const secrets = stateValues(stack, "talos_machine_secrets.this") as {
+  const secrets = stateValues(stack, SECRETS_ADDRESS) as {
     client_configuration: { client_certificate: string; client_key: string };
     machine_secrets: { certs: { os: { cert: string; key: string } } };
   };
@@ -112,8 +113,8 @@ function expectNoKeyMaterial(printed: string, secrets: readonly string[]): void 
 
 /** The key material of a state: the admin key (PEM body and base64 PEM) and the OS CA key. */
 function keyMaterial(stack: TerraformWorkspace): string[] {
-  const key = String(stateValues(stack, "tls_private_key.admin").private_key_pem);
-  const secrets = stateValues(stack, "talos_machine_secrets.this").machine_secrets as { certs: { os: { key: string } } };
+  const key = String(stateValues(stack, ADMIN_KEY_ADDRESS).private_key_pem);
+  const secrets = stateValues(stack, SECRETS_ADDRESS).machine_secrets as { certs: { os: { key: string } } };
   const body = key.split("\n").filter((line) => line && !line.startsWith("-----"));
   return [...body, Buffer.from(key).toString("base64"), secrets.certs.os.key];
 }
@@ -151,8 +152,8 @@ describeWith(["terraform", "talos provider", "null provider", "tls provider", "s
     });
 
     test("outside the window a deploy keeps the certificate; inside it, the nodes take a new one, the kubeconfig follows, nothing holding cluster state is replaced", async () => {
-      const certificate = () => String(stateValues(stack, "tls_locally_signed_cert.admin").cert_pem);
-      const secrets = () => JSON.stringify(stateValues(stack, "talos_machine_secrets.this"));
+      const certificate = () => String(stateValues(stack, ADMIN_CERTIFICATE_ADDRESS).cert_pem);
+      const secrets = () => JSON.stringify(stateValues(stack, SECRETS_ADDRESS));
       const output = (name: string) => stack.ok(["output", "-raw", name]).stdout;
       const first = { certificate: certificate(), secrets: secrets(), kubeconfig: output("kubeconfig_raw"), talosconfig: output("talosconfig") };
       expect(talosconfigCertificate(first.talosconfig)).toBe(first.certificate);
@@ -229,7 +230,7 @@ describeWith(["terraform", "talos provider", "null provider", "tls provider", "s
       const stack = TerraformWorkspace.deployed(folder, loopbackDeployEnvironment(env));
       stack.init();
       stack.ok(["apply", "-auto-approve", "-no-color"]);
-      const pki = () => JSON.stringify(stateValues(stack, "talos_machine_secrets.this").machine_secrets);
+      const pki = () => JSON.stringify(stateValues(stack, SECRETS_ADDRESS).machine_secrets);
       const secrets = pki();
       const kubeconfig = stack.ok(["output", "-raw", "kubeconfig_raw"]).stdout;
       // A year later: provider 0.5.0's certificate, everywhere the state holds it, expired yesterday.
@@ -283,7 +284,7 @@ describeWith(["terraform", "talos provider", "null provider", "tls provider", "s
       if (first.status !== 0) throw new Error(`npm run deploy exited ${first.status}:\n${first.text}`);
       const stack = TerraformWorkspace.deployed(path.join(workdir, "cdktf.out", "stacks", STACK), loopbackDeployEnvironment(env));
       const kubeconfig = stack.ok(["output", "-raw", "kubeconfig_raw"]).stdout;
-      const certificate = String(stateValues(stack, "tls_locally_signed_cert.admin").cert_pem);
+      const certificate = String(stateValues(stack, ADMIN_CERTIFICATE_ADDRESS).cert_pem);
       const kubeconfigExpiry = new X509Certificate(Buffer.from(/client-certificate-data: (\S+)/.exec(kubeconfig)?.[1] ?? "", "base64")).validTo;
       const shown = (date: string) => `${new Date(date).toISOString().slice(0, 16).replace("T", " ")} UTC`;
       expect(first.text).toContain(`deploy: warning: the admin kubeconfig: valid until ${shown(kubeconfigExpiry)}; the next deploy renews it.`);
@@ -292,7 +293,7 @@ describeWith(["terraform", "talos provider", "null provider", "tls provider", "s
       if (second.status !== 0) throw new Error(`the second npm run deploy exited ${second.status}:\n${second.text}`);
       expect(second.text).toContain(`deploy: the admin kubeconfig expires ${shown(kubeconfigExpiry)}: reading it again`);
       expect(stack.ok(["output", "-raw", "kubeconfig_raw"]).stdout).not.toBe(kubeconfig);
-      expect(String(stateValues(stack, "tls_locally_signed_cert.admin").cert_pem)).toBe(certificate);
+      expect(String(stateValues(stack, ADMIN_CERTIFICATE_ADDRESS).cert_pem)).toBe(certificate);
 
       const credentials = spawnSync("npm", ["run", "--silent", "credentials", "--", STACK, "--output", path.join(workdir, "cdktf.out")], {
         cwd: PROJECT_ROOT,
@@ -332,11 +333,11 @@ describeWith(["terraform", "talos provider", "null provider", "tls provider", "t
         "tls_locally_signed_cert.admin": "create",
       });
       ours.ok(["apply", "-auto-approve", "-no-color", ...targets]);
-      expect(JSON.stringify(stateValues(ours, "talos_machine_secrets.this").machine_secrets)).toBe(
-        JSON.stringify(stateValues(seed, "talos_machine_secrets.this").machine_secrets),
+      expect(JSON.stringify(stateValues(ours, SECRETS_ADDRESS).machine_secrets)).toBe(
+        JSON.stringify(stateValues(seed, SECRETS_ADDRESS).machine_secrets),
       );
-      const certificate = new X509Certificate(String(stateValues(ours, "tls_locally_signed_cert.admin").cert_pem));
-      const secrets = stateValues(seed, "talos_machine_secrets.this").machine_secrets as { certs: { os: { cert: string } } };
+      const certificate = new X509Certificate(String(stateValues(ours, ADMIN_CERTIFICATE_ADDRESS).cert_pem));
+      const secrets = stateValues(seed, SECRETS_ADDRESS).machine_secrets as { certs: { os: { cert: string } } };
       expect(certificate.checkIssued(new X509Certificate(Buffer.from(secrets.certs.os.cert, "base64")))).toBe(true);
     } finally {
       seed.remove();

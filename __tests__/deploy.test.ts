@@ -81,14 +81,14 @@ describeWith(["terraform", "talos provider", "null provider", "tls provider", "s
         const talosconfig = path.join(files, "talosconfig");
         writeFileSync(talosconfig, stack.ok(["output", "-raw", "talosconfig"]).stdout, { mode: 0o600 });
         for (const node of [controlPlanes[0], workers[0]]) {
-          expect(probe(["-node", node, "-talosconfig", talosconfig, "-strict"])).toMatchObject({
+          expect(probe(node, { talosconfig: talosconfig, strict: true })).toMatchObject({
             answers: true,
             mode: "configured",
             version: "v1.7.4",
           });
         }
         // Without a certificate the node refuses the handshake: configured, but nothing more to learn.
-        expect(probe(["-node", controlPlanes[0], "-insecure"])).toMatchObject({
+        expect(probe(controlPlanes[0])).toMatchObject({
           answers: true,
           mode: "configured",
           error: expect.stringContaining("refuses a client without a valid certificate"),
@@ -97,7 +97,7 @@ describeWith(["terraform", "talos provider", "null provider", "tls provider", "s
         const wrong = path.join(files, "wrong-talosconfig");
         writeFileSync(wrong, withForeignClientCertificate(talosconfig, files), { mode: 0o600 });
         // Refused in the TLS handshake, so the client sees the connection dropped.
-        expect(probe(["-node", controlPlanes[0], "-talosconfig", wrong, "-strict"])).toMatchObject({
+        expect(probe(controlPlanes[0], { talosconfig: wrong, strict: true })).toMatchObject({
           answers: false,
           error: expect.stringMatching(/Unavailable/),
         });

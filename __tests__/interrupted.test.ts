@@ -15,6 +15,7 @@ import { HoldPoint, loopbackAddresses, probe, TalosSimulator } from "../testing/
 import { Talosctl } from "./support/talosctl";
 import { cdktfDeploy, deployedStack, TerraformWorkspace } from "../testing/terraform";
 import { describeWith } from "./support/tiers";
+import { KUBERNETES_UPGRADE_ADDRESS, TALOS_UPGRADE_ADDRESS } from "../lib/addresses";
 
 const STACK = "cloudkoffer-v1";
 const NODE_TIMEOUT_SECONDS = 20;
@@ -121,7 +122,7 @@ describeWith(["terraform", "talos provider", "null provider", "tls provider", "s
       const talosconfig = path.join(cluster.workdir, "talosconfig");
       writeFileSync(talosconfig, stack.ok(["output", "-raw", "talosconfig"]).stdout, { mode: 0o600 });
       for (const node of [cluster.controlPlanes[0], cluster.workers[1]]) {
-        expect(probe(["-node", node, "-talosconfig", talosconfig, "-strict"])).toMatchObject({ answers: true, mode: "configured" });
+        expect(probe(node, { talosconfig: talosconfig, strict: true })).toMatchObject({ answers: true, mode: "configured" });
       }
       const machineConfig = stack.ok(["output", "-raw", "machineconfig_worker"]).stdout;
       expect(machineConfig).toContain(`id: ${clusterIdOf(readFileSync(cluster.secretsBackup, "utf8"))}`);
@@ -229,7 +230,7 @@ describeWith(["terraform", "talos provider", "null provider", "tls provider", "s
       const cluster = await cloudkoffer("127.70.0");
       await expectConverged(cluster, await DeployProcess.run(STACK, cluster.workdir, cluster.env()));
       // The state a kill between null_resource.deployed and the upgrade resources leaves.
-      const lostUpgrades = () => cluster.stack.ok(["state", "rm", "null_resource.talos_upgrade", "null_resource.kubernetes_upgrade"]);
+      const lostUpgrades = () => cluster.stack.ok(["state", "rm", TALOS_UPGRADE_ADDRESS, KUBERNETES_UPGRADE_ADDRESS]);
 
       lostUpgrades();
       const viaNpm = await DeployProcess.run(STACK, cluster.workdir, cluster.env());

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from "os";
 import * as path from "path";
 import { formatNodesVariable } from "../operations/nodes-input";
-import { DEFAULT_TALOS_TOOL } from "../operations/talos-validation";
+import { DEFAULT_TALOS_TOOL } from "../operations/talos-tool";
 import { engineBinary } from "../operations/engine";
 import { DeployProcess, Finished } from "../testing/deploy-process";
 import { loopbackDeployEnvironment } from "../testing/loopback";

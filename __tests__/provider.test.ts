@@ -11,7 +11,7 @@ import * as path from "path";
 import { isNode, parseAllDocuments, visit } from "yaml";
 import { CLOUDKOFFER_PROFILES } from "../lib/cloudkoffer-profile";
 import { formatNodesVariable } from "../operations/nodes-input";
-import { DEFAULT_TALOS_TOOL } from "../operations/talos-validation";
+import { DEFAULT_TALOS_TOOL } from "../operations/talos-tool";
 import { TALOS_SIM } from "../testing/simulator";
 import { TALOS_PROVIDER_SOURCE } from "../setup/release-sources";
 import { LOCAL_HALF, synthApp, TerraformWorkspace } from "../testing/terraform";

@@ -3,7 +3,6 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from "os";
 import * as path from "path";
 import { parse } from "yaml";
-import { Testing } from "cdktf";
 import { CLOUDKOFFER_PROFILES } from "../lib/cloudkoffer-profile";
 import { CloudkofferStack } from "../lib/cloudkoffer-stack";
 import { formatNodesVariable } from "../operations/nodes-input";
@@ -12,11 +11,14 @@ import { loopbackAddresses, TalosSimulator } from "../testing/simulator";
 import { synthCloudkoffer } from "./support/synth";
 import { cdktfDeploy, cdktfDeployCommand, deployedStack, synthApp, terraformEnvironment, TerraformWorkspace } from "../testing/terraform";
 import { describeWith, PROJECT_ROOT } from "./support/tiers";
+import { testingApp } from "./support/testing-app";
+import { talosChecks } from "../operations/talos-checks";
+import { ADDRESSES, addressText, SECRETS_ADDRESS } from "../lib/addresses";
 
 /** What key material looks like in PEM, and in the base64 of PEM the provider keeps. */
 const KEY_MATERIAL = /PRIVATE KEY|BEGIN CERTIFICATE|LS0tLS1CRUdJTi/;
 
-const LOCAL_HALF = ["talos_machine_secrets.this", "data.talos_client_configuration.this"].map((address) => `-target=${address}`);
+const LOCAL_HALF = [ADDRESSES.machineSecrets, ADDRESSES.clientConfiguration].map((address) => `-target=${addressText(address)}`);
 
 describe("nothing leaks into what the project writes and commits", () => {
   test("the synthesized JSON of every stack, the snapshots and the README hold no key material", () => {
@@ -67,7 +69,7 @@ describeWith(["talos schema", "simulator"])("supply chain: unpinned images and m
     const dir = mkdtempSync(path.join(tmpdir(), "patches-"));
     try {
       for (const [file, text] of Object.entries(patches)) writeFileSync(path.join(dir, file), text);
-      const stack = new CloudkofferStack(Testing.app(), "cloudkoffer-v3", { profile: CLOUDKOFFER_PROFILES.v3, patchesDirectory: dir });
+      const stack = new CloudkofferStack(testingApp(), "cloudkoffer-v3", { profile: CLOUDKOFFER_PROFILES.v3, patchesDirectory: dir, talosChecks: talosChecks() });
       return stack.node.metadata.filter((entry) => entry.type === "@cdktf/warn").map((entry) => String(entry.data));
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -75,7 +77,7 @@ describeWith(["talos schema", "simulator"])("supply chain: unpinned images and m
   };
 
   test("the project's own patches pin everything: the Cilium CLI image comes from a pinned variable", () => {
-    const stack = new CloudkofferStack(Testing.app(), "cloudkoffer-v3", { profile: CLOUDKOFFER_PROFILES.v3 });
+    const stack = new CloudkofferStack(testingApp(), "cloudkoffer-v3", { profile: CLOUDKOFFER_PROFILES.v3, talosChecks: talosChecks() });
     expect(stack.node.metadata.filter((entry) => entry.type === "@cdktf/warn")).toEqual([]);
     const { config } = synthCloudkoffer("v3");
     expect(config.variable.cilium_cli_image.default).toMatch(/^quay\.io\/cilium\/cilium-cli:v\d+\.\d+\.\d+$/);
@@ -133,7 +135,7 @@ describeWith(["terraform", "talos provider", "null provider", "tls provider"])("
     const state = JSON.parse(stack.ok(["show", "-json"]).stdout) as {
       values: { root_module: { resources: { address: string; values: Record<string, unknown> }[] } };
     };
-    return state.values.root_module.resources.find((resource) => resource.address === "talos_machine_secrets.this")?.values;
+    return state.values.root_module.resources.find((resource) => resource.address === SECRETS_ADDRESS)?.values;
   };
   let first: string;
   let stack: TerraformWorkspace;

@@ -37,7 +37,7 @@ describeWith(["terraform", "talos provider", "null provider", "tls provider", "s
   };
 
   test("nodes in maintenance mode answer without a client certificate only", () => {
-    expect(probe(["-node", controlPlane, "-insecure"])).toMatchObject({ answers: true, mode: "maintenance" });
+    expect(probe(controlPlane)).toMatchObject({ answers: true, mode: "maintenance" });
   });
 
   test("a configuration Talos rejects (install disk not on the node) fails at once: InvalidArgument is not retried", async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from "os";
 import * as path from "path";
 import { PatchPipeline } from "../lib/patch-pipeline";
 import { PROJECT_ROOT } from "../lib/project-paths";
-import { TalosConfigSchema } from "../lib/talos-config-schema";
+import { loadTalosConfigSchema, talosChecks } from "../operations/talos-checks";
 import { describeSchemaViolation, readTalosPatch } from "../lib/talos-patch";
 import { terraformLiteral } from "../lib/terraform-literal";
 import { synthCloudkoffer, untemplated } from "./support/synth";
@@ -74,7 +74,7 @@ describe("a patch file", () => {
 });
 
 describeWith(["talos schema"])("a patch checked against Talos' machine-configuration schema", () => {
-  const schema = TalosConfigSchema.load();
+  const schema = loadTalosConfigSchema();
   let dir: string;
   beforeEach(() => {
     dir = mkdtempSync(path.join(tmpdir(), "patches-"));
@@ -122,7 +122,7 @@ describeWith(["talos schema"])("a patch checked against Talos' machine-configura
   test("a violation Talos refuses too fails the synth of its stack, so nothing can be applied", () => {
     writeFileSync(path.join(dir, "controlplane.yaml"), "cluster:\n  apiServer:\n    certSANs: kube.case.local\n");
     writeFileSync(path.join(dir, "all.yaml"), "machine: {}\n");
-    expect(() => synthCloudkoffer("v3", { patchesDirectory: dir })).toThrow(
+    expect(() => synthCloudkoffer("v3", { patchesDirectory: dir, talosChecks: talosChecks() })).toThrow(
       /controlplane\.yaml:3: cluster\.apiServer\.certSANs: must be array/,
     );
   });
@@ -137,7 +137,7 @@ describeWith(["talos schema", "simulator"])("Talos decides what a schema violati
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
   const synthWithAll = (yaml: string) => {
     writeFileSync(path.join(dir, "all.yaml"), yaml);
-    return synthCloudkoffer("v3", { patchesDirectory: dir });
+    return synthCloudkoffer("v3", { patchesDirectory: dir, talosChecks: talosChecks() });
   };
 
   test("the seed's unquoted rotate-server-certificates: true, which Talos reads as \"true\": a warning with the fix, once", () => {
@@ -171,7 +171,7 @@ describeWith(["talos schema", "simulator"])("the seed's own patches, verbatim (f
   test.each(["v2", "v3"] as const)("synthesize cloudkoffer-%s, and the only warnings are the fixes the README lists, once each", (version) => {
     const fixes = readmeFixes();
     expect(fixes).toHaveLength(3);
-    const { warnings } = synthCloudkoffer(version, { patchesDirectory: path.join(__dirname, "fixtures", "seed", "patches") });
+    const { warnings } = synthCloudkoffer(version, { patchesDirectory: path.join(__dirname, "fixtures", "seed", "patches"), talosChecks: talosChecks() });
     expect(warnings).toHaveLength(fixes.length);
     for (const fix of fixes) {
       expect({ fix, warned: warnings.filter((warning) => warning.includes(fix)).length }).toEqual({ fix, warned: 1 });
@@ -191,6 +191,7 @@ describeWith(["talos schema", "simulator"])("the patch pipeline on its own (read
         workerFiles: ["all.yaml"],
         installDisk: "/dev/nvme0n1",
         placeholders: { cilium_cli_image: "quay.io/cilium/cilium-cli:v0.16.10", cluster_vip: "192.168.1.101" },
+        talos: talosChecks(),
       },
       "v1.7.4",
     );

@@ -9,7 +9,6 @@
  * talos_machine_secrets.this is not touched, so talosconfig and PKI survive.
  * Exit status: terraform's, or 2 for bad input.
  */
-import { spawnSync } from "child_process";
 import * as path from "path";
 import { parseArgs } from "util";
 import { selectStack } from "../operations/stack-selection";
@@ -18,6 +17,7 @@ import { BOOTSTRAP_ADDRESS, CONTROL_PLANE_APPLY_ADDRESS, WORKER_APPLY_ADDRESS } 
 import { ensureSetup, terraformCliEnvironment } from "../setup/setup";
 import { initialisedStack, stateAddresses } from "../operations/stack-workdir";
 import { engineBinary } from "../operations/engine";
+import { runProgram } from "../operations/program";
 import { runCommand } from "./command";
 
 async function main(): Promise<number> {
@@ -37,12 +37,12 @@ async function main(): Promise<number> {
     throw new Error(`${stack.name} has no deployed cluster in its state; deploy it first (npm run deploy -- ${stack.name})`);
   }
   console.log(`reprovision ${stack.name}: applying the configuration to ${replaced.length - 1} nodes again and bootstrapping, keeping the secrets`);
-  const apply = spawnSync(
+  const apply = runProgram(
     engineBinary(env),
     ["apply", "-input=false", ...(values["auto-approve"] ? ["-auto-approve"] : []), ...replaced.map((address) => `-replace=${address}`)],
     { cwd: dir, stdio: "inherit", env },
   );
-  return apply.status ?? 1;
+  return apply.status;
 }
 
 process.umask(0o077); // the state holds every key of the cluster

@@ -19,7 +19,7 @@ import { PROJECT_ROOT } from "../lib/project-paths";
 import { selectStack } from "../operations/stack-selection";
 import { adoptSecrets, exportSecrets, stateSecrets } from "../operations/secrets";
 import { initialisedStack, stateAddresses } from "../operations/stack-workdir";
-import { DEFAULT_TALOS_TOOL } from "../operations/talos-validation";
+import { DEFAULT_TALOS_TOOL } from "../operations/talos-tool";
 import { ensureSetup, terraformCliEnvironment } from "../setup/setup";
 import { runCommand } from "./command";
 
@@ -32,6 +32,7 @@ runCommand("secrets", async () => {
   if (action !== "export" && action !== "import") throw new Error(`say export or import, then the stack: npm run secrets -- export cloudkoffer-v3`);
   const stack = selectStack(name);
   const file = path.resolve(process.cwd(), values.file);
+  // Before anything is set up or read: the file is the user's.
   if (action === "export" && existsSync(file) && !values.force) throw new Error(`${file} exists; export refuses to overwrite secrets (--force to do it anyway)`);
   if (action === "import" && !existsSync(file)) throw new Error(`${file} does not exist; name the secrets.yaml to import with --file`);
   await ensureSetup();

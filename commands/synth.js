@@ -1,35 +1,45 @@
 #!/usr/bin/env node
-// The app, as `cdktf synth|deploy` (cdktf.json "app") and `npm run synth` run it:
-// main.ts with lib/ and .gen/ bundled into .build/app/main.js by esbuild, rebuilt
-// only when a source is newer than the bundle. Synth runs on every deploy; this
-// keeps it close to the cost of loading cdktf itself (npm run bench measures it).
+// npm run synth, and the app as `cdktf synth|deploy` runs it (cdktf.json "app"):
+// main.ts and what it imports bundled into .build/app/main.js by esbuild, rebuilt
+// only when the content of one of the files the bundle was built from changed
+// (esbuild's own list of its inputs, with their digest). Synth runs on every
+// deploy; this keeps it close to the cost of loading cdktf itself (npm run bench).
 "use strict";
+const crypto = require("crypto");
 const fs = require("fs");
 const path = require("path");
 
 const root = path.resolve(__dirname, "..");
 const bundle = path.join(root, ".build", "app", "main.js");
+const inputsFile = `${bundle}.inputs.json`;
 
-/** The newest modification time of the app's TypeScript sources. */
-function newestSource() {
-  let newest = fs.statSync(path.join(root, "main.ts")).mtimeMs;
-  const walk = (dir) => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      const file = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(file);
-      else if (entry.name.endsWith(".ts")) newest = Math.max(newest, fs.statSync(file).mtimeMs);
-    }
-  };
-  walk(path.join(root, "lib"));
-  walk(path.join(root, ".gen"));
-  return newest;
+/** The digest of the files, by content: undefined when one is gone. */
+function digestOf(files) {
+  const hash = crypto.createHash("sha256");
+  for (const file of files) {
+    const absolute = path.join(root, file);
+    if (!fs.existsSync(absolute)) return undefined;
+    hash.update(`${file}\0`).update(fs.readFileSync(absolute));
+  }
+  return hash.digest("hex");
 }
 
-if (!fs.existsSync(bundle) || fs.statSync(bundle).mtimeMs < newestSource()) {
+/** Whether the bundle was built from the files as they are now. */
+function bundleIsCurrent() {
+  if (!fs.existsSync(bundle) || !fs.existsSync(inputsFile)) return false;
+  try {
+    const { inputs, digest } = JSON.parse(fs.readFileSync(inputsFile, "utf8"));
+    return digestOf(inputs) === digest;
+  } catch {
+    return false;
+  }
+}
+
+if (!bundleIsCurrent()) {
   fs.mkdirSync(path.dirname(bundle), { recursive: true });
   // Built beside and renamed into place: a concurrent synth never loads half a bundle.
   const partial = `${bundle}.${process.pid}`;
-  require("esbuild").buildSync({
+  const { metafile } = require("esbuild").buildSync({
     entryPoints: [path.join(root, "main.ts")],
     outfile: partial,
     bundle: true,
@@ -37,7 +47,12 @@ if (!fs.existsSync(bundle) || fs.statSync(bundle).mtimeMs < newestSource()) {
     target: "node20",
     packages: "external",
     logLevel: "warning",
+    metafile: true,
+    absWorkingDir: root,
   });
+  const inputs = Object.keys(metafile.inputs).sort();
+  fs.writeFileSync(`${inputsFile}.${process.pid}`, JSON.stringify({ inputs, digest: digestOf(inputs) }));
   fs.renameSync(partial, bundle);
+  fs.renameSync(`${inputsFile}.${process.pid}`, inputsFile);
 }
 require(bundle);

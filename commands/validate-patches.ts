@@ -15,7 +15,8 @@ import { App } from "cdktf";
 import { CloudkofferStack, DEFAULT_KUBERNETES_VERSION, DEFAULT_TALOS_VERSION } from "../lib/cloudkoffer-stack";
 import { selectStack, SelectedStack } from "../operations/stack-selection";
 import { patchVerdict } from "../lib/patch-verdict";
-import { validateWithTalos } from "../operations/talos-validation";
+import { talosChecks } from "../operations/talos-checks";
+import { TalosTool } from "../operations/talos-tool";
 import { ensureSetup } from "../setup/setup";
 import { runCommand } from "./command";
 
@@ -32,19 +33,20 @@ async function main(): Promise<number> {
 
 function validate(selected: SelectedStack, outdir: string): number {
   // The VIP the deploy would use: the endpoint and {{ cluster_vip }} follow it.
+  // Talos asked afresh: no verdict remembered from an earlier synth answers.
   const stack = new CloudkofferStack(new App({ outdir }), selected.name, {
     profile: selected.profile,
     clusterVip: process.env.TF_VAR_cluster_vip || undefined,
+    talosChecks: talosChecks({ verdicts: undefined }),
   });
   const versions = {
     talosVersion: process.env.TF_VAR_talos_version ?? DEFAULT_TALOS_VERSION,
     kubernetesVersion: process.env.TF_VAR_kubernetes_version ?? DEFAULT_KUBERNETES_VERSION,
   };
   const job = stack.patchPipeline.job(versions);
-  const results = validateWithTalos([job], { cacheDirectory: undefined });
-  if (!results) {
-    throw new Error("the Talos tool .build/bin/cloudkoffer-talos is not built; run npm run setup");
-  }
+  const tool = new TalosTool();
+  if (!tool.built) throw new Error(`the Talos tool ${tool.path} is not built; run npm run setup`);
+  const results = tool.validate([job]);
   for (const result of results.filter((candidate) => candidate.valid)) {
     const patches = job.roles[result.role].map((patch) => patch.source).join(", ");
     console.log(`${result.name} ${result.role}: valid for Talos ${job.talosVersion}, Kubernetes ${job.kubernetesVersion} (${patches})`);

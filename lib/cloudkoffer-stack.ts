@@ -8,6 +8,7 @@ import { CloudkofferProfile, defaultStatePath } from "./cloudkoffer-profile";
 import { clusterEndpointOf, ClusterVariables, DEFAULT_CILIUM_CLI_IMAGE, DEFAULT_CLUSTER_VIP } from "./cluster-variables";
 import { MachineConfigPatches } from "./machine-config-patches";
 import { PatchPipeline, ValidationVersions } from "./patch-pipeline";
+import { TalosChecks } from "./talos-checks";
 import { projectPath } from "./project-paths";
 import { ProviderLock } from "./provider-lock";
 import { defaultSecretsBackupPath } from "./secrets-backup";
@@ -93,18 +94,14 @@ export interface CloudkofferStackProps {
    */
   readonly backend?: StateBackend;
   /**
-   * Talos' machine-configuration JSON schema that every patch is checked
-   * against at synth. When the file is missing, synth warns and checks only
-   * the YAML and the top-level sections.
-   * @default `.build/talos/config.schema.json`, written by `npm run setup`
+   * What checks the patches against Talos itself at synth: Talos' schema for
+   * each patch, and Talos' own validation of the merged configurations, which
+   * decides what stops the synth (main.ts gives the one backed by
+   * `.build/talos/config.schema.json` and `.build/bin/cloudkoffer-talos`).
+   * @default no checks against Talos: synth warns, and checks the YAML, the
+   * top-level sections, references and interface names only
    */
-  readonly talosConfigSchemaFile?: string;
-  /**
-   * The project's Talos tool (`cloudkoffer-talos`, go), which validates the merged
-   * configurations at synth as a node would. When it is missing, synth warns.
-   * @default `.build/bin/cloudkoffer-talos`, built by `npm run setup`
-   */
-  readonly talosTool?: string;
+  readonly talosChecks?: TalosChecks;
   /**
    * Where the cluster secrets are backed up (Talos' secrets.yaml) before any
    * node is configured, and adopted from when the state has none; default of
@@ -180,8 +177,7 @@ export class CloudkofferStack extends TerraformStack {
         workerFiles: props.workerPatchFiles ?? ["all.yaml"],
         installDisk: props.profile.installDisk,
         placeholders: { cilium_cli_image: DEFAULT_CILIUM_CLI_IMAGE, cluster_vip: clusterVip },
-        schemaFile: props.talosConfigSchemaFile,
-        talosTool: props.talosTool,
+        talos: props.talosChecks,
       },
       defaults.talosVersion,
     );

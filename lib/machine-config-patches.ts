@@ -3,7 +3,7 @@ import { installPatch } from "./install-patch";
 import { TalosConfigSchema } from "./talos-config-schema";
 import { readTalosPatch, TalosPatch, TalosPatchError } from "./talos-patch";
 import { terraformLiteral } from "./terraform-literal";
-import { TalosPatchSource } from "../operations/talos-validation";
+import { TalosPatchSource } from "./talos-contract";
 
 /** `{{ name }}` in a patch: filled in with the value of the stack's variable `name`. */
 const PLACEHOLDER = /\{\{\s*([a-z_]+)\s*\}\}/g;

@@ -2,8 +2,8 @@ import { kernelInterfaceNames, namesInterfacesPredictably } from "./interface-na
 import { MachineConfigPatches } from "./machine-config-patches";
 import { patchVerdict, PatchVerdict } from "./patch-verdict";
 import { unpinnedReferences } from "./supply-chain";
-import { DEFAULT_TALOS_CONFIG_SCHEMA, TalosConfigSchema } from "./talos-config-schema";
-import { DEFAULT_TALOS_TOOL, TalosValidationJob, validateWithTalos } from "../operations/talos-validation";
+import { TalosChecks, WITHOUT_TALOS } from "./talos-checks";
+import { TalosValidationJob } from "./talos-contract";
 
 /** The Talos and Kubernetes versions the merged configurations are validated for. */
 export interface ValidationVersions {
@@ -32,15 +32,11 @@ export interface PatchPipelineProps {
   /** The placeholders (`{{ name }}`) the files may use, with their default values. */
   readonly placeholders: Readonly<Record<string, string>>;
   /**
-   * Talos' machine-configuration JSON schema.
-   * @default `.build/talos/config.schema.json`
+   * What checks the patches against Talos itself: its schema, and its
+   * validation of the merged configurations.
+   * @default no checks against Talos (synth warns), the same on every machine
    */
-  readonly schemaFile?: string;
-  /**
-   * The project's Talos tool, which validates the merged configurations.
-   * @default `.build/bin/cloudkoffer-talos`
-   */
-  readonly talosTool?: string;
+  readonly talos?: TalosChecks;
 }
 
 /**
@@ -54,7 +50,7 @@ export class PatchPipeline {
   readonly patches: MachineConfigPatches;
   /** What reading found worth a warning: a missing schema, unpinned references, kernel interface names. */
   readonly readWarnings: readonly string[];
-  private readonly talosTool: string;
+  private readonly talos: TalosChecks;
 
   /**
    * Reads and checks the patch files.
@@ -65,9 +61,8 @@ export class PatchPipeline {
     private readonly props: PatchPipelineProps,
     defaultTalosVersion: string,
   ) {
-    const schemaFile = props.schemaFile ?? DEFAULT_TALOS_CONFIG_SCHEMA;
-    const schema = TalosConfigSchema.load(schemaFile);
-    this.talosTool = props.talosTool ?? DEFAULT_TALOS_TOOL;
+    this.talos = props.talos ?? WITHOUT_TALOS;
+    const schema = "missing" in this.talos.schema ? undefined : this.talos.schema;
     this.patches = new MachineConfigPatches({
       directory: props.directory,
       controlPlaneFiles: props.controlPlaneFiles,
@@ -78,7 +73,7 @@ export class PatchPipeline {
     });
 
     const warnings: string[] = [];
-    if (!schema) warnings.push(`patches not checked against Talos' schema: ${schemaFile} is missing (npm run setup writes it)`);
+    if ("missing" in this.talos.schema) warnings.push(`patches not checked against Talos' schema: ${this.talos.schema.missing}`);
     const predictableNames =
       namesInterfacesPredictably(defaultTalosVersion) && !this.patches.files.some(({ yaml }) => /net\.ifnames=0/.test(yaml));
     for (const { source, yaml } of this.patches.files) {
@@ -115,12 +110,9 @@ export class PatchPipeline {
    */
   judge(versions: ValidationVersions, remember = true): PatchVerdict {
     const job = this.job(versions);
-    const results = validateWithTalos([job], remember ? { tool: this.talosTool } : { tool: this.talosTool, cacheDirectory: undefined });
-    const verdict = patchVerdict(this.patches.files, job, results);
-    if (results) return verdict;
-    return {
-      errors: verdict.errors,
-      warnings: [`merged configurations not validated by Talos: ${this.talosTool} is missing (npm run setup builds it)`, ...verdict.warnings],
-    };
+    const results = this.talos.validate([job], remember);
+    if (!("unavailable" in results)) return patchVerdict(this.patches.files, job, results);
+    const verdict = patchVerdict(this.patches.files, job, undefined);
+    return { errors: verdict.errors, warnings: [`merged configurations not validated by Talos: ${results.unavailable}`, ...verdict.warnings] };
   }
 }

@@ -1,5 +1,11 @@
 import { describeSchemaViolation, PatchSchemaViolation, TalosPatch } from "./talos-patch";
-import { describeTalosRejection, TalosValidationJob, TalosValidationResult } from "../operations/talos-validation";
+import { TalosValidationJob, TalosValidationResult } from "./talos-contract";
+
+/** One line per problem, naming stack, role and patch. */
+export function describeTalosRejection(result: TalosValidationResult): string {
+  const where = `${result.name} ${result.role}${result.source ? `, after ${result.source}` : ""}`;
+  return `Talos rejects the ${where}: ${(result.errors ?? []).join("; ")}`;
+}
 
 /** What synth says of a stack's patches: errors stop it, warnings name a fix. */
 export interface PatchVerdict {

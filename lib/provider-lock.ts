@@ -45,10 +45,25 @@ export const REGISTRY_HOSTS: Readonly<Record<Engine, string>> = { terraform: "re
  */
 export function lockFor(text: string, engine: Engine): string {
   const host = REGISTRY_HOSTS[engine];
+  // A lock checked out with CRLF line endings (git's autocrlf) reads the same.
+  text = text.replace(/\r\n/g, "\n");
   const comment = /^(#.*\n)*/.exec(text)?.[0] ?? "";
   const entries = [...text.matchAll(/^provider "([^"]+)" \{\n[\s\S]*?^\}$/gm)].filter((entry) => entry[1].startsWith(`${host}/`));
   if (entries.length === 0) throw new Error(`it has no provider of ${host}`);
   return `${comment}\n${entries.map((entry) => entry[0]).join("\n\n")}\n`;
+}
+
+/** One provider's entry of a lock file, as terraform writes it: the version, the constraint the stacks require, the hashes. */
+export function lockEntry(address: string, version: string, hashes: readonly string[]): string {
+  return [
+    `provider "${address}" {`,
+    `  version     = "${version}"`,
+    `  constraints = "${version}"`,
+    "  hashes = [",
+    ...hashes.map((hash) => `    "${hash}",`),
+    "  ]",
+    "}",
+  ].join("\n");
 }
 
 /** Properties of a {@link ProviderLock}. */

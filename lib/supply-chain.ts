@@ -13,9 +13,15 @@ function pinnedImage(image: string): boolean {
   return tag !== undefined && tag !== "latest" && !/^(main|master|edge|nightly|dev)$/.test(tag);
 }
 
-/** A manifest URL that names a release, not a branch or "latest". */
+/** A manifest URL whose path names a release (not the host's address), not a branch or "latest". */
 function pinnedUrl(url: string): boolean {
-  return /\/v?\d+\.\d+(\.\d+)?[^/]*\//.test(url) && !/\/(latest|main|master|HEAD)\//.test(url);
+  let pathname: string;
+  try {
+    pathname = new URL(url).pathname;
+  } catch {
+    return false;
+  }
+  return /\/v?\d+\.\d+(\.\d+)?[^/]*\//.test(pathname) && !/\/(latest|main|master|HEAD)\//.test(pathname);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { TerraformDataSource, TerraformElement, TerraformResource } from "cdktf";
-import { Address } from "./addresses";
+import { Address, addressText } from "./addresses";
 
 /**
  * Pins an element to its Terraform address (lib/addresses.ts): the logical id
@@ -8,8 +8,14 @@ import { Address } from "./addresses";
  */
 export function atAddress<T extends TerraformElement>(element: T, address: Address | string): T {
   if (typeof address !== "string") {
-    const type = element instanceof TerraformResource || element instanceof TerraformDataSource ? element.terraformResourceType : undefined;
-    if (type !== address.type) throw new Error(`${element.node.path}: a ${type} cannot have the address of a ${address.type}`);
+    const what =
+      element instanceof TerraformDataSource
+        ? `data source ${element.terraformResourceType}`
+        : element instanceof TerraformResource
+          ? `resource ${element.terraformResourceType}`
+          : element.constructor.name;
+    const wanted = `${address.mode === "data" ? "data source" : "resource"} ${address.type}`;
+    if (what !== wanted) throw new Error(`${element.node.path}: a ${what} cannot have the address of a ${wanted} (${addressText(address)})`);
   }
   element.overrideLogicalId(typeof address === "string" ? address : address.name);
   return element;

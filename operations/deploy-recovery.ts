@@ -16,15 +16,16 @@
  * - a Talos roll that was killed half way is resumed: terraform records the
  *   upgrade resource before its script has run, so nothing else would.
  */
-import { execFile } from "child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "fs";
+import { mkdtempSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { stringify } from "yaml";
 import { BOOTSTRAP_ADDRESS, CONTROL_PLANE_APPLY_ADDRESS } from "../lib/addresses";
 import { ClusterNodes } from "./nodes-input";
 import { nodesWithRoles, probeNode } from "./preflight";
+import { writeFileAtomically } from "./atomic-file";
 import { ClientConfiguration, readLocalState } from "./state";
+import { TalosTool } from "./talos-tool";
 
 /**
  * The nodes that answer as configured (their Talos API refuses a client
@@ -38,38 +39,19 @@ export function configuredNodes(nodes: ClusterNodes, talosTool: string): string[
     .map((probe) => probe.node);
 }
 
-/** What `cloudkoffer-talos bootstrapped` says of a control plane. */
-interface BootstrapAnswer {
-  readonly bootstrapped: boolean;
-  readonly etcd?: string;
-  readonly error?: string;
-}
-
 /**
- * Runs `talosTool <command> -node <node> -talosconfig <file> ...` with the
- * state's client certificate in a 0600 file, gone afterwards; its JSON answer.
+ * Hands `ask` a talosconfig for one node with the state's client certificate,
+ * in a 0600 file that is gone afterwards.
  */
-async function askNode<T>(talosTool: string, command: string, node: string, client: ClientConfiguration, extra: readonly string[] = []): Promise<T | undefined> {
+async function withTalosconfig<T>(node: string, client: ClientConfiguration, ask: (talosconfig: string) => Promise<T>): Promise<T> {
   const work = mkdtempSync(path.join(tmpdir(), "talosconfig-"));
   try {
     const talosconfig = path.join(work, "talosconfig");
     const context = { endpoints: [node], nodes: [node], ca: client.ca_certificate, crt: client.client_certificate, key: client.client_key };
-    writeFileSync(talosconfig, stringify({ context: "deploy", contexts: { deploy: context } }), { mode: 0o600 });
-    const stdout = await new Promise<string>((resolve) =>
-      execFile(talosTool, [command, "-node", node, "-talosconfig", talosconfig, ...extra], { timeout: 30000 }, (_error, out) => resolve(out)),
-    );
-    return answer<T>(stdout);
+    writeFileAtomically(talosconfig, stringify({ context: "deploy", contexts: { deploy: context } }));
+    return await ask(talosconfig);
   } finally {
     rmSync(work, { recursive: true, force: true });
-  }
-}
-
-/** The JSON a Talos tool command printed, or undefined. */
-function answer<T>(stdout: string): T | undefined {
-  try {
-    return stdout ? (JSON.parse(stdout) as T) : undefined;
-  } catch {
-    return undefined;
   }
 }
 
@@ -78,8 +60,8 @@ function answer<T>(stdout: string): T | undefined {
  * with the state's client certificate; undefined when it does not say.
  */
 export async function isBootstrapped(node: string, client: ClientConfiguration, talosTool: string): Promise<boolean | undefined> {
-  const said = await askNode<BootstrapAnswer>(talosTool, "bootstrapped", node, client);
-  return said && !said.error ? said.bootstrapped : undefined;
+  const said = await withTalosconfig(node, client, (talosconfig) => new TalosTool(talosTool).bootstrapped(node, talosconfig));
+  return said.error ? undefined : said.bootstrapped;
 }
 
 /**
@@ -96,8 +78,10 @@ export async function nodesNotAt(
   // All at once: this runs before every deploy whose state has had a roll.
   const versions = await Promise.all(
     nodesWithRoles(nodes).map(async ({ node }): Promise<[string, string | undefined]> => {
-      const probed = await askNode<{ version?: string }>(talosTool, "probe", node, client, ["-strict", "-timeout", "3s"]);
-      return [node, probed?.version];
+      const probed = await withTalosconfig(node, client, (talosconfig) =>
+        new TalosTool(talosTool).probeAsync(node, { talosconfig, strict: true, timeout: "3s" }),
+      );
+      return [node, probed.version];
     }),
   );
   return Object.fromEntries(versions.filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== target));
@@ -140,7 +124,10 @@ export function watchForLostBootstrap(statePath: string, nodes: ClusterNodes, ta
   const watch = setInterval(() => {
     if (asking) return;
     asking = true;
-    look().finally(() => (asking = false));
+    // A round the Talos tool could not answer tells nothing; the next one asks again.
+    look()
+      .catch(() => undefined)
+      .finally(() => (asking = false));
   }, WATCH_INTERVAL_MS);
   return () => {
     stopped = true;

@@ -16,9 +16,17 @@ export { engineOf };
 /** Where `npm run setup` puts the OpenTofu it builds when none is on PATH. */
 export const BUILT_TOFU = path.join(PROJECT_ROOT, ".build", "bin", "tofu");
 
+/** What `runs` found, by command: asked once per process, not before every engine command. */
+const answered = new Map<string, boolean>();
+
 /** Whether a command answers `version` (on PATH, or a path). */
 function runs(command: string): boolean {
-  return spawnSync(command, ["version"], { stdio: "ignore" }).status === 0;
+  let found = answered.get(command);
+  if (found === undefined) {
+    found = spawnSync(command, ["version"], { stdio: "ignore" }).status === 0;
+    answered.set(command, found);
+  }
+  return found;
 }
 
 /** Whether the asked-for engine needs the tofu that `npm run setup` builds: tofu, and none on PATH. */

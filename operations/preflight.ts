@@ -1,6 +1,7 @@
 import { spawnSync } from "child_process";
 import { ClusterNodes } from "./nodes-input";
-import { DEFAULT_TALOS_TOOL } from "./talos-validation";
+import { runProgram } from "./program";
+import { TalosTool } from "./talos-tool";
 
 /** What a node's Talos API said. */
 export interface NodeProbe {
@@ -58,28 +59,19 @@ export function probeNode(node: string, role: "controlplane" | "worker", options
   if (options.talosctl) {
     // The seed's step: talosctl get machinestatus --nodes=<n> --output=jsonpath='{.spec.stage}' --insecure
     const stage = (args: string[]) =>
-      spawnSync(options.talosctl as string, ["get", "machinestatus", `--nodes=${node}`, "--output=jsonpath={.spec.stage}", ...args], {
-        encoding: "utf8",
-        timeout: 15000,
-      });
+      runProgram(options.talosctl as string, ["get", "machinestatus", `--nodes=${node}`, "--output=jsonpath={.spec.stage}", ...args], { timeout: 15000 });
     let run = stage(["--insecure"]);
     if (run.status !== 0 && options.talosconfig) {
       run = stage([`--talosconfig=${options.talosconfig}`, `--endpoints=${node}`]);
     }
-    const output = `${run.stdout ?? ""}`.trim();
-    const error = `${run.stderr ?? ""}`.trim().split("\n").pop() ?? "";
+    const output = run.stdout.trim();
+    const error = run.stderr.trim().split("\n").pop() ?? "";
     if (run.status === 0) return { node, role, answers: true, mode: output || "unknown", via: "talosctl" };
     return unreachable(error)
       ? { node, role, answers: false, detail: error, via: "talosctl" }
       : { node, role, answers: true, mode: "configured", detail: error, via: "talosctl" };
   }
-  const tool = options.talosTool ?? DEFAULT_TALOS_TOOL;
-  const args = ["probe", "-node", node, ...(options.talosconfig ? ["-talosconfig", options.talosconfig] : ["-insecure"])];
-  const run = spawnSync(tool, args, { encoding: "utf8", timeout: 15000 });
-  if (run.error) {
-    throw new Error(`cannot run ${tool} (${run.error.message}); run npm run setup, or put talosctl on PATH`);
-  }
-  const result = JSON.parse(run.stdout) as { answers: boolean; mode?: string; error?: string };
+  const result = new TalosTool(options.talosTool).probe(node, { talosconfig: options.talosconfig });
   return { node, role, answers: result.answers, mode: result.mode, detail: result.error, via: "cloudkoffer-talos probe" };
 }
 

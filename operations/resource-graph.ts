@@ -1,3 +1,4 @@
+import { rmSync } from "fs";
 import { Testing } from "cdktf";
 import { CLOUDKOFFER_PROFILES } from "../lib/cloudkoffer-profile";
 import { CloudkofferStack } from "../lib/cloudkoffer-stack";
@@ -88,6 +89,11 @@ export function withGraph(readme: string, graph: string): string {
 
 /** The graph of the cloudkoffer-v3 stack, as synthesized. */
 export function cloudkofferGraph(): string {
-  const stack = new CloudkofferStack(Testing.app(), "cloudkoffer-v3", { profile: CLOUDKOFFER_PROFILES.v3 });
-  return resourceGraph(JSON.parse(Testing.synth(stack)) as TerraformConfigJson);
+  const app = Testing.app();
+  try {
+    const stack = new CloudkofferStack(app, "cloudkoffer-v3", { profile: CLOUDKOFFER_PROFILES.v3 });
+    return resourceGraph(JSON.parse(Testing.synth(stack)) as TerraformConfigJson);
+  } finally {
+    rmSync(app.outdir, { recursive: true, force: true });
+  }
 }

@@ -4,8 +4,9 @@
  * into a state that has none (`terraform import talos_machine_secrets.this
  * <file>`), plain or sealed with the state's passphrase.
  */
-import { existsSync, writeFileSync } from "fs";
+import { existsSync } from "fs";
 import { SECRETS_ADDRESS } from "../lib/addresses";
+import { writeFileAtomically } from "./atomic-file";
 import { importResources } from "./state";
 import { MachineSecrets, secretsYaml } from "./secrets-yaml";
 import { run } from "./stack-workdir";
@@ -47,7 +48,8 @@ export function stateSecrets(dir: string, env: NodeJS.ProcessEnv): MachineSecret
   return shown.values?.root_module.resources?.find((resource) => resource.address === SECRETS_ADDRESS)?.values.machine_secrets;
 }
 
-/** Writes secrets as Talos' secrets.yaml, mode 0600, over an existing file only with `force`. */
+/** Writes secrets as Talos' secrets.yaml, atomically and mode 0600, over an existing file only with `force`. */
 export function exportSecrets(secrets: MachineSecrets, file: string, force: boolean): void {
-  writeFileSync(file, secretsYaml(secrets), { mode: 0o600, flag: force ? "w" : "wx" });
+  if (existsSync(file) && !force) throw new Error(`${file} exists; export refuses to overwrite secrets (--force to do it anyway)`);
+  writeFileAtomically(file, secretsYaml(secrets));
 }

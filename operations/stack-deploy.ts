@@ -10,7 +10,7 @@ import { defaultStatePath } from "../lib/cloudkoffer-profile";
 import { SelectedStack } from "./stack-selection";
 import { PROJECT_ROOT } from "../lib/project-paths";
 import { defaultSecretsBackupPath } from "../lib/secrets-backup";
-import { DEFAULT_TALOS_TOOL } from "./talos-validation";
+import { DEFAULT_TALOS_TOOL } from "./talos-tool";
 import { BOOTSTRAP_ADDRESS, KUBECONFIG_ADDRESS, SECRETS_ADDRESS, TALOS_UPGRADE_ADDRESS } from "../lib/addresses";
 import { configuredNodes, isBootstrapped, nodesNotAt, watchForLostBootstrap } from "./deploy-recovery";
 import { importResources, isEncryptedState, pullState, readLocalState, repairLocalState, StackState, undecryptable, writeSecretsBackup } from "./state";
@@ -97,7 +97,7 @@ export class StackDeploy {
       await this.prepare();
       let status = await this.cdktfDeploy();
       // A Bootstrap whose reply was lost: adopt it and go on (terraform may have recorded it after all).
-      if (status !== 0 && ((await this.adoptBootstrap()) || this.interruptedForBootstrap)) {
+      if (status !== 0 && ((await this.adoptBootstrapAfterFailure()) || this.interruptedForBootstrap)) {
         say("deploying again");
         status = await this.cdktfDeploy();
       }
@@ -105,6 +105,20 @@ export class StackDeploy {
       return status;
     } finally {
       this.protectStateFiles();
+    }
+  }
+
+  /**
+   * After a failed cdktf deploy: {@link adoptBootstrap}, unless the state
+   * cannot be read now (terraform stopped while writing it: the next deploy
+   * repairs it, and says so).
+   */
+  private async adoptBootstrapAfterFailure(): Promise<boolean> {
+    try {
+      return await this.adoptBootstrap();
+    } catch (error) {
+      say(error instanceof Error ? error.message : String(error));
+      return false;
     }
   }
 
@@ -309,7 +323,10 @@ export class StackDeploy {
       stdio: "inherit",
       env: this.env,
     });
-    const exited = new Promise<number>((resolve) => child.once("close", (status) => resolve(status ?? 1)));
+    const exited = new Promise<number>((resolve) => {
+      child.once("error", (error) => say(`cdktf could not be started: ${error.message}`));
+      child.once("close", (status) => resolve(status ?? 1));
+    });
     // The watch reads the local state file every second: not an encrypted one (a lost reply then costs node_timeout).
     const encrypted = Boolean(this.env.CLOUDKOFFER_STATE_ENCRYPTION) || isEncryptedState(this.statePath);
     const watching = !this.pg && !encrypted && this.toolBuilt && !this.state().has(BOOTSTRAP_ADDRESS);

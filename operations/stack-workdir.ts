@@ -1,15 +1,15 @@
-import { spawnSync } from "child_process";
 import { mkdirSync } from "fs";
 import * as path from "path";
 import { PROJECT_ROOT } from "../lib/project-paths";
 import { terraformCliEnvironment } from "../setup/setup";
 import { engineBinary } from "./engine";
+import { runProgram } from "./program";
 
-/** Runs a command, returning stdout; a failure throws naming the command. */
+/** Runs a command, returning stdout; one that cannot be started or fails throws, naming the command and why. */
 export function run(command: string, args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): string {
-  const result = spawnSync(command, args, { ...options, encoding: "utf8", stdio: ["inherit", "pipe", "pipe"] });
+  const result = runProgram(command, args, { ...options, stdio: ["inherit", "pipe", "pipe"] });
   if (result.status !== 0) {
-    throw new Error(`${command} ${args.join(" ")} failed (${result.status ?? result.signal}):\n${result.stderr.trim()}`);
+    throw new Error(`${command} ${args.join(" ")} failed (${result.status}):\n${result.stderr.trim()}`);
   }
   // What the command said besides its answer (warnings), as it said it.
   if (result.stderr) process.stderr.write(result.stderr);
@@ -26,7 +26,7 @@ export interface StateListOptions {
 
 /** The addresses in the state of the stack folder `dir`; none where there is no state yet. */
 export function stateAddresses(dir: string, options: StateListOptions = {}): string[] {
-  const list = spawnSync(options.terraform ?? engineBinary(options.env), ["state", "list"], { cwd: dir, env: options.env, encoding: "utf8" });
+  const list = runProgram(options.terraform ?? engineBinary(options.env), ["state", "list"], { cwd: dir, env: options.env });
   if (list.status !== 0 && /No state file was found/.test(list.stderr)) return [];
   if (list.status !== 0) throw new Error(`terraform state list exited ${list.status}:\n${list.stderr.trim()}`);
   return list.stdout.split("\n").filter((line) => line !== "");

@@ -4,10 +4,11 @@
  * apart from an encrypted one), any backend's (`terraform state pull`), and
  * imports into it.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { ADMIN_CERTIFICATE_ADDRESS, ADMIN_KEY_ADDRESS, KUBECONFIG_ADDRESS, SECRETS_ADDRESS, TALOS_UPGRADE_ADDRESS } from "../lib/addresses";
+import { writeFileAtomically } from "./atomic-file";
 import { MachineSecrets, secretsYaml } from "./secrets-yaml";
 import { run } from "./stack-workdir";
 import { engineBinary } from "./engine";
@@ -99,10 +100,7 @@ export class StackState {
 
 /** Writes a secrets.yaml atomically, mode 0600: the stack's backup, restored. */
 export function writeSecretsBackup(file: string, secrets: MachineSecrets): void {
-  mkdirSync(path.dirname(file), { recursive: true });
-  const partial = `${file}.${process.pid}`;
-  writeFileSync(partial, secretsYaml(secrets), { mode: 0o600 });
-  renameSync(partial, file);
+  writeFileAtomically(file, secretsYaml(secrets));
 }
 
 /** A state file as OpenTofu encrypts it: its resources sealed in encrypted_data. */
@@ -135,7 +133,10 @@ export function isEncryptedState(file: string): boolean {
  */
 export function repairLocalState(file: string, now: Date = new Date()): string[] {
   if (!existsSync(file) || parsesAsState(file)) return [];
-  const kept = `${file}.corrupt-${now.toISOString().replace(/[-:]/g, "").replace(/\..*/, "Z")}`;
+  const stamp = `${file}.corrupt-${now.toISOString().replace(/[-:]/g, "").replace(/\..*/, "Z")}`;
+  // A second repair within the same second keeps both files.
+  let kept = stamp;
+  for (let n = 2; existsSync(kept); n++) kept = `${stamp}-${n}`;
   renameSync(file, kept);
   const lines = [`${file} is empty or truncated (terraform was stopped while writing it); kept as ${kept}`];
   const backup = `${file}.backup`;
@@ -146,11 +147,16 @@ export function repairLocalState(file: string, now: Date = new Date()): string[]
   return lines;
 }
 
-/** A local state file's state; an empty one where there is no file. */
+/**
+ * A local state file's state; an empty one where there is no file.
+ * @throws Error naming the file when it is encrypted, or empty or truncated (repairLocalState mends it)
+ */
 export function readLocalState(file: string): StackState {
-  const snapshot = existsSync(file) ? parsesAsState(file) : undefined;
-  if (snapshot && "encrypted_data" in snapshot) throw new Error(`${file} is encrypted: read it with tofu state pull`);
-  return new StackState(snapshot ?? {});
+  if (!existsSync(file)) return new StackState({});
+  const snapshot = parsesAsState(file);
+  if (!snapshot) throw new Error(`${file} is empty or truncated (terraform was stopped while writing it): npm run deploy keeps it aside and restores terraform's backup`);
+  if ("encrypted_data" in snapshot) throw new Error(`${file} is encrypted: read it with tofu state pull`);
+  return new StackState(snapshot);
 }
 
 /**

@@ -1,13 +1,15 @@
 import { createHash } from "crypto";
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "fs";
+import { readFileSync } from "fs";
 import * as path from "path";
+import { VerdictStore } from "../lib/talos-checks";
+import { writeFileAtomically } from "./atomic-file";
 
 /**
  * A folder of verdicts, one file per input: synth runs on every deploy, and
  * the inputs it checks (patches, versions, the checking tool) rarely change.
  * Everything the verdict depends on must be part of the key.
  */
-export class VerdictCache {
+export class VerdictCache implements VerdictStore {
   /** @param directory the folder, created on the first verdict */
   constructor(readonly directory: string) {}
 
@@ -22,12 +24,8 @@ export class VerdictCache {
 
   /** Keeps the verdict for this key. */
   set(key: unknown, verdict: unknown): void {
-    mkdirSync(this.directory, { recursive: true });
-    // Written beside and renamed into place: a concurrent or interrupted synth never reads half an entry.
-    const file = this.file(key);
-    const partial = `${file}.${process.pid}`;
-    writeFileSync(partial, JSON.stringify(verdict));
-    renameSync(partial, file);
+    // A concurrent or interrupted synth never reads half an entry.
+    writeFileAtomically(this.file(key), JSON.stringify(verdict), 0o644);
   }
 
   private file(key: unknown): string {

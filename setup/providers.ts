@@ -26,9 +26,10 @@
  */
 import { spawnSync } from "child_process";
 import { createHash } from "crypto";
-import { copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "fs";
+import { copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "fs";
 import * as path from "path";
-import { MIRROR_CLI_CONFIG, MIRROR_PROVIDER_LOCK, PROVIDER_MIRROR_DIRECTORY } from "../lib/provider-lock";
+import { writeFileAtomically } from "../operations/atomic-file";
+import { lockEntry, MIRROR_CLI_CONFIG, MIRROR_PROVIDER_LOCK, PROVIDER_MIRROR_DIRECTORY } from "../lib/provider-lock";
 import {
   BuildOutcome,
   buildRelease,
@@ -167,9 +168,7 @@ function isSameBinary(original: string, copy: string): boolean {
 /** Writes a file only when its content changes, by rename: a terraform reading it meanwhile never finds it half written. */
 function writeWhenChanged(file: string, content: string): void {
   if (existsSync(file) && readFileSync(file, "utf8") === content) return;
-  const partial = `${file}.${process.pid}`;
-  writeFileSync(partial, content);
-  renameSync(partial, file);
+  writeFileAtomically(file, content, 0o644);
 }
 
 /**
@@ -197,15 +196,7 @@ export function mirrorLock(directory: string, providers: readonly ReleaseSource[
       const hashes = readdirSync(version)
         .sort()
         .map((platform) => packageHash(path.join(version, platform)));
-      return [
-        `provider "${host}/${source.name}" {`,
-        `  version     = "${source.version}"`,
-        `  constraints = "${source.version}"`,
-        "  hashes = [",
-        ...hashes.map((hash) => `    "${hash}",`),
-        "  ]",
-        "}",
-      ].join("\n");
+      return lockEntry(`${host}/${source.name}`, source.version, hashes);
     }),
   );
   return [

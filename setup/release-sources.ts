@@ -326,6 +326,17 @@ export function builtFrom(source: ReleaseSource, binary: string, stamp: string):
 }
 
 /**
+ * Puts a built binary into place by rename, and records where it came from
+ * after: an interrupted build never looks built.
+ */
+function installBuilt(built: string, binary: string, stamp: string, provenance: unknown): void {
+  mkdirSync(path.dirname(binary), { recursive: true });
+  renameSync(built, binary);
+  mkdirSync(path.dirname(stamp), { recursive: true });
+  writeFileSync(stamp, `${JSON.stringify(provenance)}\n`);
+}
+
+/**
  * Builds a pinned release from its source archive (sha256 checked), else from
  * the Go module proxy, or finds it built from the pinned source already.
  */
@@ -362,11 +373,7 @@ export async function buildRelease(options: BuildReleaseOptions): Promise<BuildO
     } else {
       return { status: "unavailable", message: downloadAdvice(source, "and it builds from its source archive only") };
     }
-    // Into place by rename, and recorded after: an interrupted build never looks cached.
-    mkdirSync(path.dirname(binary), { recursive: true });
-    renameSync(built, binary);
-    mkdirSync(path.dirname(stamp), { recursive: true });
-    writeFileSync(stamp, `${JSON.stringify(from)}\n`);
+    installBuilt(built, binary, stamp, from);
     return { status: "built", from, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
   } catch (error) {
     if (error instanceof ModuleUnavailableError) return { status: "unavailable", message: downloadAdvice(source, `and the Go module proxy refuses it (${error.reason})`) };
@@ -442,9 +449,7 @@ export async function buildModuleRelease(release: ModuleRelease, binary: string,
       env: goEnvironment(env, { GOFLAGS: "-mod=readonly" }),
     });
     if (build.status !== 0) return { status: "failed", message: `go build of ${spec} failed`, output: build.output };
-    renameSync(built, binary);
-    mkdirSync(path.dirname(stamp), { recursive: true });
-    writeFileSync(stamp, `${JSON.stringify({ module: spec, sum: release.sum })}\n`);
+    installBuilt(built, binary, stamp, { module: spec, sum: release.sum });
     return { status: "built", from: { module: spec }, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
   } finally {
     rmSync(work, { recursive: true, force: true });

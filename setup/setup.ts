@@ -29,8 +29,8 @@ import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "fs"
 import * as path from "path";
 import { PROJECT_ROOT } from "../lib/project-paths";
 import { MIRROR_CLI_CONFIG } from "../lib/provider-lock";
-import { DEFAULT_TALOS_CONFIG_SCHEMA } from "../lib/talos-config-schema";
-import { DEFAULT_TALOS_TOOL } from "../operations/talos-validation";
+import { DEFAULT_TALOS_CONFIG_SCHEMA } from "../operations/talos-checks";
+import { DEFAULT_TALOS_TOOL } from "../operations/talos-tool";
 import { exitStatus, outcomeLine, PINNED_PROVIDERS, provideProviders } from "./providers";
 import { decideProviderPath, describeProviderPath, localProviderPath, NO_PROVIDER_PATH_STATUS, NoProviderPath, ProviderPath } from "./provider-source";
 import { BUILT_TOFU, needsBuiltTofu, withEngine } from "../operations/engine";

@@ -20,15 +20,15 @@
  * needs first (npm run setup, on the machine's network), then runs the demo
  * in a loopback-only network namespace (testing/loopback-only.sh).
  */
-import { spawn, spawnSync } from "child_process";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { spawn } from "child_process";
+import { mkdirSync, readFileSync, rmSync } from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 import { CLOUDKOFFER_PROFILES } from "../lib/cloudkoffer-profile";
 import { selectStack } from "../operations/stack-selection";
 import { formatNodesVariable } from "../operations/nodes-input";
 import { PROJECT_ROOT } from "../lib/project-paths";
-import { DEFAULT_TALOS_TOOL } from "../operations/talos-validation";
+import { DEFAULT_TALOS_TOOL } from "../operations/talos-tool";
 import { parse as parseYaml } from "yaml";
 import { assertLoopbackTalosconfig, loopbackDeployEnvironment } from "./loopback";
 import { loopbackAddresses, SimulatedNode, TALOS_SIM, TalosSimulator } from "./simulator";
@@ -37,6 +37,8 @@ import { deploySteps, ensureSetup, terraformCliEnvironment } from "../setup/setu
 import { TALOS_SOURCE } from "../setup/release-sources";
 import { findTalosctl, FoundTalosctl, noTalosctlMessage, TALOSCTL, talosctlBuildable } from "../operations/talosctl";
 import { StackDeploy } from "../operations/stack-deploy";
+import { writeFileAtomically } from "../operations/atomic-file";
+import { runProgram } from "../operations/program";
 import { BackgroundBuild } from "../setup/background-build";
 import { engineBinary } from "../operations/engine";
 
@@ -124,11 +126,10 @@ function talosctlVersion(talosctl: FoundTalosctl | undefined, talosconfig: strin
   // Handed a talosconfig that names loopback addresses only (checked, and checked again by
   // talos-sim's guard before talosctl runs).
   assertLoopbackTalosconfig(parseYaml(readFileSync(talosconfig, "utf8")), talosconfig);
-  const run = spawnSync(TALOS_SIM, ["talosctl", talosctl.command, "--talosconfig", talosconfig, "--nodes", node, "--endpoints", node, "version"], {
-    encoding: "utf8",
+  const run = runProgram(TALOS_SIM, ["talosctl", talosctl.command, "--talosconfig", talosconfig, "--nodes", node, "--endpoints", node, "version"], {
     timeout: 30000,
   });
-  if (run.status !== 0) throw new Error(`talosctl version against ${node} failed: ${run.stderr || run.error?.message}`);
+  if (run.status !== 0) throw new Error(`talosctl version against ${node} failed: ${run.stderr}`);
   const which = talosctl.origin === "PATH" ? `your own talosctl ${talosctl.command}` : `the real talosctl ${shown(talosctl.command)}`;
   return `talosctl version, ${which} with the talosconfig, against ${node}:\n${run.stdout.trimEnd().replace(/^/gm, "  ")}`;
 }
@@ -185,10 +186,10 @@ export async function start(args: readonly string[]): Promise<number> {
       ["talosconfig", "talosconfig"],
       ["kubeconfig_raw", "kubeconfig"],
     ]) {
-      const read = spawnSync(engineBinary(env), ["output", "-raw", output_], { cwd: stackDir, env, encoding: "utf8" });
-      if (read.status !== 0) throw new Error(`terraform output ${output_} failed: ${read.stderr}`);
+      const read = runProgram(engineBinary(env), ["output", "-raw", output_], { cwd: stackDir, env });
+      if (read.status !== 0) throw new Error(`${engineBinary(env)} output ${output_} failed: ${read.stderr}`);
       credentials[file] = path.join(demo, file);
-      writeFileSync(credentials[file], read.stdout, { mode: 0o600 });
+      writeFileAtomically(credentials[file], read.stdout);
     }
 
     const first = nodes.controlplane[0];

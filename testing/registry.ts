@@ -1,11 +1,10 @@
-import { ChildProcess, spawn } from "child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { createInterface } from "readline";
 import { projectPath } from "../lib/project-paths";
-import { REGISTRY_HOSTS } from "../lib/provider-lock";
+import { lockEntry, REGISTRY_HOSTS } from "../lib/provider-lock";
 import { PROVIDERS_DIRECTORY } from "../setup/providers";
+import { ReadyProcess } from "./ready-process";
 
 /**
  * The test-registry binary `npm run setup` builds (go,
@@ -26,6 +25,15 @@ export interface RegistryPackage {
   readonly arch: string;
   readonly filename: string;
   readonly sha256: string;
+}
+
+/** The line `test-registry` prints once it listens. */
+export interface RegistryReady {
+  readonly url: string;
+  /** The providers.v1 service URL. */
+  readonly providers: string;
+  readonly ca_file: string;
+  readonly packages: RegistryPackage[];
 }
 
 /** Options of {@link TestRegistry.start}. */
@@ -51,19 +59,13 @@ export class TestRegistry {
     const log = path.join(folder, "requests.log");
     const args = ["-mirror", options.mirror ?? path.join(PROVIDERS_DIRECTORY, "mirror"), "-ca-file", path.join(folder, "ca.pem"), "-log", log];
     if (options.corrupt?.length) args.push("-corrupt", options.corrupt.join(","));
-    const child = spawn(TEST_REGISTRY, args, { stdio: ["ignore", "pipe", "pipe"] });
-    let stderr = "";
-    child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const ready = await new Promise<{ providers: string; ca_file: string; packages: RegistryPackage[] }>((resolve, reject) => {
-      const lines = createInterface({ input: child.stdout! }); // eslint-disable-line @typescript-eslint/no-non-null-assertion -- stdio is "pipe"
-      lines.once("line", (line) => resolve(JSON.parse(line) as { providers: string; ca_file: string; packages: RegistryPackage[] }));
-      child.once("exit", (code) => reject(new Error(`test-registry exited ${code} before it was ready:\n${stderr}`)));
-    });
-    return new TestRegistry(child, log, folder, ready.providers, ready.ca_file, ready.packages);
+    const process = await ReadyProcess.start<RegistryReady>(TEST_REGISTRY, args);
+    const { providers, ca_file, packages } = process.ready;
+    return new TestRegistry(process, log, folder, providers, ca_file, packages);
   }
 
   private constructor(
-    private readonly child: ChildProcess,
+    private readonly process: ReadyProcess<RegistryReady>,
     /** Its request log: a request a line. */
     private readonly log: string,
     private readonly folder: string,
@@ -106,15 +108,7 @@ export class TestRegistry {
       }
       return [...releases.values()].map((packages) => {
         const [{ namespace, type, version }] = packages;
-        return [
-          `provider "${host}/${namespace}/${type}" {`,
-          `  version     = "${version}"`,
-          `  constraints = "${version}"`,
-          "  hashes = [",
-          ...packages.map((pkg) => `    "zh:${pkg.sha256}",`),
-          "  ]",
-          "}",
-        ].join("\n");
+        return lockEntry(`${host}/${namespace}/${type}`, version, packages.map((pkg) => `zh:${pkg.sha256}`));
       });
     });
     return `# The lock of the test registry's release zips.\n\n${entries.join("\n\n")}\n`;
@@ -132,11 +126,7 @@ export class TestRegistry {
 
   /** Stops it and removes its folder. */
   async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      const exited = new Promise((resolve) => this.child.once("exit", resolve));
-      this.child.kill("SIGTERM");
-      await exited;
-    }
+    await this.process.stop();
     rmSync(this.folder, { recursive: true, force: true });
   }
 }

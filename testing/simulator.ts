@@ -1,10 +1,10 @@
-import { ChildProcess, spawn, spawnSync } from "child_process";
 import { readFileSync } from "fs";
-import { createInterface } from "readline";
 import { parse } from "yaml";
-import { DEFAULT_TALOS_TOOL } from "../operations/talos-validation";
+import { ProbeResult } from "../lib/talos-contract";
+import { ProbeRequest, TalosTool } from "../operations/talos-tool";
 import { projectPath } from "../lib/project-paths";
 import { assertLoopbackTalosconfig, isLoopback } from "./loopback";
+import { ReadyProcess } from "./ready-process";
 
 /**
  * The talos-sim binary that `npm run setup` builds (go, cmd/talos-sim):
@@ -40,8 +40,30 @@ export interface SimulatedNode {
   readonly talosVersion: string;
   readonly applies: number;
   readonly bootstraps: number;
+  /** How often it booted (a reboot or an upgrade boots it again). */
+  readonly boots: number;
   readonly upgrades: number;
+  /** The Talos version of an upgrade staged for the next boot, "" without one. */
+  readonly stagedVersion: string;
+  /** Its faults as set (delay in nanoseconds). */
+  readonly faults: {
+    readonly down: boolean;
+    readonly delay: number;
+    readonly hang: boolean;
+    readonly rejectCode: string;
+    readonly rejectMethod: string;
+    readonly loseReply: string;
+  };
+  /** The holds armed on it, and how many calls each holds now. */
+  readonly holds: { readonly method: string; readonly at: HoldPoint; readonly held: number }[];
   readonly calls: SimulatedCall[];
+}
+
+/** The line `talos-sim serve` prints once every node listens. */
+export interface SimulatorReady {
+  /** The control API's URL. */
+  readonly control: string;
+  readonly nodes: string[];
 }
 
 /** Faults a node can be given. */
@@ -99,7 +121,7 @@ export function loopbackAddresses(prefix: `127.${number}.${number}`, count: numb
 export class TalosSimulator {
   /** Starts the simulator and waits until every node listens. */
   static async start(options: TalosSimulatorOptions): Promise<TalosSimulator> {
-    const child = spawn(
+    const process = await ReadyProcess.start<SimulatorReady>(
       TALOS_SIM,
       [
         "serve",
@@ -112,20 +134,12 @@ export class TalosSimulator {
         "-kubeconfig-validity",
         options.kubeconfigValidity ?? "8760h",
       ],
-      { stdio: ["ignore", "pipe", "pipe"] },
     );
-    let stderr = "";
-    child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const ready = await new Promise<{ control: string }>((resolve, reject) => {
-      const lines = createInterface({ input: child.stdout! }); // eslint-disable-line @typescript-eslint/no-non-null-assertion -- stdio is "pipe"
-      lines.once("line", (line) => resolve(JSON.parse(line) as { control: string }));
-      child.once("exit", (code) => reject(new Error(`talos-sim exited ${code} before it was ready:\n${stderr}`)));
-    });
-    return new TalosSimulator(child, ready.control);
+    return new TalosSimulator(process, process.ready.control);
   }
 
   private constructor(
-    private readonly child: ChildProcess,
+    private readonly process: ReadyProcess<SimulatorReady>,
     readonly controlUrl: string,
   ) {}
 
@@ -200,12 +214,7 @@ export class TalosSimulator {
 
   /** Stops the process and its nodes: SIGTERM, and SIGKILL if it has not ended within 10 s. */
   async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = new Promise((resolve) => this.child.once("exit", resolve));
-    this.child.kill("SIGTERM");
-    const killer = setTimeout(() => this.child.kill("SIGKILL"), 10000);
-    await exited;
-    clearTimeout(killer);
+    await this.process.stop();
   }
 
   private async request(method: string, route: string, body?: unknown): Promise<unknown> {
@@ -221,23 +230,12 @@ export class TalosSimulator {
   }
 }
 
-/** Result of `cloudkoffer-talos probe`. */
-export interface ProbeResult {
-  readonly node: string;
-  readonly answers: boolean;
-  readonly mode?: string;
-  readonly version?: string;
-  readonly error?: string;
-}
-
-/** Asks a node's Talos API as talosctl would, with the project's Talos tool (go/internal/probe). */
-export function probe(args: readonly string[]): ProbeResult {
+/** Asks a node's Talos API as talosctl would, with the project's Talos tool (go/internal/probe), on loopback only. */
+export function probe(node: string, request: ProbeRequest = {}): ProbeResult {
   // The probe is a real client: it goes where it is told.
-  const value = (flag: string) => args[args.indexOf(flag) + 1];
-  if (!isLoopback(value("-node"))) throw new Error(`refusing to probe ${value("-node")}: not a loopback address`);
-  if (args.includes("-talosconfig")) {
-    assertLoopbackTalosconfig(parse(readFileSync(value("-talosconfig"), "utf8")) as Parameters<typeof assertLoopbackTalosconfig>[0], value("-talosconfig"));
+  if (!isLoopback(node)) throw new Error(`refusing to probe ${node}: not a loopback address`);
+  if (request.talosconfig) {
+    assertLoopbackTalosconfig(parse(readFileSync(request.talosconfig, "utf8")) as Parameters<typeof assertLoopbackTalosconfig>[0], request.talosconfig);
   }
-  const result = spawnSync(DEFAULT_TALOS_TOOL, ["probe", ...args], { encoding: "utf8" });
-  return JSON.parse(result.stdout) as ProbeResult;
+  return new TalosTool().probe(node, request);
 }

@@ -5,7 +5,9 @@ import * as path from "path";
 import { PROJECT_ROOT } from "../lib/project-paths";
 import { providerInstallEnvironment } from "../setup/setup";
 import { stateAddresses } from "../operations/stack-workdir";
+import { runProgram } from "../operations/program";
 import { loopbackDeployEnvironment } from "./loopback";
+import { ADDRESSES, addressText } from "../lib/addresses";
 
 /** The terraform binary the tiers run: cdktf's TERRAFORM_BINARY_NAME, e.g. for OpenTofu. */
 const TERRAFORM = process.env.TERRAFORM_BINARY_NAME ?? "terraform";
@@ -14,12 +16,9 @@ const TERRAFORM = process.env.TERRAFORM_BINARY_NAME ?? "terraform";
  * `-target`s of the seed's local half: everything that needs no node (secrets,
  * client and machine configurations).
  */
-export const LOCAL_HALF = [
-  "talos_machine_secrets.this",
-  "data.talos_client_configuration.this",
-  "data.talos_machine_configuration.controlplane",
-  "data.talos_machine_configuration.worker",
-].map((address) => `-target=${address}`);
+export const LOCAL_HALF = [ADDRESSES.machineSecrets, ADDRESSES.clientConfiguration, ADDRESSES.controlPlaneConfiguration, ADDRESSES.workerConfiguration].map(
+  (address) => `-target=${addressText(address)}`,
+);
 
 /** What a terraform command printed and how it ended. */
 export interface TerraformResult {
@@ -119,13 +118,7 @@ export class TerraformWorkspace {
   run(args: readonly string[], env: Record<string, string> = {}): TerraformResult {
     // The workspace's engine: OpenTofu where its environment names it.
     const engine = env.TERRAFORM_BINARY_NAME ?? this.env.TERRAFORM_BINARY_NAME ?? TERRAFORM;
-    const result = spawnSync(engine, [...args], {
-      cwd: this.dir,
-      env: terraformEnvironment({ ...this.env, ...env }),
-      encoding: "utf8",
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+    return runProgram(engine, [...args], { cwd: this.dir, env: terraformEnvironment({ ...this.env, ...env }), maxBuffer: 64 * 1024 * 1024 });
   }
 
   /** Runs terraform and throws with everything it printed when it fails. */

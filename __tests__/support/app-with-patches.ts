@@ -6,12 +6,14 @@
 import { App } from "cdktf";
 import { CLOUDKOFFER_PROFILES } from "../../lib/cloudkoffer-profile";
 import { CloudkofferStack } from "../../lib/cloudkoffer-stack";
+import { talosChecks } from "../../operations/talos-checks";
 
 try {
   const app = new App();
   new CloudkofferStack(app, "cloudkoffer-v3", {
     profile: CLOUDKOFFER_PROFILES.v3,
     patchesDirectory: process.env.TEST_PATCHES_DIRECTORY,
+    talosChecks: talosChecks(),
   });
   app.synth();
 } catch (error) {

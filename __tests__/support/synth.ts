@@ -1,6 +1,7 @@
 import { Testing } from "cdktf";
 import { CLOUDKOFFER_PROFILES, CloudkofferVersion, stackName } from "../../lib/cloudkoffer-profile";
 import { CloudkofferStack, CloudkofferStackProps } from "../../lib/cloudkoffer-stack";
+import { testingApp } from "./testing-app";
 
 /** The parts of a synthesized Terraform JSON configuration the tests read. */
 export interface TerraformJson {
@@ -29,7 +30,7 @@ export function synthCloudkoffer(
   version: CloudkofferVersion,
   props: Partial<CloudkofferStackProps> = {},
 ): SynthesizedStack {
-  const app = Testing.app();
+  const app = testingApp();
   const stack = new CloudkofferStack(app, stackName(version), { profile: CLOUDKOFFER_PROFILES[version], ...props });
   const json = Testing.synth(stack, true);
   const warnings = stack.node
