@@ -152,10 +152,19 @@ describeWith(["go", "provider built from source", "simulator"])("Talos' machiner
     const modules = (binary: string) =>
       Object.fromEntries([...execFileSync("go", ["version", "-m", binary], { encoding: "utf8" }).matchAll(/^\s+dep\s+(\S+)\s+(\S+)/gm)].map(([, module, version]) => [module, version]));
     const provider = modules(mirroredProviderBinary(TALOS_PROVIDER_SOURCE) ?? "");
-    for (const binary of [DEFAULT_TALOS_TOOL, TALOS_SIM]) {
+    // The Talos tool has every module of its own at the provider's version. The simulator runs a real
+    // etcd besides, whose modules the provider does not have: for it, the modules both have, but
+    // go-logr/logr, which only etcd links, at the version go.mod has required all along (v1.4.4, where
+    // the provider links v1.3.0).
+    for (const [binary, onlyShared] of [
+      [DEFAULT_TALOS_TOOL, false],
+      [TALOS_SIM, true],
+    ] as const) {
       const own = modules(binary);
       // yaml.v3 is replaced by Talos' own fork in go/go.mod: Talos' config loader parses with it, the provider does not.
-      const shared = Object.keys(own).filter((module) => module !== "gopkg.in/yaml.v3");
+      const shared = Object.keys(own).filter(
+        (module) => module !== "gopkg.in/yaml.v3" && (!onlyShared || (module in provider && module !== "github.com/go-logr/logr")),
+      );
       expect({ binary, modules: Object.fromEntries(shared.map((module) => [module, own[module]])) }).toEqual({
         binary,
         modules: Object.fromEntries(shared.map((module) => [module, provider[module]])),

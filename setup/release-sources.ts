@@ -129,6 +129,8 @@ export async function sha256Of(file: string): Promise<string> {
 
 /** The commands of the builds running now. */
 const running = new Set<ChildProcess>();
+/** Whether {@link stopBuilds} was called: no build command starts after it. */
+let stopped = false;
 
 /** What a command printed and how it ended. */
 interface Ran {
@@ -136,8 +138,9 @@ interface Ran {
   readonly output: string;
 }
 
-/** Runs a command to its end, collecting stdout and stderr together. */
+/** Runs a command to its end, collecting stdout and stderr together (after {@link stopBuilds}, none runs: it fails at once). */
 function runCommand(command: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv }): Promise<Ran> {
+  if (stopped) return Promise.resolve({ status: 130, output: `${command} not started: the builds were stopped\n` });
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "pipe"] });
     running.add(child);
@@ -154,9 +157,12 @@ function runCommand(command: string, args: readonly string[], options: { cwd?: s
 
 /**
  * Stops every build running now: each then fails, and removes its unpacked
- * source and its staging folder as it ends. For a signal to the set-up.
+ * source and its staging folder as it ends; no build command starts after it
+ * (a signal that comes between two of a build's commands stops it too). For a
+ * signal to the set-up, which then ends.
  */
 export function stopBuilds(): void {
+  stopped = true;
   for (const child of running) child.kill("SIGTERM");
 }
 
@@ -385,6 +391,15 @@ export async function buildRelease(options: BuildReleaseOptions): Promise<BuildO
 }
 
 
+/** A module version, pinned by its go.sum hash. */
+export interface PinnedModule {
+  readonly module: string;
+  /** The version as go.mod writes it, with its leading "v". */
+  readonly version: string;
+  /** Its go.sum hash (h1:...), as the Go module proxy serves it. */
+  readonly sum: string;
+}
+
 /** A release the Go module proxy serves, pinned by its module hash, built as the main module. */
 export interface ModuleRelease {
   readonly name: string;
@@ -397,6 +412,25 @@ export interface ModuleRelease {
   readonly ldflags: string;
   /** The package of the binary. */
   readonly pkg: string;
+  /**
+   * The modules the release's go.mod requires and replaces with a folder of
+   * its own (`replace <module> => ./<folder>`) that its module zip lacks,
+   * pinned: Kubernetes' staging modules, which the proxy serves as modules of
+   * their own. Each is downloaded at its pinned version, checked against its
+   * pinned hash, and copied into its folder; go.mod must name exactly these.
+   * @default none
+   */
+  readonly placed?: readonly PinnedModule[];
+  /** Folders of the release removed before the build, e.g. a vendor/ go would otherwise build from. */
+  readonly remove?: readonly string[];
+  /**
+   * How go may treat the release's go.mod: "readonly", as it is; "mod", go may
+   * raise its requirements (the placed modules' own go.mod files name their
+   * published versions; the replacements still apply), but a build that
+   * changes go.sum fails: nothing is resolved anew.
+   * @default "readonly"
+   */
+  readonly mod?: "readonly" | "mod";
 }
 
 /**
@@ -415,44 +449,276 @@ export const TOFU_RELEASE: ModuleRelease = {
 };
 
 /**
+ * The linker flags of Kubernetes' hack/lib/version.sh for a release build: the
+ * version k8s.io/component-base/version (and client-go's copy of it) reports.
+ * Without them kube-apiserver calls itself v0.0.0-master.
+ */
+function kubernetesVersionFlags(version: string, commit: string, buildDate: string): string {
+  const [major, minor] = version.split(".");
+  const values = { buildDate, gitCommit: commit, gitTreeState: "clean", gitVersion: `v${version}`, gitMajor: major, gitMinor: minor };
+  return Object.entries(values)
+    .flatMap(([key, value]) => ["k8s.io/client-go/pkg/version", "k8s.io/component-base/version"].map((pkg) => `-X ${pkg}.${key}=${value}`))
+    .join(" ");
+}
+
+/**
+ * The staging modules of Kubernetes 1.30.1 that its go.mod requires (it
+ * replaces each with ./staging/src/k8s.io/<name>, which the module zip
+ * lacks), by name: their go.sum hashes at v0.30.1, the published copies of
+ * those folders, as the Go module proxy serves them. go.mod replaces two more
+ * that it does not require (sample-cli-plugin, which the proxy refuses, and
+ * sample-controller): they are not needed.
+ */
+const KUBERNETES_STAGING_SUMS: Readonly<Record<string, string>> = {
+  api: "h1:kCm/6mADMdbAxmIh0LBjS54nQBE+U4KmbCfIkF5CpJY=",
+  "apiextensions-apiserver": "h1:4fAJZ9985BmpJG6PkoxVRpXv9vmPUOVzl614xarePws=",
+  apimachinery: "h1:ZQStsEfo4n65yAdlGTfP/uSHMQSoYzU/oeEbkmF7P2U=",
+  apiserver: "h1:BEWEe8bzS12nMtDKXzCF5Q5ovp6LjjYkSp8qOPk8LZ8=",
+  "cli-runtime": "h1:kSBBpfrJGS6lllc24KeniI9JN7ckOOJKnmFYH1RpTOw=",
+  "client-go": "h1:uC/Ir6A3R46wdkgCV3vbLyNOYyCJ8oZnjtJGKfytl/Q=",
+  "cloud-provider": "h1:OslHpog97zG9Kr7/vV1ki8nLKq8xTPUkN/kepCxBqKI=",
+  "cluster-bootstrap": "h1:WHh04Oh0YAWMsJ5TXXEF+LGu3g/2ymQOYsH8IopUHlQ=",
+  "code-generator": "h1:ZsG++q5Vt0ScmKCeLhynUuWgcwFGg1Hl1AGfatqPJBI=",
+  "component-base": "h1:bvAtlPh1UrdaZL20D9+sWxsJljMi0QZ3Lmw+kmZAaxQ=",
+  "component-helpers": "h1:/UcxSLzZ0owluTE2WMDrFfZl2L+WVXKdYYYm68qnH7U=",
+  "controller-manager": "h1:vrpfinHQWGf40U08Zmrt+QxK/2yTgjJl/9DKtjaB1gI=",
+  "cri-api": "h1:AUM78wiC56B1WJ2c795AS0IG5T57CkEdkn0IuC+miAE=",
+  "csi-translation-lib": "h1:fIBtNMQjyr7HFv3xGSSH9cWOQS1K1kIBmZ1zRsHuVKs=",
+  "dynamic-resource-allocation": "h1:Orv5t34/PMUxi57Fgzr3UpeWUvp5RmM3HWeQKqzTnyw=",
+  endpointslice: "h1:o7nd6yT8AdBKx31U4IUnukneT9bVtlMRPM9X9Rnq3+I=",
+  kms: "h1:gEIbEeCbFiaN2tNfp/EUhFdGr5/CSj8Eyq6Mkr7cCiY=",
+  "kube-aggregator": "h1:ymR2BsxDacTKwzKTuNhGZttuk009c+oZbSeD+IPX5q4=",
+  "kube-controller-manager": "h1:9Do0dXhaWbmKgRFe6NynZ+BLKUr14JMhzZBRFFswRs8=",
+  "kube-proxy": "h1:lDE510UHimfyRfh/c4Erlgg9OEDmHnZce3KKERV1JtI=",
+  "kube-scheduler": "h1:bH7Ie+gSDHas0BVjtdEY87zGLCPA2WMZ+TV4/7lqXg0=",
+  kubectl: "h1:sHFIRI3oP0FFZmBAVEE8ErjnTyXDPkBcvO88mH9RjuY=",
+  kubelet: "h1:6gS1gWjrefUGfC/9n0ITOzxnKyt89FfkIhom70Bola4=",
+  "legacy-cloud-providers": "h1:QGoeW4C7TQdsuMagqmzUVYhh7m0r4tyzgtmxU0iubqo=",
+  metrics: "h1:PeA9cP0kxVtaC8Wkzp4sTkr7YSkd9R0UYP6cCHOOY1M=",
+  "mount-utils": "h1:4HEFqo2bzRjCHHXRu7yQh6tvpMnplwWaqhuU7oE3710=",
+  "pod-security-admission": "h1:r2NQSNXfnZDnm6KvLv1sYgai1ZXuO+m0qn11/Xymkf8=",
+  "sample-apiserver": "h1:oUPnEPi/XJ26PfG+sUxULi9t8ik5EIK3sUNzJsBqGXY=",
+};
+
+/**
+ * Kubernetes 1.30.1, the version the stacks install (lib/talos-versions.ts),
+ * whose real kube-apiserver the tests and npm start run. The Go module proxy
+ * serves k8s.io/kubernetes without its staging folder and with a vendor/ of
+ * modules.txt only: the staging modules are placed from their own releases,
+ * vendor/ goes, and go may raise go.mod's v0.0.0 requirements of them to the
+ * v0.30.1 their go.mod files name (its go.sum stays as it is).
+ */
+export const KUBE_APISERVER_RELEASE: ModuleRelease = {
+  name: "kubernetes",
+  version: "1.30.1",
+  module: "k8s.io/kubernetes",
+  sum: "h1:XlqS6KslLEA5mQzLK2AJrhr4Z1m8oJfkhHiWJ5lue+I=",
+  // The commit tag v1.30.1 names; the build date is the release's time as the Go module proxy gives it
+  // (its .info), as SOURCE_DATE_EPOCH would: two builds make the same binary.
+  ldflags: `-s -w ${kubernetesVersionFlags("1.30.1", "6911225c3f747e1cd9d109c305436d08b668f086", "2024-05-15T07:05:12Z")}`,
+  pkg: "./cmd/kube-apiserver",
+  placed: Object.entries(KUBERNETES_STAGING_SUMS).map(([name, sum]) => ({ module: `k8s.io/${name}`, version: "v0.30.1", sum })),
+  remove: ["vendor"],
+  mod: "mod",
+};
+
+/** `<module>@<version>`, as go names a module version. */
+function moduleSpec(pinned: { readonly module: string; readonly version: string }): string {
+  return `${pinned.module}@${pinned.version.startsWith("v") ? pinned.version : `v${pinned.version}`}`;
+}
+
+/** What a module release's stamp records: the module, its hash, and the placed modules' hashes. */
+interface ModuleStamp {
+  readonly module: string;
+  readonly sum: string;
+  readonly placed?: Readonly<Record<string, string>>;
+}
+
+/** The stamp of a binary built from `release` as pinned now. */
+function moduleStamp(release: ModuleRelease): ModuleStamp {
+  const placed = release.placed ?? [];
+  return {
+    module: moduleSpec(release),
+    sum: release.sum,
+    ...(placed.length > 0 ? { placed: Object.fromEntries(placed.map((pin) => [moduleSpec(pin), pin.sum])) } : {}),
+  };
+}
+
+/**
+ * Where `binary` came from, when it was built from the modules pinned in
+ * `release` (the module and every placed one, as recorded in `stamp`); else
+ * undefined: then {@link buildModuleRelease} builds it again.
+ */
+export function builtFromModule(release: ModuleRelease, binary: string, stamp: string): Provenance | undefined {
+  if (!existsSync(binary) || !existsSync(stamp)) return undefined;
+  let recorded: Partial<ModuleStamp>;
+  try {
+    recorded = JSON.parse(readFileSync(stamp, "utf8")) as Partial<ModuleStamp>;
+  } catch {
+    return undefined;
+  }
+  const pinned = moduleStamp(release);
+  const entries = (placed: Readonly<Record<string, string>> | undefined) => JSON.stringify(Object.entries(placed ?? {}).sort());
+  const same = recorded.module === pinned.module && recorded.sum === pinned.sum && entries(recorded.placed) === entries(pinned.placed);
+  return same ? { module: pinned.module } : undefined;
+}
+
+/** What `go mod download -json` says of a module version. */
+interface DownloadedModule {
+  readonly Path?: string;
+  readonly Version?: string;
+  readonly Dir?: string;
+  readonly Sum?: string;
+  readonly Error?: string;
+}
+
+/**
+ * Downloads module versions (`<module>@<version>` each) with one `go mod
+ * download -json`: go's answer for each, by the version asked for, and all it
+ * printed (a version it said nothing of has no answer).
+ */
+async function downloadModules(specs: readonly string[], env: NodeJS.ProcessEnv): Promise<{ answers: Map<string, DownloadedModule>; output: string }> {
+  const download = await runCommand("go", ["mod", "download", "-json", ...specs], { env: goEnvironment(env, { GOFLAGS: "-mod=mod" }) });
+  const answers = new Map<string, DownloadedModule>();
+  // An indented JSON object per version, its closing brace alone at the start of a line; go's own lines around them.
+  for (const [text] of download.output.matchAll(/^\{$[\s\S]*?^\}$/gm)) {
+    try {
+      const answer = JSON.parse(text) as DownloadedModule;
+      answers.set(`${answer.Path}@${answer.Version}`, answer);
+    } catch {
+      // not go's answer: its output says what happened
+    }
+  }
+  return { answers, output: download.output };
+}
+
+/** What a go.mod says, as `go mod edit -json` prints it (the parts read here). */
+interface GoModJson {
+  readonly Require?: readonly { readonly Path: string }[];
+  readonly Replace?: readonly { readonly Old: { readonly Path: string }; readonly New: { readonly Path: string; readonly Version?: string } }[];
+}
+
+/**
+ * The modules a main module's go.mod requires and replaces with a folder of
+ * its own that `root` lacks (no go.mod there): module path to the folder, as
+ * go.mod writes it.
+ * @throws GoBuildError when go cannot read the go.mod
+ */
+async function missingReplacements(root: string, env: NodeJS.ProcessEnv): Promise<Map<string, string>> {
+  const edit = await runCommand("go", ["mod", "edit", "-json", path.join(root, "go.mod")], { env: goEnvironment(env, {}) });
+  if (edit.status !== 0) throw new GoBuildError(`go mod edit -json ${path.join(root, "go.mod")} failed`, edit.output);
+  const goMod = JSON.parse(edit.output) as GoModJson;
+  const required = new Set((goMod.Require ?? []).map((requirement) => requirement.Path));
+  return new Map(
+    (goMod.Replace ?? [])
+      .filter(({ Old, New }) => required.has(Old.Path) && New.Version === undefined && /^\.\.?\//.test(New.Path))
+      .filter(({ New }) => !existsSync(path.join(root, New.Path, "go.mod")))
+      .map(({ Old, New }) => [Old.Path, New.Path]),
+  );
+}
+
+/**
+ * Downloads and checks the modules a release places into its copy (see
+ * {@link ModuleRelease.placed}), and copies each into its folder of `copy`.
+ * @returns undefined when all are in place, else what became of the build
+ */
+async function placeModules(release: ModuleRelease, downloaded: string, copy: string, env: NodeJS.ProcessEnv): Promise<BuildOutcome | undefined> {
+  const spec = moduleSpec(release);
+  const pins = release.placed ?? [];
+  const folders = await missingReplacements(downloaded, env);
+  const unpinned = [...folders].filter(([module]) => !pins.some((pin) => pin.module === module));
+  if (unpinned.length > 0) {
+    const named = unpinned.map(([module, folder]) => `${module} with ${folder}`).join(", ");
+    return { status: "failed", message: `${spec}'s go.mod replaces ${named}, which the module lacks, and setup/release-sources.ts pins no version of it` };
+  }
+  const unneeded = pins.filter((pin) => !folders.has(pin.module));
+  if (unneeded.length > 0) {
+    return {
+      status: "failed",
+      message: `${unneeded.map(moduleSpec).join(", ")} is pinned in setup/release-sources.ts, but ${spec}'s go.mod replaces no module it requires by that name with a folder the module lacks`,
+    };
+  }
+  if (pins.length === 0) return undefined;
+  const { answers, output } = await downloadModules(pins.map(moduleSpec), env);
+  for (const pin of pins) {
+    const answer = answers.get(moduleSpec(pin));
+    if (!answer?.Dir) {
+      return { status: "unavailable", message: `the Go module proxy has no ${moduleSpec(pin)}, which ${spec} needs in ${folders.get(pin.module)}: ${answer?.Error ?? output.trim()}` };
+    }
+    if (answer.Sum !== pin.sum) {
+      return { status: "failed", message: `${moduleSpec(pin)} has hash ${answer.Sum}, but ${pin.sum} is pinned in setup/release-sources.ts` };
+    }
+    const folder = path.resolve(copy, folders.get(pin.module) as string);
+    if (path.relative(copy, folder).startsWith("..")) {
+      return { status: "failed", message: `${spec}'s go.mod replaces ${pin.module} with ${folders.get(pin.module)}, outside the module` };
+    }
+    cpSync(answer.Dir, folder, { recursive: true });
+  }
+  return undefined;
+}
+
+/**
+ * Makes a folder copied out of the module cache writable by its owner.
+ * @throws GoBuildError when chmod fails (or the builds were stopped)
+ */
+async function makeWritable(folder: string): Promise<void> {
+  const chmod = await runCommand("chmod", ["-R", "u+w", folder], {});
+  if (chmod.status !== 0) throw new GoBuildError(`cannot make ${folder} writable`, chmod.output);
+}
+
+/**
  * Builds a module release as the main module into `binary` (its provenance in
- * `stamp`), or finds it built from the pinned module already.
+ * `stamp`), or finds it built from the pinned modules already: the release's
+ * module, checked against its pinned hash, is copied where it can be written
+ * (the module cache is read-only), the modules it places are put into their
+ * folders (each checked against its pinned hash), and its `remove` folders go.
  */
 export async function buildModuleRelease(release: ModuleRelease, binary: string, stamp: string, env: NodeJS.ProcessEnv): Promise<BuildOutcome> {
-  const spec = `${release.module}@v${release.version}`;
-  if (existsSync(binary) && existsSync(stamp)) {
-    const from = JSON.parse(readFileSync(stamp, "utf8")) as { module?: string; sum?: string };
-    if (from.module === spec && from.sum === release.sum) return { status: "cached", from: { module: spec }, seconds: 0 };
-  }
+  const spec = moduleSpec(release);
+  const cached = builtFromModule(release, binary, stamp);
+  if (cached) return { status: "cached", from: cached, seconds: 0 };
   const started = process.hrtime.bigint();
-  const download = await runCommand("go", ["mod", "download", "-json", spec], { env: goEnvironment(env, { GOFLAGS: "-mod=mod" }) });
-  let module: { Dir?: string; Sum?: string; Error?: string };
-  try {
-    module = JSON.parse(download.output) as typeof module;
-  } catch {
-    return { status: "unavailable", message: `go mod download ${spec} failed: ${download.output.trim()}` };
-  }
-  if (download.status !== 0 || !module.Dir) return { status: "unavailable", message: `the Go module proxy has no ${spec}: ${module.Error ?? download.output.trim()}` };
+  const { answers, output } = await downloadModules([spec], env);
+  const module = answers.get(spec);
+  if (!module) return { status: "unavailable", message: `go mod download ${spec} failed: ${output.trim()}` };
+  if (!module.Dir) return { status: "unavailable", message: `the Go module proxy has no ${spec}: ${module.Error ?? output.trim()}` };
   if (module.Sum !== release.sum) {
     return { status: "failed", message: `${spec} has hash ${module.Sum}, but ${release.sum} is pinned in setup/release-sources.ts` };
   }
   mkdirSync(path.dirname(binary), { recursive: true });
   const work = mkdtempSync(path.join(tmpdir(), "module-release-"));
+  // Beside the binary, so that the rename into place stays on one filesystem.
+  const built = `${binary}.${process.pid}`;
   try {
-    // The module cache is read-only, and a main module is built where it can be written.
     const copy = path.join(work, path.basename(release.module));
     cpSync(module.Dir, copy, { recursive: true });
-    // Beside the binary, so that the rename into place stays on one filesystem.
-    const built = `${binary}.${process.pid}`;
+    // The copies keep the module cache's read-only modes: modules are placed into the copy, go may
+    // write its go.mod, folders of it go, and all of it goes at the end.
+    await makeWritable(copy);
+    if (release.placed) {
+      const placing = await placeModules(release, module.Dir, copy, env);
+      if (placing) return placing;
+      await makeWritable(copy);
+    }
+    for (const folder of release.remove ?? []) rmSync(path.join(copy, folder), { recursive: true, force: true });
+    const goSum = path.join(copy, "go.sum");
+    const sums = new Set(existsSync(goSum) ? readFileSync(goSum, "utf8").split("\n") : []);
     const build = await runCommand("go", ["build", "-trimpath", "-ldflags", release.ldflags, "-o", built, release.pkg], {
       cwd: copy,
-      env: goEnvironment(env, { GOFLAGS: "-mod=readonly" }),
+      env: goEnvironment(env, { GOFLAGS: `-mod=${release.mod ?? "readonly"}` }),
     });
     if (build.status !== 0) return { status: "failed", message: `go build of ${spec} failed`, output: build.output };
-    installBuilt(built, binary, stamp, { module: spec, sum: release.sum });
+    const resolved = (existsSync(goSum) ? readFileSync(goSum, "utf8") : "").split("\n").filter((line) => line && !sums.has(line));
+    if (resolved.length > 0) {
+      return { status: "failed", message: `go build of ${spec} resolved modules its go.sum does not name (nothing may be resolved anew)`, output: resolved.join("\n") };
+    }
+    installBuilt(built, binary, stamp, moduleStamp(release));
     return { status: "built", from: { module: spec }, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+  } catch (error) {
+    if (error instanceof GoBuildError) return { status: "failed", message: error.message, output: error.output };
+    throw error;
   } finally {
     rmSync(work, { recursive: true, force: true });
-    rmSync(`${binary}.${process.pid}`, { force: true });
+    rmSync(built, { force: true });
   }
 }

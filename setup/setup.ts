@@ -18,6 +18,10 @@
  *   tofu          .build/bin/tofu, OpenTofu 1.10.10 built from its Go module, when OpenTofu is the
  *                 engine (operations/engine.ts) and no tofu is on PATH; npm run setup (all steps)
  *                 builds it for the tests unless tofu is on PATH.
+ *   kube-apiserver .build/bin/kube-apiserver, the real kube-apiserver of Kubernetes 1.30.1 (the version
+ *                 the stacks install) built from Go modules (setup/kube-apiserver.ts): k8s.io/kubernetes and
+ *                 its staging modules, each pinned by its hash. Only asked for by the tests and npm start
+ *                 (npm run setup with every step builds it); no deploy needs it.
  *
  * Exit status: 0 ready; 3 no way to the providers (no release source archives,
  * no CLI configuration of the user's, and the registry does not answer: the
@@ -35,16 +39,17 @@ import { exitStatus, outcomeLine, PINNED_PROVIDERS, provideProviders } from "./p
 import { decideProviderPath, describeProviderPath, localProviderPath, NO_PROVIDER_PATH_STATUS, NoProviderPath, ProviderPath } from "./provider-source";
 import { BUILT_TOFU, needsBuiltTofu, withEngine } from "../operations/engine";
 import { findTalosctl, noTalosctlMessage, TALOSCTL, TALOSCTL_STAMP, talosctlBuildable } from "../operations/talosctl";
-import { buildModuleRelease, buildRelease, BuildOutcome, describeProvenance, sourceFolders, TALOS_SOURCE, TOFU_RELEASE } from "./release-sources";
+import { buildModuleRelease, buildRelease, BuildOutcome, describeProvenance, KUBE_APISERVER_RELEASE, sourceFolders, TALOS_SOURCE, TOFU_RELEASE } from "./release-sources";
+import { buildKubeApiserver, KUBE_APISERVER } from "./kube-apiserver";
 
 /** What a command may need built. */
-export const SETUP_STEPS = ["providers", "talos schema", "talos tool", "talosctl", "tofu"] as const;
+export const SETUP_STEPS = ["providers", "talos schema", "talos tool", "talosctl", "tofu", "kube-apiserver"] as const;
 /** One of {@link SETUP_STEPS}. */
 export type SetupStep = (typeof SETUP_STEPS)[number];
-/** What commands that deploy to nodes need: not talosctl, which on real hardware is the user's own. */
+/** What commands that deploy to nodes need: not talosctl, which on real hardware is the user's own, nor kube-apiserver. */
 export const DEPLOY_STEPS: readonly SetupStep[] = ["providers", "talos schema", "talos tool"];
 /** The steps that build a Go release from source, slow the first time: they run beside the others. */
-const BESIDE: readonly SetupStep[] = ["talosctl", "tofu"];
+const BESIDE: readonly SetupStep[] = ["talosctl", "tofu", "kube-apiserver"];
 
 /** What a deploying command needs here: {@link DEPLOY_STEPS}, and tofu when it is the engine and not on PATH. */
 export function deploySteps(env: NodeJS.ProcessEnv = process.env): SetupStep[] {
@@ -168,12 +173,14 @@ async function runStep(step: SetupStep, report: (line: string) => void): Promise
       const stamp = path.join(PROJECT_ROOT, ".build", "built", `tofu-${TOFU_RELEASE.version}.json`);
       return releaseLine(`OpenTofu ${TOFU_RELEASE.version}`, BUILT_TOFU, await buildModuleRelease(TOFU_RELEASE, BUILT_TOFU, stamp, process.env));
     }
+    case "kube-apiserver":
+      return releaseLine(`kube-apiserver ${KUBE_APISERVER_RELEASE.version}`, KUBE_APISERVER, await buildKubeApiserver(process.env));
   }
 }
 
 /**
- * Makes sure the steps a command needs are done, in order (talosctl beside
- * them), printing one line per step with its time.
+ * Makes sure the steps a command needs are done, in order (the release builds,
+ * BESIDE, beside them), printing one line per step with its time.
  * @throws SetupError when a step cannot be done
  */
 export async function ensureSetup(steps: readonly SetupStep[] = deploySteps(), report: (line: string) => void = console.log): Promise<void> {
@@ -182,7 +189,7 @@ export async function ensureSetup(steps: readonly SetupStep[] = deploySteps(), r
     const said = await runStep(step, report);
     report(`setup: ${step}: ${said} (${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(1)} s)`);
   };
-  // talosctl and tofu depend on nothing else here, and their builds wait on downloads: they run beside the others.
+  // talosctl, tofu and kube-apiserver depend on nothing else here, and their builds wait on downloads: they run beside the others.
   const beside = Promise.all(BESIDE.filter((step) => steps.includes(step)).map(timed));
   // Whatever happens to the others, never leave those builds running unobserved.
   beside.catch(() => undefined);

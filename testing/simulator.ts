@@ -5,6 +5,8 @@ import { ProbeRequest, TalosTool } from "../operations/talos-tool";
 import { projectPath } from "../lib/project-paths";
 import { assertLoopbackTalosconfig, isLoopback } from "./loopback";
 import { ReadyProcess } from "./ready-process";
+import { findTalosctl } from "../operations/talosctl";
+import { KUBE_APISERVER, kubeApiserverBuilt } from "../setup/kube-apiserver";
 
 /**
  * The talos-sim binary that `npm run setup` builds (go, cmd/talos-sim):
@@ -53,6 +55,10 @@ export interface SimulatedNode {
     readonly rejectCode: string;
     readonly rejectMethod: string;
     readonly loseReply: string;
+    readonly kubeletDown: boolean;
+    readonly etcdStopped: boolean;
+    readonly nodeNotReady: boolean;
+    readonly staticPodDown: string;
   };
   /** The holds armed on it, and how many calls each holds now. */
   readonly holds: { readonly method: string; readonly at: HoldPoint; readonly held: number }[];
@@ -74,6 +80,14 @@ export interface SimulatedFaults {
   readonly rejectMethod?: string;
   /** The next call of this method is carried out, and its caller gets Unavailable. */
   readonly loseReply?: string;
+  /** Its kubelet service fails (Talos' and Kubernetes' checks see it). */
+  readonly kubeletDown?: boolean;
+  /** A control plane's etcd server stops; cleared, it starts again and rejoins. */
+  readonly etcdStopped?: boolean;
+  /** Its Kubernetes node reports NotReady (its kubelet's own condition). */
+  readonly nodeNotReady?: boolean;
+  /** A control plane's static pod stops being ready. */
+  readonly staticPodDown?: "kube-apiserver" | "kube-controller-manager" | "kube-scheduler";
 }
 
 /** Where a hold stops a call: before the node carries it out, or after (the reply not yet sent). */
@@ -99,6 +113,18 @@ export interface TalosSimulatorOptions {
    * @default "8760h"
    */
   readonly kubeconfigValidity?: string;
+  /**
+   * The real kube-apiserver the simulated cluster serves its Kubernetes API
+   * with, once bootstrapped; undefined for none (Talos' Kubernetes checks
+   * then fail).
+   * @default `.build/bin/kube-apiserver` when it is built
+   */
+  readonly kubeApiserver?: string;
+  /**
+   * The real talosctl that runs Talos' health checks for ClusterService.HealthCheck.
+   * @default the talosctl the project drives (operations/talosctl.ts), when there is one
+   */
+  readonly talosctl?: string;
 }
 
 /** The nodes' clock: real time plus how far {@link TalosSimulator.advanceClock} moved it. */
@@ -107,6 +133,11 @@ export interface SimulatedClock {
   readonly now: string;
   /** How far it is ahead of real time (Go duration, e.g. "2h0m0s"). */
   readonly offset: string;
+}
+
+/** A flag and its value, or nothing when there is no value. */
+function optionalFlag(flag: string, value: string | undefined): string[] {
+  return value === undefined ? [] : [flag, value];
 }
 
 /** `count` loopback addresses 127.<a>.<b>.1, .2, ... */
@@ -133,6 +164,8 @@ export class TalosSimulator {
         (options.disks ?? ["/dev/sda", "/dev/nvme0n1"]).join(","),
         "-kubeconfig-validity",
         options.kubeconfigValidity ?? "8760h",
+        ...optionalFlag("-kube-apiserver", "kubeApiserver" in options ? options.kubeApiserver : kubeApiserverBuilt() ? KUBE_APISERVER : undefined),
+        ...optionalFlag("-talosctl", "talosctl" in options ? options.talosctl : findTalosctl()?.command),
       ],
     );
     return new TalosSimulator(process, process.ready.control);

@@ -11,6 +11,7 @@ import { localProviderPath, ProviderPath } from "../../setup/provider-source";
 import { PROVIDER_PATH_RECORD } from "../../setup/setup";
 import { engineBinary } from "../../operations/engine";
 import { findTalosctl } from "../../operations/talosctl";
+import { KUBE_APISERVER, kubeApiserverBuilt } from "../../setup/kube-apiserver";
 import { NULL_PROVIDER_SOURCE, ReleaseSource, TALOS_PROVIDER_SOURCE, TLS_PROVIDER_SOURCE } from "../../setup/release-sources";
 
 export { PROJECT_ROOT };
@@ -27,6 +28,7 @@ export type Need =
   | "talos schema"
   | "simulator"
   | "talosctl"
+  | "kube-apiserver"
   | "tofu"
   | "openssl"
   | "shellcheck"
@@ -42,6 +44,7 @@ const HOW_TO_GET: Record<Need, string> = {
   "talos schema": ".build/talos/config.schema.json (npm run setup)",
   simulator: ".build/bin/talos-sim, .build/bin/cloudkoffer-talos and .build/bin/test-registry (npm run setup)",
   talosctl: "talosctl of Talos v1.7 on PATH, or .build/bin/talosctl built from Talos' release source (npm run setup -- talosctl)",
+  "kube-apiserver": `the real kube-apiserver the simulated cluster serves Kubernetes with: ${KUBE_APISERVER} (npm run setup -- kube-apiserver)`,
   tofu: "OpenTofu: tofu on PATH, or .build/bin/tofu (npm run setup -- tofu)",
   openssl: "openssl on PATH",
   shellcheck: "shellcheck on PATH (Debian package shellcheck)",
@@ -72,6 +75,8 @@ function has(need: Need): boolean {
       return [TALOS_SIM, DEFAULT_TALOS_TOOL, TEST_REGISTRY].every((binary) => existsSync(binary));
     case "talosctl":
       return findTalosctl() !== undefined;
+    case "kube-apiserver":
+      return kubeApiserverBuilt();
     case "tofu":
       return onPath(engineBinary({ CLOUDKOFFER_ENGINE: "tofu" }));
     case "openssl":

@@ -84,7 +84,7 @@ const node: Required<SimulatedNode> = {
   boots: 2,
   upgrades: 0,
   stagedVersion: "v1.7.5",
-  faults: { down: false, delay: 0, hang: false, rejectCode: "Unavailable", rejectMethod: "Upgrade", loseReply: "Bootstrap" },
+  faults: { down: false, delay: 0, hang: false, rejectCode: "Unavailable", rejectMethod: "Upgrade", loseReply: "Bootstrap", kubeletDown: true, etcdStopped: false, nodeNotReady: false, staticPodDown: "kube-scheduler" },
   holds: [{ method: "Bootstrap", at: "after", held: 1 }],
   calls: [call],
 };

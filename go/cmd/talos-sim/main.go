@@ -7,16 +7,30 @@
 // the benchmark; production code never runs it.
 //
 //	talos-sim serve -nodes 127.10.0.1,127.10.0.2 [-control 127.0.0.1:0] [-reboot-delay 500ms]
+//	                [-kube-apiserver <path>] [-talosctl <path>]
 //
 // serve prints one JSON line once every node listens: the control URL (HTTP
 // status, fault injection and holds, see internal/simulator/control.go) and
-// the node addresses.
+// the node addresses. A node answers for the nodes a call names (gRPC
+// metadata "nodes"/"node"), as apid proxies. Each configured control plane
+// runs a real etcd (embedded, go.etcd.io/etcd/server/v3) once its cluster is
+// bootstrapped: client URL http://<address>:2379, peer URL
+// http://<address>:2380, its data in a temporary folder removed at exit.
+//
+// With -kube-apiserver, a bootstrapped cluster serves its Kubernetes API
+// with the real kube-apiserver, on its cluster endpoint (a loopback address),
+// and the simulator registers there what the nodes' kubelets would: Nodes,
+// the control planes' mirror pods, CoreDNS (internal/simulator/kube.go,
+// kubeobjects.go). With -talosctl, ClusterService.HealthCheck runs Talos' own
+// cluster checks through the real talosctl (internal/simulator/healthcheck.go).
 //
 //	talos-sim talosctl <path of the real talosctl> <talosctl command line>
 //
 // talosctl runs the real talosctl once every address it would dial is
 // checked to be loopback; it answers upgrade-k8s itself, a double, for the
-// simulator has no Kubernetes API (internal/talosctlguard).
+// real one rolls out a control plane the simulator does not run (even with
+// -kube-apiserver: no controllers, and static pods that are only reported)
+// (internal/talosctlguard).
 //
 //	talos-sim client-cert -ca-cert <b64> -ca-key <b64> -not-before <RFC3339> -not-after <RFC3339>
 //

@@ -32,6 +32,8 @@ func TestUsageAndErrors(t *testing.T) {
 		{[]string{"serve", "-bogus"}, 2, "flag provided but not defined: -bogus\nUsage of serve:\n"},
 		{[]string{"serve", "-nodes", "127.0.0.1", "-kubeconfig-validity", "0"}, 1, "talos-sim: -kubeconfig-validity: 0s is not a positive duration\n"},
 		{[]string{"serve", "-nodes", " , "}, 1, "talos-sim: -nodes: at least one node address is required\n"},
+		{[]string{"serve", "-nodes", "127.0.0.1", "-kube-apiserver", "/nonexistent/kube-apiserver"}, 1, "talos-sim: -kube-apiserver: stat /nonexistent/kube-apiserver: no such file or directory\n"},
+		{[]string{"serve", "-nodes", "127.0.0.1", "-talosctl", "/"}, 1, "talos-sim: -talosctl: / is not an executable file\n"},
 		{[]string{"serve", "-nodes", "192.168.1.1"}, 1, "talos-sim: \"192.168.1.1\" is not a loopback address: the simulator serves on 127.0.0.0/8 only\n"},
 		{[]string{"talosctl", "", "version", "--nodes=127.0.0.1"}, 1, "talos-sim: no talosctl to run: name the real talosctl first\n"},
 		{[]string{"talosctl", "/bin/false", "upgrade-k8s", "--to=1.30", "--nodes=127.0.0.1"}, 1, "talos-sim: --to \"1.30\" is not a Kubernetes version\n"},

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/cloudkoffer/provisioning-k8s-talos/go/cmd/internal/cli"
@@ -25,6 +26,10 @@ func runServe(args []string, stdio cli.IO) error {
 	// Talos 1.7 signs the admin kubeconfig for constants.KubernetesAdminCertDefaultLifetime: one year (8760h).
 	flags.DurationVar(&opts.KubeconfigValidity, "kubeconfig-validity", constants.KubernetesAdminCertDefaultLifetime,
 		"how long the admin client certificate of a kubeconfig from the Kubeconfig API is valid")
+	flags.StringVar(&opts.KubeAPIServer, "kube-apiserver", "",
+		"the real kube-apiserver a bootstrapped cluster serves its Kubernetes API with, on its cluster endpoint (none: no Kubernetes API)")
+	flags.StringVar(&opts.Talosctl, "talosctl", "",
+		"the real talosctl ClusterService.HealthCheck runs Talos' cluster checks with (none: HealthCheck answers FailedPrecondition)")
 
 	if err := flags.Parse(args); err != nil {
 		return cli.ExitOnError(err)
@@ -32,6 +37,12 @@ func runServe(args []string, stdio cli.IO) error {
 
 	if opts.KubeconfigValidity <= 0 {
 		return fmt.Errorf("-kubeconfig-validity: %s is not a positive duration", opts.KubeconfigValidity)
+	}
+
+	for flag, path := range map[string]string{"-kube-apiserver": opts.KubeAPIServer, "-talosctl": opts.Talosctl} {
+		if err := executable(path); err != nil {
+			return fmt.Errorf("%s: %w", flag, err)
+		}
 	}
 
 	if opts.Nodes = simulator.SplitList(*nodes); len(opts.Nodes) == 0 {
@@ -49,6 +60,24 @@ func runServe(args []string, stdio cli.IO) error {
 
 	cli.WaitForStop()
 	server.Close()
+
+	return nil
+}
+
+// executable checks that path ("" is none) is an executable file.
+func executable(path string) error {
+	if path == "" {
+		return nil
+	}
+
+	info, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+
+	if info.IsDir() || info.Mode().Perm()&0o111 == 0 {
+		return fmt.Errorf("%s is not an executable file", path)
+	}
 
 	return nil
 }

@@ -6,13 +6,17 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cosi-project/runtime/pkg/resource"
+	"github.com/cosi-project/runtime/pkg/resource/meta"
 	"github.com/cosi-project/runtime/pkg/state"
 	"github.com/cosi-project/runtime/pkg/state/impl/inmem"
 	"github.com/cosi-project/runtime/pkg/state/impl/namespaced"
 	"github.com/cosi-project/runtime/pkg/state/registry"
 	"github.com/siderolabs/talos/pkg/machinery/api/machine"
+	"github.com/siderolabs/talos/pkg/machinery/constants"
+	"github.com/siderolabs/talos/pkg/machinery/resources/k8s"
 	"github.com/siderolabs/talos/pkg/machinery/resources/runtime"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -20,11 +24,24 @@ import (
 
 // bootSession is what a node has from one boot to the next, as Talos does:
 // a boot ID (/proc/sys/kernel/random/boot_id), the COSI resources talosctl
-// reads (MachineStatus), and the machine events since boot. A reboot ends it:
+// reads (MachineStatus, MountStatus, and on a control plane whose cluster
+// has a Kubernetes API, StaticPodStatus: kubeobjects.go), and the machine
+// events since boot. A reboot ends it:
 // event streams end, and the next boot starts another.
 type bootSession struct {
 	id        string
 	resources state.State
+	// services is what machined reports of its services (configured mode only, else nil).
+	services *serviceTable
+	// api is the node's Talos API of this boot, as registered on its gRPC
+	// server, for calls another node forwards to it in-process (proxy.go).
+	api []apiService
+	// etcdDone is closed once the etcd service of this boot stopped (nil: none runs).
+	etcdDone chan struct{}
+	// powerOff: the boot ends without a shutdown (power off, re-image, the
+	// simulator stopping): etcd stops at once, without handing its
+	// leadership over as a member shutting down does.
+	powerOff atomic.Bool
 
 	ctx    context.Context //nolint:containedctx // ends the boot's streams
 	cancel context.CancelFunc
@@ -81,13 +98,19 @@ func machineResources(stage runtime.MachineStage) (state.State, error) {
 		return nil, err
 	}
 
+	if err := namespaces.Register(ctx, k8s.NamespaceName, "Kubernetes all node types: the kubelet, static pods."); err != nil {
+		return nil, err
+	}
+
 	definitions := registry.NewResourceRegistry(resources)
 	if err := definitions.RegisterDefault(ctx); err != nil {
 		return nil, err
 	}
 
-	if err := definitions.Register(ctx, &runtime.MachineStatus{}); err != nil {
-		return nil, err
+	for _, definition := range []meta.ResourceWithRD{&runtime.MachineStatus{}, &runtime.MountStatus{}, &k8s.StaticPodStatus{}} {
+		if err := definitions.Register(ctx, definition); err != nil {
+			return nil, err
+		}
 	}
 
 	status := runtime.NewMachineStatus()
@@ -99,6 +122,34 @@ func machineResources(stage runtime.MachineStage) (state.State, error) {
 	}
 
 	return resources, nil
+}
+
+// Partitions Talos makes on its install disk (EFI, BIOS, BOOT, META, STATE)
+// before EPHEMERAL (/var), which takes the rest: 6th partition.
+const (
+	systemPartitionsSize = (100 + 1 + 1000 + 1 + 100) * 1024 * 1024
+	ephemeralPartition   = 6
+)
+
+// partitionOf names a partition of a disk as Linux does: /dev/sda6, /dev/nvme0n1p6.
+func partitionOf(disk string, number int) string {
+	if last := disk[len(disk)-1]; last >= '0' && last <= '9' {
+		return fmt.Sprintf("%sp%d", disk, number)
+	}
+
+	return fmt.Sprintf("%s%d", disk, number)
+}
+
+// addEphemeralMount records the mount of the EPHEMERAL partition of the
+// install disk on /var (MountStatus), as machined does once installed: the
+// cluster checks look it up among the node's mounts for its size.
+func (s *bootSession) addEphemeralMount(source string) error {
+	mount := runtime.NewMountStatus(runtime.NamespaceName, constants.EphemeralPartitionLabel)
+	mount.TypedSpec().Source = source
+	mount.TypedSpec().Target = "/var"
+	mount.TypedSpec().FilesystemType = "xfs"
+
+	return s.resources.Create(context.Background(), mount)
 }
 
 // publish records a machine event of this boot, tagged with the actor that

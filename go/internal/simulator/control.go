@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -18,7 +20,12 @@ type Status struct {
 //	GET  /nodes/{address}           one node's NodeStatus
 //	POST /nodes/{address}/down      power the node off (its port closes)
 //	POST /nodes/{address}/up        power it on again
-//	POST /nodes/{address}/faults    {"delay":"2s","hang":false,"rejectCode":"Unavailable","rejectMethod":"ApplyConfiguration","loseReply":"Bootstrap"}
+//	POST /nodes/{address}/faults    {"delay":"2s","hang":false,"rejectCode":"Unavailable","rejectMethod":"ApplyConfiguration","loseReply":"Bootstrap",
+//	                                 "kubeletDown":true,"etcdStopped":true,"nodeNotReady":true,"staticPodDown":"kube-scheduler"}:
+//	                                 replaces every fault but down (left out: cleared); kubeletDown fails the kubelet service
+//	                                 (its Node is NotReady too), etcdStopped stops a control plane's etcd server (cleared, it
+//	                                 starts again and rejoins its cluster), nodeNotReady has its Node report Ready=False,
+//	                                 staticPodDown names a control plane component whose static pod is not running there
 //	POST /nodes/{address}/reimage   wipe it: back to maintenance mode, no configuration
 //	POST /nodes/{address}/hold      {"method":"Bootstrap","at":"after"}: stop its calls there ("before" or "after" the node carries them out)
 //	GET  /nodes/{address}/held?method=Bootstrap&at=after&timeout=30s   wait until a call is stopped at that hold
@@ -88,22 +95,39 @@ func (s *Simulator) controlAPI() http.Handler {
 
 	mux.HandleFunc("POST /nodes/{address}/faults", s.withNode(func(node *Node, w http.ResponseWriter, r *http.Request) error {
 		var request struct {
-			Delay        string `json:"delay"`
-			Hang         bool   `json:"hang"`
-			RejectCode   string `json:"rejectCode"`
-			RejectMethod string `json:"rejectMethod"`
-			LoseReply    string `json:"loseReply"`
+			Delay         string `json:"delay"`
+			Hang          bool   `json:"hang"`
+			RejectCode    string `json:"rejectCode"`
+			RejectMethod  string `json:"rejectMethod"`
+			LoseReply     string `json:"loseReply"`
+			KubeletDown   bool   `json:"kubeletDown"`
+			EtcdStopped   bool   `json:"etcdStopped"`
+			NodeNotReady  bool   `json:"nodeNotReady"`
+			StaticPodDown string `json:"staticPodDown"`
 		}
 
 		if err := json.NewDecoder(r.Body).Decode(&request); err != nil {
 			return fmt.Errorf("faults: %w", err)
 		}
 
+		if request.StaticPodDown != "" && !slices.Contains(controlPlaneComponents, request.StaticPodDown) {
+			return fmt.Errorf("faults: staticPodDown %q is not a control plane static pod: %s", request.StaticPodDown, strings.Join(controlPlaneComponents, ", "))
+		}
+
 		if request.RejectCode != "" && codeNamed(request.RejectCode).String() != request.RejectCode {
 			return fmt.Errorf("faults: rejectCode %q is not a gRPC code name such as InvalidArgument or Unavailable", request.RejectCode)
 		}
 
-		faults := Faults{Hang: request.Hang, RejectCode: request.RejectCode, RejectMethod: request.RejectMethod, LoseReply: request.LoseReply}
+		faults := Faults{
+			Hang:          request.Hang,
+			RejectCode:    request.RejectCode,
+			RejectMethod:  request.RejectMethod,
+			LoseReply:     request.LoseReply,
+			KubeletDown:   request.KubeletDown,
+			EtcdStopped:   request.EtcdStopped,
+			NodeNotReady:  request.NodeNotReady,
+			StaticPodDown: request.StaticPodDown,
+		}
 
 		if request.Delay != "" {
 			delay, err := time.ParseDuration(request.Delay)

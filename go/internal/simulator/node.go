@@ -3,6 +3,7 @@ package simulator
 import (
 	"context"
 	"crypto/sha256"
+	stdx509 "crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -51,6 +52,19 @@ type Faults struct {
 	// LoseReply names a method whose next call the node carries out, and whose
 	// reply is then lost: the caller gets Unavailable, as if the connection dropped.
 	LoseReply string `json:"loseReply,omitempty"`
+	// KubeletDown: the kubelet service has failed (state Failed, unhealthy).
+	KubeletDown bool `json:"kubeletDown"`
+	// EtcdStopped: the control plane's etcd server is stopped (its service
+	// Finished, unhealthy); cleared, it starts again and rejoins its cluster.
+	EtcdStopped bool `json:"etcdStopped"`
+	// NodeNotReady: its kubelet reports its Node not ready (Ready=False,
+	// reason SimulatedNodeNotReady), with the kubelet service running.
+	NodeNotReady bool `json:"nodeNotReady"`
+	// StaticPodDown names a control plane component (kube-apiserver,
+	// kube-controller-manager or kube-scheduler) whose static pod is not
+	// running on the node: its container is in CrashLoopBackOff, its mirror
+	// pod and its StaticPodStatus not ready.
+	StaticPodDown string `json:"staticPodDown,omitempty"`
 }
 
 // Points at which a hold stops a call.
@@ -116,10 +130,23 @@ type Node struct {
 	session *bootSession
 	// Where the API listens: the port the system chose when Settings.Port is 0 (tests).
 	listening net.Addr
+	// clientCAs are the CAs whose client certificates the node accepts (configured mode).
+	clientCAs *stdx509.CertPool
+
+	// etcd is the control plane's embedded etcd member while it runs (etcd.go).
+	etcd etcdMember
+	// etcdWake tells the etcd service to look again at what it should do.
+	etcdWake chan struct{}
 }
 
 func newNode(sim *Simulator, address string) *Node {
-	return &Node{sim: sim, address: address, mode: ModeMaintenance, talosVersion: sim.settings.TalosVersion}
+	return &Node{
+		sim:          sim,
+		address:      address,
+		mode:         ModeMaintenance,
+		talosVersion: sim.settings.TalosVersion,
+		etcdWake:     make(chan struct{}, 1),
+	}
 }
 
 // boot starts the Talos API in the mode the node's configuration implies.
@@ -181,6 +208,16 @@ func (n *Node) bootLocked() error {
 		return err
 	}
 
+	controlPlane := mode == ModeConfigured && n.config.Machine().Type().IsControlPlane()
+
+	if mode == ModeConfigured {
+		if err := boot.addEphemeralMount(partitionOf(n.installDiskLocked(), ephemeralPartition)); err != nil {
+			return err
+		}
+
+		boot.services = newServiceTable(n.sim.now, controlPlane, n.faults.KubeletDown)
+	}
+
 	listener, err := net.Listen("tcp", net.JoinHostPort(n.address, strconv.Itoa(n.sim.settings.Port)))
 	if err != nil {
 		return err
@@ -193,7 +230,8 @@ func (n *Node) bootLocked() error {
 		grpc.UnaryInterceptor(n.unaryInterceptor),
 		grpc.StreamInterceptor(n.streamInterceptor),
 	)
-	registerServices(server, n)
+	boot.api = nodeAPI(n, boot)
+	registerServices(server, boot.api)
 
 	go server.Serve(listener) //nolint:errcheck
 
@@ -202,32 +240,85 @@ func (n *Node) bootLocked() error {
 	n.mode = mode
 	n.boots++
 
+	n.sim.pokeKube() // its kubelet reports again
+
+	if controlPlane {
+		// machined's etcd service, for this boot: it ends with the boot (detachLocked).
+		boot.etcdDone = make(chan struct{})
+
+		go func() {
+			defer close(boot.etcdDone)
+
+			n.superviseEtcd(boot.ctx, boot)
+		}()
+	}
+
 	return nil
 }
 
-// detachLocked takes the node's API server away (to be stopped with
-// shutDown once the lock is released) and cancels a pending reboot.
-func (n *Node) detachLocked() *grpc.Server {
+// installDiskLocked is the disk the node installed Talos to: its
+// configuration's, else the first the node has.
+func (n *Node) installDiskLocked() string {
+	if disk, _ := n.config.Machine().Install().Disk(); disk != "" { //nolint:errcheck
+		return disk
+	}
+
+	if len(n.sim.settings.Disks) > 0 {
+		return n.sim.settings.Disks[0]
+	}
+
+	return "/dev/sda"
+}
+
+// detached is what a boot leaves to stop once the node's lock is released:
+// its API server, and its etcd service.
+type detached struct {
+	server *grpc.Server
+	etcd   chan struct{} // closed once the etcd service stopped
+}
+
+// shutDown closes the API server's port, letting calls in flight finish
+// briefly, and waits for the etcd server to stop. Never called with the
+// node's lock held: a call in flight may need the lock to finish, and the
+// server waits for it.
+func (d detached) shutDown() {
+	shutDown(d.server)
+
+	if d.etcd != nil {
+		<-d.etcd
+	}
+}
+
+// detachLocked takes the node's API server and its etcd away (to be stopped
+// with shutDown once the lock is released) and cancels a pending reboot. A
+// reboot shuts etcd down (it hands its leadership over); otherwise the
+// power goes (etcd just stops).
+func (n *Node) detachLocked(reboot bool) detached {
 	if n.rebootTimer != nil {
 		n.rebootTimer.Stop()
 		n.rebootTimer = nil
 	}
 
-	// The boot ends: its event streams close, as when a Talos node goes down.
+	var d detached
+
+	// The boot ends: its event streams close, as when a Talos node goes
+	// down, and its etcd service stops (it watches the boot's context).
 	if n.session != nil {
+		n.session.powerOff.Store(!reboot)
 		n.session.end()
+		d.etcd = n.session.etcdDone
 		n.session = nil
 	}
 
-	server := n.server
+	d.server = n.server
 	n.server = nil
 
-	return server
+	n.sim.pokeKube() // its kubelet stops reporting
+
+	return d
 }
 
-// shutDown closes a detached server's port, letting calls in flight finish
-// briefly. Never called with the node's lock held: a call in flight may need
-// the lock to finish, and the server waits for it.
+// shutDown closes a server's port, letting calls in flight finish briefly.
 func shutDown(server *grpc.Server) {
 	if server == nil {
 		return
@@ -249,10 +340,10 @@ func shutDown(server *grpc.Server) {
 
 func (n *Node) stop() {
 	n.mu.Lock()
-	server := n.detachLocked()
+	d := n.detachLocked(false)
 	n.mu.Unlock()
 
-	shutDown(server)
+	d.shutDown()
 }
 
 // rebootAfterReply reboots the node once the current reply is on its way:
@@ -262,7 +353,7 @@ func (n *Node) rebootAfterReply() {
 		time.Sleep(50 * time.Millisecond)
 
 		n.mu.Lock()
-		server := n.detachLocked()
+		d := n.detachLocked(!n.faults.Down)
 		down := n.faults.Down
 
 		if down {
@@ -272,7 +363,7 @@ func (n *Node) rebootAfterReply() {
 		}
 		n.mu.Unlock()
 
-		shutDown(server)
+		d.shutDown()
 
 		if down {
 			return
@@ -323,11 +414,11 @@ func (n *Node) setDown(down bool) error {
 
 	n.faults.Down = down
 	if down {
-		server := n.detachLocked()
+		d := n.detachLocked(false)
 		n.mode = ModeDown
 		n.mu.Unlock()
 
-		shutDown(server)
+		d.shutDown()
 
 		return nil
 	}
@@ -452,34 +543,56 @@ func (n *Node) takeLostReply(method string) bool {
 	return true
 }
 
-// setFaults replaces the call faults (delay, hang, reject); Down is kept.
+// setFaults replaces the faults (delay, hang, reject, lost reply, kubelet
+// down, etcd stopped, node not ready, static pod down); Down is kept. The
+// services follow at once: the kubelet fails or runs again, etcd stops or
+// starts again, and the cluster's Kubernetes objects are brought in step.
 func (n *Node) setFaults(faults Faults) {
 	n.mu.Lock()
-	defer n.mu.Unlock()
-
 	faults.Down = n.faults.Down
 	n.faults = faults
+
+	var services *serviceTable
+	if n.session != nil {
+		services = n.session.services
+	}
+	n.mu.Unlock()
+
+	if services != nil {
+		services.setKubelet(faults.KubeletDown)
+	}
+
+	n.pokeEtcd()
+	n.sim.pokeKube()
 }
 
 // reimage wipes the node and boots it into maintenance mode again, as a
 // Cloudkoffer re-imaged between uses.
 func (n *Node) reimage() error {
 	n.mu.Lock()
-	server := n.detachLocked()
+	d := n.detachLocked(false)
 	n.mu.Unlock()
 
-	shutDown(server)
+	d.shutDown()
+	n.wipeEtcdData()
 
 	n.mu.Lock()
-	defer n.mu.Unlock()
-
+	cluster := clusterID(n)
 	n.config = nil
 	n.configBytes = nil
 	n.bootstraps = 0
 	n.talosVersion = n.sim.settings.TalosVersion
 	n.pendingVersion, n.stagedVersion = "", ""
 
-	return n.bootLocked()
+	err := n.bootLocked()
+	n.mu.Unlock()
+
+	// Its Node leaves the cluster; the cluster's Kubernetes API stops with
+	// its last control plane.
+	n.sim.kubeClusterLeft(cluster)
+	n.sim.pokeKube()
+
+	return err
 }
 
 func (n *Node) status() NodeStatus {

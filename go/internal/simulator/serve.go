@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,6 +23,14 @@ type Settings struct {
 	// KubeconfigValidity is how long the admin client certificate of a
 	// kubeconfig the Kubeconfig API hands out is valid; 0 means Talos' default.
 	KubeconfigValidity time.Duration
+	// KubeAPIServer is the real kube-apiserver a bootstrapped cluster serves
+	// its Kubernetes API with (kube.go); "": none, the clusters have no
+	// Kubernetes API.
+	KubeAPIServer string
+	// Talosctl is the real talosctl ClusterService.HealthCheck runs Talos'
+	// own cluster checks with (healthcheck.go); "": HealthCheck answers
+	// FailedPrecondition.
+	Talosctl string
 }
 
 // kubeconfigValidity is the configured validity, else Talos 1.7's (one year).
@@ -44,6 +53,17 @@ type Simulator struct {
 	mu    sync.Mutex
 	nodes map[string]*Node
 	order []string
+
+	// data is the simulator's folder for what nodes keep across reboots
+	// (etcd's data), made when first needed, removed at shutdown.
+	dataMu sync.Mutex
+	data   string
+
+	// kubes are the clusters' Kubernetes APIs, by cluster ID (kube.go);
+	// kubeClosed once the simulator stops. Never held while taking a node's lock.
+	kubeMu     sync.Mutex
+	kubes      map[string]*kubeCluster
+	kubeClosed bool
 }
 
 // Options of Start.
@@ -184,8 +204,61 @@ func clusterID(n *Node) string {
 }
 
 func (s *Simulator) shutdown() {
+	// The Kubernetes APIs first: their etcd is about to go.
+	s.stopKubes()
+
+	var wg sync.WaitGroup
+
 	for _, node := range s.allNodes() {
-		node.stop()
+		wg.Add(1)
+
+		go func() {
+			defer wg.Done()
+
+			node.stop()
+		}()
+	}
+
+	wg.Wait()
+	s.removeData()
+}
+
+// dataRoot is the simulator's data folder, "" while it has none.
+func (s *Simulator) dataRoot() string {
+	s.dataMu.Lock()
+	defer s.dataMu.Unlock()
+
+	return s.data
+}
+
+// ensureDataRoot makes the simulator's data folder, a temporary one, once.
+func (s *Simulator) ensureDataRoot() (string, error) {
+	s.dataMu.Lock()
+	defer s.dataMu.Unlock()
+
+	if s.data == "" {
+		dir, err := os.MkdirTemp("", "talos-sim-")
+		if err != nil {
+			return "", err
+		}
+
+		s.data = dir
+	}
+
+	return s.data, nil
+}
+
+// removeData removes the data folder: the nodes are stopped.
+func (s *Simulator) removeData() {
+	s.dataMu.Lock()
+	defer s.dataMu.Unlock()
+
+	if s.data != "" {
+		if err := os.RemoveAll(s.data); err != nil {
+			s.logf("removing %s: %v\n", s.data, err)
+		}
+
+		s.data = ""
 	}
 }
 

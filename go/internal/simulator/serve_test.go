@@ -56,3 +56,40 @@ func TestStartRefusesAnythingButLoopbackAndANodeListedTwice(t *testing.T) {
 		}
 	}
 }
+
+func TestTheControlAPISetsTheKubernetesFaultsAndRefusesAStaticPodThatIsNone(t *testing.T) {
+	server, err := Start(Options{Nodes: []string{"127.0.0.1"}, Control: "127.0.0.1:0", Settings: Settings{TalosVersion: "v1.7.4"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+
+	post := func(body string) (int, map[string]any) {
+		response, err := http.Post(server.Control+"/nodes/127.0.0.1/faults", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer response.Body.Close()
+
+		var reply map[string]any
+		if err := json.NewDecoder(response.Body).Decode(&reply); err != nil {
+			t.Fatal(err)
+		}
+
+		return response.StatusCode, reply
+	}
+
+	code, reply := post(`{"nodeNotReady": true, "staticPodDown": "kube-scheduler", "kubeletDown": true}`)
+	if faults, _ := reply["faults"].(map[string]any); code != http.StatusOK || faults["nodeNotReady"] != true || faults["staticPodDown"] != "kube-scheduler" || faults["kubeletDown"] != true {
+		t.Fatalf("%d %v", code, reply)
+	}
+
+	if code, reply := post(`{"staticPodDown": "etcd"}`); code != http.StatusBadRequest ||
+		reply["error"] != `faults: staticPodDown "etcd" is not a control plane static pod: kube-apiserver, kube-controller-manager, kube-scheduler` {
+		t.Fatalf("%d %v", code, reply)
+	}
+
+	if code, reply := post(`{}`); code != http.StatusOK || reply["faults"].(map[string]any)["nodeNotReady"] != false { //nolint:forcetypeassert
+		t.Fatalf("cleared: %d %v", code, reply)
+	}
+}

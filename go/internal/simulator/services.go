@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/cloudkoffer/provisioning-k8s-talos/go/internal/metal"
-	cosiapi "github.com/cosi-project/runtime/api/v1alpha1"
-	cosiserver "github.com/cosi-project/runtime/pkg/state/protobuf/server"
 	"github.com/hashicorp/go-multierror"
 	"github.com/siderolabs/talos/pkg/machinery/api/common"
 	"github.com/siderolabs/talos/pkg/machinery/api/machine"
@@ -19,6 +17,7 @@ import (
 	"github.com/siderolabs/talos/pkg/machinery/config/configloader"
 	"github.com/siderolabs/talos/pkg/machinery/config/validation"
 	"github.com/siderolabs/talos/pkg/machinery/role"
+	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -41,6 +40,10 @@ var requiredRoles = map[string]role.Set{
 	"List":               role.MakeSet(role.Admin, role.Operator, role.Reader),
 	"Watch":              role.MakeSet(role.Admin, role.Operator, role.Reader),
 	"Disks":              role.MakeSet(role.Admin, role.Operator, role.Reader),
+	"Memory":             role.MakeSet(role.Admin, role.Operator, role.Reader),
+	"Mounts":             role.MakeSet(role.Admin, role.Operator, role.Reader),
+	"EtcdMemberList":     role.MakeSet(role.Admin, role.Operator, role.Reader),
+	"HealthCheck":        role.MakeSet(role.Admin, role.Operator, role.Reader),
 }
 
 type machineService struct {
@@ -55,20 +58,13 @@ type storageService struct {
 	node *Node
 }
 
-func registerServices(server *grpc.Server, node *Node) {
-	machine.RegisterMachineServiceServer(server, &machineService{node: node})
-	storage.RegisterStorageServiceServer(server, &storageService{node: node})
-	// COSI resources, as machined serves them: talosctl get resolves and lists them here.
-	cosiapi.RegisterStateServer(server, cosiserver.NewState(node.session.resources))
-}
-
 func (n *Node) unaryInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	method, started, err := n.enter(ctx, info.FullMethod)
 	if err != nil {
 		return nil, err
 	}
 
-	reply, err := handler(ctx, req)
+	reply, err := n.answerUnary(ctx, req, info, handler)
 	n.stopAt(ctx, method, HoldAfter)
 
 	if err = n.leave(ctx, method, started, err); err != nil {
@@ -84,7 +80,7 @@ func (n *Node) streamInterceptor(srv any, stream grpc.ServerStream, info *grpc.S
 		return err
 	}
 
-	err = handler(srv, &heldStream{ServerStream: stream, node: n, method: method})
+	err = n.answerStream(srv, &heldStream{ServerStream: stream, node: n, method: method}, info, handler)
 
 	return n.leave(stream.Context(), method, started, err)
 }
@@ -181,12 +177,6 @@ func (n *Node) admit(ctx context.Context, method string, started time.Time) erro
 	}
 
 	if mode == ModeConfigured {
-		if md, ok := metadata.FromIncomingContext(ctx); ok {
-			if targets := md.Get("node"); len(targets) > 0 && !slices.Equal(targets, []string{n.address}) {
-				return fail(status.Errorf(codes.Unimplemented, "the simulator does not proxy to other nodes (asked for %s)", strings.Join(targets, ",")))
-			}
-		}
-
 		if required, ok := requiredRoles[method]; ok && !peerRoles(ctx).IncludesAny(required) {
 			return fail(status.Error(codes.PermissionDenied, "not authorized"))
 		}
@@ -306,7 +296,10 @@ func (n *Node) validate(cfg config.Provider) ([]string, error) {
 	return warnings, result.ErrorOrNil()
 }
 
-// Bootstrap starts etcd on a control plane, once.
+// Bootstrap starts etcd on a control plane as a new one-member cluster
+// (etcd.go), once: a node whose etcd has data (it was bootstrapped, or
+// joined a cluster) answers AlreadyExists, as Talos does. The node answers
+// at once; etcd starts meanwhile.
 func (s *machineService) Bootstrap(ctx context.Context, _ *machine.BootstrapRequest) (*machine.BootstrapResponse, error) {
 	n := s.node
 	if err := n.configuredOnly("Bootstrap"); err != nil {
@@ -320,11 +313,12 @@ func (s *machineService) Bootstrap(ctx context.Context, _ *machine.BootstrapRequ
 		return nil, status.Error(codes.FailedPrecondition, "bootstrap can only be performed on a control plane node")
 	}
 
-	if n.bootstraps > 0 {
+	if n.bootstraps > 0 || n.etcdHasData() {
 		return nil, status.Error(codes.AlreadyExists, "etcd data directory is not empty")
 	}
 
 	n.bootstraps++
+	n.pokeEtcd()
 
 	return &machine.BootstrapResponse{Messages: []*machine.Bootstrap{{Metadata: n.replyMetadata(ctx)}}}, nil
 }
@@ -380,36 +374,134 @@ func (s *machineService) Version(ctx context.Context, _ *emptypb.Empty) (*machin
 	}}}, nil
 }
 
-// ServiceList reports the node's services as Talos does; etcd runs on a
-// control plane once its cluster is bootstrapped, and waits ("Preparing")
-// until then.
+// ServiceList reports the node's services as machined does (servicetable.go):
+// apid, machined and kubelet everywhere, trustd and etcd on a control plane,
+// each with its state, health and events. etcd follows the embedded server:
+// Preparing until the cluster is bootstrapped and the node a member, Running
+// while it runs, healthy while it serves with a leader.
 func (s *machineService) ServiceList(ctx context.Context, _ *emptypb.Empty) (*machine.ServiceListResponse, error) {
 	n := s.node
 	if err := n.configuredOnly("ServiceList"); err != nil {
 		return nil, err
 	}
 
-	services := []*machine.ServiceInfo{
-		{Id: "apid", State: "Running", Health: &machine.ServiceHealth{Healthy: true}},
-		{Id: "machined", State: "Running", Health: &machine.ServiceHealth{Healthy: true}},
-		{Id: "kubelet", State: "Running", Health: &machine.ServiceHealth{Healthy: true}},
+	boot, err := n.currentBoot()
+	if err != nil {
+		return nil, err
+	}
+
+	var services []*machine.ServiceInfo
+	if boot.services != nil {
+		services = boot.services.list()
+	}
+
+	return &machine.ServiceListResponse{Messages: []*machine.ServiceList{{Metadata: n.replyMetadata(ctx), Services: services}}}, nil
+}
+
+// simulatedMemory is every node's memory: 16 GiB, above Talos' minimums
+// (pkg/minimal of Talos 1.7: 2 GiB - 150 MiB for a control plane, 1 GiB -
+// 150 MiB for a worker).
+const simulatedMemory = 16 * 1024 * 1024 * 1024
+
+// Memory reports the node's /proc/meminfo, in kB as the kernel counts.
+func (s *machineService) Memory(ctx context.Context, _ *emptypb.Empty) (*machine.MemoryResponse, error) {
+	n := s.node
+	if err := n.configuredOnly("Memory"); err != nil {
+		return nil, err
+	}
+
+	const kB = 1024
+
+	return &machine.MemoryResponse{Messages: []*machine.Memory{{
+		Metadata: n.replyMetadata(ctx),
+		Meminfo: &machine.MemInfo{
+			Memtotal:     simulatedMemory / kB,
+			Memfree:      simulatedMemory / kB / 2,
+			Memavailable: simulatedMemory / kB * 3 / 4,
+			Buffers:      64 * 1024,
+			Cached:       simulatedMemory / kB / 8,
+			Swaptotal:    0,
+			Swapfree:     0,
+		},
+	}}}, nil
+}
+
+// Mounts reports the node's mounted filesystems with their sizes: the
+// EPHEMERAL partition of the install disk on /var among them.
+func (s *machineService) Mounts(ctx context.Context, _ *emptypb.Empty) (*machine.MountsResponse, error) {
+	n := s.node
+	if err := n.configuredOnly("Mounts"); err != nil {
+		return nil, err
+	}
+
+	n.mu.Lock()
+	disk := n.installDiskLocked()
+	n.mu.Unlock()
+
+	const mib = 1024 * 1024
+
+	ephemeral := uint64(simulatedDiskSize - systemPartitionsSize)
+
+	return &machine.MountsResponse{Messages: []*machine.Mounts{{
+		Metadata: n.replyMetadata(ctx),
+		Stats: []*machine.MountStat{
+			{Filesystem: "/dev/loop0", Size: 60 * mib, Available: 0, MountedOn: "/"},
+			{Filesystem: partitionOf(disk, 5), Size: 100 * mib, Available: 95 * mib, MountedOn: "/system/state"},
+			{Filesystem: partitionOf(disk, ephemeralPartition), Size: ephemeral, Available: ephemeral / 10 * 9, MountedOn: "/var"},
+		},
+	}}}, nil
+}
+
+// EtcdMemberList lists the members of the node's etcd cluster, as its own
+// etcd knows them (the member name is the node's address, the simulator's
+// hostname for it).
+func (s *machineService) EtcdMemberList(ctx context.Context, _ *machine.EtcdMemberListRequest) (*machine.EtcdMemberListResponse, error) {
+	n := s.node
+	if err := n.configuredOnly("EtcdMemberList"); err != nil {
+		return nil, err
 	}
 
 	n.mu.Lock()
 	controlPlane := n.config.Machine().Type().IsControlPlane()
 	n.mu.Unlock()
 
-	if controlPlane {
-		etcd := &machine.ServiceInfo{Id: "etcd", State: "Preparing", Health: &machine.ServiceHealth{Unknown: true}}
-		if n.sim.clusterBootstrapped(n) {
-			etcd.State, etcd.Health = "Running", &machine.ServiceHealth{Healthy: true}
-		}
-
-		services = append(services, etcd)
+	if !controlPlane {
+		return nil, status.Error(codes.Unimplemented, "member list is only available on control plane nodes")
 	}
 
-	return &machine.ServiceListResponse{Messages: []*machine.ServiceList{{Metadata: n.replyMetadata(ctx), Services: services}}}, nil
+	client := n.etcd.localClient()
+	if client == nil {
+		return nil, status.Errorf(codes.Unavailable, "etcd is not running on this node: dial tcp %s: connect: connection refused",
+			strings.TrimPrefix(n.etcdClientURL(), "http://"))
+	}
+
+	callCtx, cancel := context.WithTimeout(ctx, etcdCallTimeout)
+	defer cancel()
+
+	list, err := client.MemberList(clientv3.WithRequireLeader(callCtx))
+	if err != nil {
+		return nil, err
+	}
+
+	reply := &machine.EtcdMembers{Metadata: n.replyMetadata(ctx)}
+
+	for _, member := range list.Members {
+		reply.LegacyMembers = append(reply.LegacyMembers, member.GetName())
+		reply.Members = append(reply.Members, &machine.EtcdMember{
+			Id:         member.GetID(),
+			Hostname:   member.GetName(),
+			PeerUrls:   member.GetPeerURLs(),
+			ClientUrls: member.GetClientURLs(),
+			IsLearner:  member.GetIsLearner(),
+		})
+	}
+
+	return &machine.EtcdMemberListResponse{Messages: []*machine.EtcdMembers{reply}}, nil
 }
+
+// simulatedDiskSize is the size of every disk of a node: far above Talos'
+// minimum for the install disk (6 GiB, pkg/minimal of Talos 1.7).
+const simulatedDiskSize = 512 * 1024 * 1024 * 1024
 
 // Disks lists the node's disks; the provider asks for them before anything else.
 func (s *storageService) Disks(ctx context.Context, _ *emptypb.Empty) (*storage.DisksResponse, error) {
@@ -423,7 +515,7 @@ func (s *storageService) Disks(ctx context.Context, _ *emptypb.Empty) (*storage.
 
 		disks = append(disks, &storage.Disk{
 			DeviceName: name,
-			Size:       512 * 1024 * 1024 * 1024,
+			Size:       simulatedDiskSize,
 			Model:      "Simulated Disk",
 			Type:       diskType,
 			Serial:     fmt.Sprintf("SIM-%s-%s", s.node.address, path.Base(name)),

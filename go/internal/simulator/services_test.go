@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -21,28 +22,45 @@ import (
 )
 
 // configs generates a control plane's and a worker's configuration of one cluster.
-func configs(t *testing.T) (controlPlane, worker config.Provider) {
+func configs(t *testing.T, options ...generate.Option) (controlPlane, worker config.Provider) {
 	t.Helper()
 
-	bundle, err := secrets.NewBundle(secrets.NewFixedClock(time.Now()), config.TalosVersionCurrent)
+	return configsFor(t, "https://127.0.0.254:6443", options...)
+}
+
+// configsFor generates the configurations of a cluster whose endpoint is endpoint.
+func configsFor(t *testing.T, endpoint string, options ...generate.Option) (controlPlane, worker config.Provider) {
+	t.Helper()
+
+	controlPlane, worker, err := generateConfigs(endpoint, options...)
 	if err != nil {
-		t.Fatal(err)
-	}
-
-	input, err := generate.NewInput("cloudkoffer", "https://127.0.0.254:6443", "1.30.1", generate.WithSecretsBundle(bundle))
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	if controlPlane, err = input.Config(talosmachine.TypeControlPlane); err != nil {
-		t.Fatal(err)
-	}
-
-	if worker, err = input.Config(talosmachine.TypeWorker); err != nil {
 		t.Fatal(err)
 	}
 
 	return controlPlane, worker
+}
+
+// generateConfigs generates the configurations of a new cluster (new secrets).
+func generateConfigs(endpoint string, options ...generate.Option) (controlPlane, worker config.Provider, err error) {
+	bundle, err := secrets.NewBundle(secrets.NewFixedClock(time.Now()), config.TalosVersionCurrent)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	input, err := generate.NewInput("cloudkoffer", endpoint, "1.30.1", append(options, generate.WithSecretsBundle(bundle))...)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	if controlPlane, err = input.Config(talosmachine.TypeControlPlane); err != nil {
+		return nil, nil, err
+	}
+
+	if worker, err = input.Config(talosmachine.TypeWorker); err != nil {
+		return nil, nil, err
+	}
+
+	return controlPlane, worker, nil
 }
 
 // configuredNode is a node running a configuration, as after an apply and a reboot.
@@ -87,15 +105,11 @@ func TestConfiguredNodesCheckTheClientsTalosRole(t *testing.T) {
 }
 
 func TestBootstrapWorksOnceOnAControlPlaneOnly(t *testing.T) {
-	controlPlane, worker := configs(t)
-	sim := &Simulator{nodes: map[string]*Node{}}
-	cp := configuredNode(sim, "127.0.0.1", controlPlane)
-	w := configuredNode(sim, "127.0.0.2", worker)
-	sim.nodes["127.0.0.1"], sim.nodes["127.0.0.2"] = cp, w
-	sim.order = []string{"127.0.0.1", "127.0.0.2"}
+	cluster := startCluster(t, "127.34.0", 2, 1, 0)
+	cp, joining, w := cluster.node(cluster.controlPlanes[0]), cluster.node(cluster.controlPlanes[1]), cluster.node(cluster.workers[0])
 
-	etcd := func() string {
-		reply, err := (&machineService{node: cp}).ServiceList(context.Background(), nil)
+	etcd := func(n *Node) string {
+		reply, err := (&machineService{node: n}).ServiceList(context.Background(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -109,7 +123,7 @@ func TestBootstrapWorksOnceOnAControlPlaneOnly(t *testing.T) {
 		return ""
 	}
 
-	if state := etcd(); state != "Preparing" {
+	if state := etcd(cp); state != "Preparing" {
 		t.Fatalf("etcd before bootstrap: %s, want Preparing", state)
 	}
 
@@ -126,9 +140,27 @@ func TestBootstrapWorksOnceOnAControlPlaneOnly(t *testing.T) {
 		t.Fatalf("second bootstrap: %v, want AlreadyExists as Talos answers", err)
 	}
 
-	if state := etcd(); state != "Running" || cp.status().Bootstraps != 1 {
-		t.Fatalf("after bootstrap: etcd %s, %d bootstraps; want Running, 1", state, cp.status().Bootstraps)
+	// etcd starts meanwhile; the other control plane joins it.
+	eventually(t, 30*time.Second, func() error {
+		if state, other := etcd(cp), etcd(joining); state != "Running" || other != "Running" {
+			return fmt.Errorf("etcd %s on the bootstrapped node, %s on the other", state, other)
+		}
+
+		return nil
+	})
+
+	if cp.status().Bootstraps != 1 || joining.status().Bootstraps != 0 {
+		t.Fatalf("bootstraps: %d, %d; want 1, 0", cp.status().Bootstraps, joining.status().Bootstraps)
 	}
+
+	// A member has data: Talos refuses to bootstrap it.
+	eventually(t, 10*time.Second, func() error {
+		if _, err := (&machineService{node: joining}).Bootstrap(context.Background(), &machine.BootstrapRequest{}); status.Code(err) != codes.AlreadyExists {
+			return fmt.Errorf("bootstrap of the member that joined: %w, want AlreadyExists", err)
+		}
+
+		return nil
+	})
 }
 
 func TestInjectedFaultsRejectDelayAndLeaveOtherMethodsAlone(t *testing.T) {

@@ -104,6 +104,8 @@ func (n *Node) configuredCredentialsLocked() (credentials.TransportCredentials, 
 		clientCAs.AppendCertsFromPEM(accepted.Crt)
 	}
 
+	n.clientCAs = clientCAs
+
 	return credentials.NewTLS(&tls.Config{
 		Certificates: []tls.Certificate{*keyPair.Certificate},
 		ClientAuth:   tls.RequireAndVerifyClientCert,
@@ -184,4 +186,51 @@ func peerCertificateDigest(ctx context.Context) string {
 	digest := sha256.Sum256(cert.Raw)
 
 	return hex.EncodeToString(digest[:])
+}
+
+// verifyForwardedClient is the TLS check of a configured node's API for a
+// call another node forwards to it in-process: the client's certificate
+// must be signed by a CA this node accepts and valid at the nodes' clock.
+// The error is what the forwarding side sees of a refused handshake.
+func (n *Node) verifyForwardedClient(ctx context.Context, clientCAs *stdx509.CertPool) error {
+	var chain []*stdx509.Certificate
+
+	if p, ok := peer.FromContext(ctx); ok {
+		if info, ok := p.AuthInfo.(credentials.TLSInfo); ok {
+			chain = info.State.PeerCertificates
+		}
+	}
+
+	if len(chain) == 0 {
+		return errors.New("remote error: tls: certificate required")
+	}
+
+	intermediates := stdx509.NewCertPool()
+	for _, cert := range chain[1:] {
+		intermediates.AddCert(cert)
+	}
+
+	_, err := chain[0].Verify(stdx509.VerifyOptions{
+		Roots:         clientCAs,
+		Intermediates: intermediates,
+		CurrentTime:   n.sim.now(),
+		KeyUsages:     []stdx509.ExtKeyUsage{stdx509.ExtKeyUsageClientAuth},
+	})
+
+	// The alerts Go's TLS server sends for a client certificate it refuses.
+	var (
+		unknown stdx509.UnknownAuthorityError
+		invalid stdx509.CertificateInvalidError
+	)
+
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &unknown):
+		return errors.New("remote error: tls: unknown certificate authority")
+	case errors.As(err, &invalid) && invalid.Reason == stdx509.Expired:
+		return errors.New("remote error: tls: expired certificate")
+	default:
+		return errors.New("remote error: tls: bad certificate")
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,12 +30,20 @@ type Invocation struct {
 	Talosconfig, Context string
 	// Insecure is --insecure: talosctl dials the nodes without the talosconfig.
 	Insecure bool
+	// ClusterNodes are the nodes `talosctl health` checks and dials through
+	// its endpoint (--control-plane-nodes, --worker-nodes, --init-node), and
+	// K8sEndpoint the Kubernetes API it is told to use (--k8s-endpoint).
+	ClusterNodes []string
+	K8sEndpoint  string
 	// Flags holds every other --name=value flag, by name, for the double.
 	Flags map[string]string
 }
 
 // valueFlags are talosctl's global flags that take a value, by long and short name.
-var valueFlags = map[string]string{"nodes": "nodes", "n": "nodes", "endpoints": "endpoints", "e": "endpoints", "talosconfig": "talosconfig", "context": "context", "cluster": "cluster"}
+var valueFlags = map[string]string{
+	"nodes": "nodes", "n": "nodes", "endpoints": "endpoints", "e": "endpoints", "talosconfig": "talosconfig", "context": "context", "cluster": "cluster",
+	"control-plane-nodes": "cluster-nodes", "worker-nodes": "cluster-nodes", "init-node": "cluster-nodes", "k8s-endpoint": "k8s-endpoint",
+}
 
 // Parse reads a talosctl command line as talosctl's flag parser (pflag) does
 // for the flags that decide where it connects: --name=value, --name value,
@@ -99,6 +108,11 @@ func Parse(args []string) (Invocation, error) {
 			inv.Context = value
 		case "cluster":
 			inv.Flags[long] = value
+		case "cluster-nodes":
+			inv.ClusterNodes = append(inv.ClusterNodes, splitList(value)...)
+			inv.Flags[name] = value
+		case "k8s-endpoint":
+			inv.K8sEndpoint = value
 		}
 	}
 
@@ -136,6 +150,21 @@ func (inv Invocation) Check() error {
 
 	if err := loopbackOnly("--endpoints", inv.Endpoints); err != nil {
 		return err
+	}
+
+	if err := loopbackOnly("--control-plane-nodes, --worker-nodes or --init-node", inv.ClusterNodes); err != nil {
+		return err
+	}
+
+	if inv.K8sEndpoint != "" {
+		host := inv.K8sEndpoint
+		if parsed, err := url.Parse(inv.K8sEndpoint); err == nil && parsed.Host != "" {
+			host = parsed.Host
+		}
+
+		if err := loopbackOnly("--k8s-endpoint", []string{host}); err != nil {
+			return err
+		}
 	}
 
 	if inv.Insecure {

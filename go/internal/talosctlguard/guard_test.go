@@ -106,3 +106,29 @@ func TestTheUpgradeK8sDoubleChecksWhatTheRealOneChecksFirst(t *testing.T) {
 		}
 	}
 }
+
+func TestHealthsClusterNodesAndKubernetesEndpointAreCheckedToo(t *testing.T) {
+	for _, args := range [][]string{
+		{"health", "--nodes=127.0.0.1", "--control-plane-nodes=127.0.0.1,192.168.1.2"},
+		{"health", "--nodes=127.0.0.1", "--worker-nodes", "192.168.1.4"},
+		{"health", "--nodes=127.0.0.1", "--init-node=10.0.0.1"},
+		{"health", "--nodes=127.0.0.1", "--k8s-endpoint=https://192.168.1.101:6443"},
+	} {
+		inv, err := Parse(args)
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		if err := inv.Check(); err == nil || !strings.Contains(err.Error(), "not a loopback address") {
+			t.Errorf("%v: want a refusal, got %v", args, err)
+		}
+	}
+
+	inv, _ := Parse([]string{
+		"health", "--nodes=127.0.0.1", "--endpoints=127.0.0.1", "--control-plane-nodes=127.0.0.1,127.0.0.2",
+		"--worker-nodes=127.0.0.3", "--k8s-endpoint=https://127.0.0.254:6443", "--server=false",
+	})
+	if err := inv.Check(); err != nil {
+		t.Errorf("loopback refused: %v", err)
+	}
+}

@@ -13,7 +13,10 @@ import (
 )
 
 // upgradeK8s is a test double for `talosctl upgrade-k8s --to=V --nodes=N`:
-// the real command drives the Kubernetes API, which the simulator lacks. It
+// the simulated cluster serves the Kubernetes API (a real kube-apiserver),
+// but the real command goes further: it pulls the new images, patches every
+// node's machine configuration and waits for the static pods and kubelets
+// to roll out in the new version, which no simulated node does. It
 // checks what the real one checks first (a Kubernetes version; a control
 // plane that the talosconfig reaches over mTLS) and answers what it would do.
 func upgradeK8s(inv Invocation) (string, error) {
