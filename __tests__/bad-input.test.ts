@@ -152,6 +152,16 @@ const BAD_VARIABLES: readonly BadVariable[] = [
     env: () => ({ TF_VAR_node_timeout: "10 minutes" }),
     message: /"10 minutes" is not a duration such as 10m, 90s or 1h30m \(node_timeout\)/,
   },
+  {
+    name: "TF_VAR_health_timeout=soon",
+    env: () => ({ TF_VAR_health_timeout: "soon" }),
+    message: /"soon" is not a duration such as 10m, 90s or 1h30m \(health_timeout\)/,
+  },
+  {
+    name: "TF_VAR_health_wait=maybe",
+    env: () => ({ TF_VAR_health_wait: "maybe" }),
+    message: /health_wait/,
+  },
 ];
 
 describeWith(["terraform", "talos provider", "null provider", "tls provider"])("the handed-off Terraform refuses the same values at plan", () => {
@@ -180,7 +190,7 @@ describeWith(["terraform", "talos provider", "null provider", "tls provider"])("
  * simulated nodes: it fails with a message naming the value, and no node
  * receives any call.
  */
-describeWith(["terraform", "talos provider", "null provider", "tls provider", "simulator", "talos schema"])("bad input to cdktf deploy touches no node", () => {
+describeWith(["terraform", "talos provider", "null provider", "tls provider", "simulator", "kube-apiserver", "talos schema"])("bad input to cdktf deploy touches no node", () => {
   const [controlPlane, worker] = loopbackAddresses("127.23.0", 2);
   const nodes = formatNodesVariable({ controlplane: [controlPlane], worker: [worker] });
   let simulator: TalosSimulator;

@@ -95,6 +95,8 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
       "admin_cert_validity_hours",
       "cilium_cli_image",
       "cluster_vip",
+      "health_timeout",
+      "health_wait",
       "kubernetes_version",
       "node_timeout",
       "nodes",
@@ -112,6 +114,8 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
     expect(config.variable.admin_cert_renewal_hours).toMatchObject({ type: "number", nullable: false, default: 720 });
     expect(config.variable.talos_upgrade_stage).toMatchObject({ type: "bool", nullable: false, default: false });
     expect(config.variable.node_timeout).toMatchObject({ type: "string", nullable: false, default: "10m" });
+    expect(config.variable.health_timeout).toMatchObject({ type: "string", nullable: false, default: "10m" });
+    expect(config.variable.health_wait).toMatchObject({ type: "bool", nullable: false, default: true });
     expect(config.variable.talos_version).toMatchObject({ type: "string", nullable: false, default: "v1.7.4" });
     expect(config.variable.kubernetes_version).toMatchObject({ type: "string", nullable: false, default: "1.30.1" });
     expect(config.variable.nodes).toMatchObject({
@@ -147,6 +151,8 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
         cluster_vip: "${var.cluster_vip}",
         admin_cert_validity_hours: "${var.admin_cert_validity_hours}",
         admin_cert_renewal_hours: "${var.admin_cert_renewal_hours}",
+        health_timeout: "${var.health_timeout}",
+        health_wait: "${var.health_wait}",
       },
     });
   });
@@ -270,6 +276,18 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
     });
   });
 
+  test("wait until the cluster is healthy: talos_cluster_health of every node, after the applies, the bootstrap and the kubeconfig", () => {
+    expect(config.data.talos_cluster_health.this).toEqual({
+      count: '${local.inputs.health_wait ? 1 : 0}',
+      client_configuration: ADMIN_CLIENT_CONFIGURATION,
+      endpoints: "${local.inputs.nodes.controlplane}",
+      control_plane_nodes: "${local.inputs.nodes.controlplane}",
+      worker_nodes: "${local.inputs.nodes.worker}",
+      timeouts: { read: "${local.inputs.health_timeout}" },
+      depends_on: ["talos_machine_configuration_apply.controlplane", "talos_machine_configuration_apply.worker", "talos_machine_bootstrap.this", "null_resource.kubeconfig"],
+    });
+  });
+
   test("maintenance: the Talos roll after every apply and the bootstrap, the Kubernetes upgrade after the roll", () => {
     const { talos_upgrade, kubernetes_upgrade } = config.resource.null_resource as Record<string, Record<string, unknown>>;
     expect(talos_upgrade.triggers).toEqual({ talos_version: "${local.inputs.talos_version}" });
@@ -278,6 +296,7 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
       "talos_machine_configuration_apply.worker",
       "talos_machine_bootstrap.this",
       "null_resource.deployed",
+      "data.talos_cluster_health.this",
     ]);
     expect(kubernetes_upgrade.triggers).toEqual({ kubernetes_version: "${local.inputs.kubernetes_version}" });
     expect(kubernetes_upgrade.depends_on).toEqual(["null_resource.talos_upgrade"]);
@@ -292,6 +311,8 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
       FIRST_DEPLOY: '${(null_resource.deployed.triggers.plan_time == plantimestamp()) ? "true" : "false"}',
       TALOSCONFIG_CONTENT: "${nonsensitive(data.talos_client_configuration.this.talos_config)}",
       TALOSCTL_INSTALL: TALOSCTL_INSTALL_HINT,
+      HEALTH_WAIT: '${local.inputs.health_wait ? "true" : "false"}',
+      HEALTH_TIMEOUT: "${local.inputs.health_timeout}",
     });
     expect(roll.command).toContain('talosctl upgrade --image="$INSTALLER_IMAGE" --nodes="$node" --endpoints="$node"');
     // What the cluster was installed with: a resumed first deploy compares with it.

@@ -119,7 +119,7 @@ function keyMaterial(stack: TerraformWorkspace): string[] {
   return [...body, Buffer.from(key).toString("base64"), secrets.certs.os.key];
 }
 
-describeWith(["terraform", "talos provider", "null provider", "tls provider", "simulator"])(
+describeWith(["terraform", "talos provider", "null provider", "tls provider", "simulator", "kube-apiserver"])(
   "npm run deploy renews the admin client certificate inside its renewal window",
   () => {
     const nodes = loopbackAddresses("127.33.0", 2);
@@ -205,7 +205,7 @@ describeWith(["terraform", "talos provider", "null provider", "tls provider", "s
   },
 );
 
-describeWith(["terraform", "talos provider", "null provider", "tls provider", "simulator"])(
+describeWith(["terraform", "talos provider", "null provider", "tls provider", "simulator", "kube-apiserver"])(
   "a state from before the stack signed its own certificate, whose certificate expired",
   () => {
     const nodes = loopbackAddresses("127.34.0", 2);
@@ -261,7 +261,7 @@ describeWith(["terraform", "talos provider", "null provider", "tls provider", "s
   },
 );
 
-describeWith(["terraform", "talos provider", "null provider", "tls provider", "simulator"])(
+describeWith(["terraform", "talos provider", "null provider", "tls provider", "simulator", "kube-apiserver"])(
   "an admin kubeconfig whose own certificate nears expiry",
   () => {
     const nodes = loopbackAddresses("127.35.0", 2);

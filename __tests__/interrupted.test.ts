@@ -93,7 +93,7 @@ function clusterIdOf(secretsYaml: string): string {
   return (parse(secretsYaml) as { cluster: { id: string } }).cluster.id;
 }
 
-describeWith(["terraform", "talos provider", "null provider", "tls provider", "simulator", "talosctl"])(
+describeWith(["terraform", "talos provider", "null provider", "tls provider", "simulator", "kube-apiserver", "talosctl"])(
   "an interrupted or faulted deploy never loses the cluster's secrets, and the next deploy converges by itself",
   () => {
     const clusters: Cloudkoffer[] = [];

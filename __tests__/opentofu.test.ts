@@ -55,7 +55,7 @@ function isSealed(file: string): boolean {
   return (JSON.parse(readFileSync(file, "utf8")) as { format?: string }).format === "cloudkoffer sealed secrets backup v1";
 }
 
-describeWith(["tofu", "talos provider", "null provider", "tls provider", "simulator"])("npm run deploy with OpenTofu", () => {
+describeWith(["tofu", "talos provider", "null provider", "tls provider", "simulator", "kube-apiserver"])("npm run deploy with OpenTofu", () => {
   const nodes = loopbackAddresses("127.37.0", 2);
   const base = { TF_VAR_nodes: formatNodesVariable({ controlplane: [nodes[0]], worker: [nodes[1]] }), CLOUDKOFFER_ENGINE: "tofu" };
   const encrypted = { ...base, CLOUDKOFFER_STATE_ENCRYPTION: "passphrase", TF_VAR_state_passphrase: PASSPHRASE };
@@ -261,7 +261,7 @@ describeWith(["tofu", "talos provider", "null provider", "tls provider", "talos 
   });
 });
 
-describeWith(["tofu", "talos provider", "null provider", "tls provider", "simulator", "postgresql"])("OpenTofu with the pg backend", () => {
+describeWith(["tofu", "talos provider", "null provider", "tls provider", "simulator", "kube-apiserver", "postgresql"])("OpenTofu with the pg backend", () => {
   test("an encrypted state in PostgreSQL: only encrypted_data in the row; deploys read it with the passphrase", async () => {
     const nodes = loopbackAddresses("127.38.0", 2);
     const pg = process.env.TEST_PG_CONN_STR ?? "";
@@ -295,7 +295,7 @@ describeWith(["tofu", "talos provider", "null provider", "tls provider", "simula
   });
 });
 
-describeWith(["tofu", "talos provider", "null provider", "tls provider", "simulator"])("an encrypted state survives a crash", () => {
+describeWith(["tofu", "talos provider", "null provider", "tls provider", "simulator", "kube-apiserver"])("an encrypted state survives a crash", () => {
   test("a first deploy killed at its Bootstrap: the next npm run deploy converges, bootstrapped once, the state encrypted", async () => {
     const nodes = loopbackAddresses("127.39.0", 2);
     const env = {

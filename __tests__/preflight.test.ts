@@ -6,6 +6,7 @@ import { formatNodesVariable } from "../operations/nodes-input";
 import { loopbackAddresses, TalosSimulator } from "../testing/simulator";
 import { synthApp, TerraformWorkspace } from "../testing/terraform";
 import { Talosctl } from "./support/talosctl";
+import { loopbackDeployEnvironment } from "../testing/loopback";
 import { describeWith, PROJECT_ROOT } from "./support/tiers";
 
 interface Preflight {
@@ -95,7 +96,7 @@ describeWith(["simulator"])("npm run preflight against simulated nodes, with the
   });
 });
 
-describeWith(["simulator", "terraform", "talos provider", "null provider", "tls provider"])("npm run preflight once the nodes are configured", () => {
+describeWith(["simulator", "kube-apiserver", "terraform", "talos provider", "null provider", "tls provider"])("npm run preflight once the nodes are configured", () => {
   let simulator: TalosSimulator;
   let workspace: TerraformWorkspace;
   let stacks: string;
@@ -104,7 +105,8 @@ describeWith(["simulator", "terraform", "talos provider", "null provider", "tls 
     stacks = synthApp();
     workspace = TerraformWorkspace.copyOf(path.join(stacks, "cloudkoffer-v3"));
     workspace.init();
-    workspace.ok(["apply", "-auto-approve", "-no-color"], { TF_VAR_nodes: NODES });
+    // With a loopback VIP: the cluster's health is checked through the Kubernetes API there.
+    workspace.ok(["apply", "-auto-approve", "-no-color"], loopbackDeployEnvironment({ TF_VAR_nodes: NODES }));
     await simulator.waitFor(worker2, "configured");
   });
   afterAll(async () => {

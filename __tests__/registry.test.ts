@@ -26,7 +26,7 @@ const STACK = "cloudkoffer-v1";
 /** The nodes' calls that change something: what "no node is touched" rules out. */
 const CHANGING = ["ApplyConfiguration", "Bootstrap", "Upgrade", "Reboot", "Reset"];
 
-describeWith(["terraform", "go", "talos provider", "null provider", "tls provider", "provider built from source", "simulator", "talosctl"])(
+describeWith(["terraform", "go", "talos provider", "null provider", "tls provider", "provider built from source", "simulator", "kube-apiserver", "talosctl"])(
   "on a user's own machine: the providers from the registry, pinned by the lock",
   () => {
     let registry: TestRegistry;
@@ -169,7 +169,7 @@ describeWith(["terraform", "go", "talos provider", "null provider", "tls provide
   },
 );
 
-describeWith(["tofu", "talos provider", "null provider", "tls provider", "provider built from source", "simulator"])(
+describeWith(["tofu", "talos provider", "null provider", "tls provider", "provider built from source", "simulator", "kube-apiserver"])(
   "on a user's own machine with OpenTofu: the providers from registry.opentofu.org's name",
   () => {
     let registry: TestRegistry;

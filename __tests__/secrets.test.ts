@@ -194,7 +194,7 @@ describeWith(["terraform", "talos provider", "null provider", "tls provider"])("
   });
 });
 
-describeWith(["terraform", "talos provider", "null provider", "tls provider", "simulator"])("npm run deploy keeps the state to its owner", () => {
+describeWith(["terraform", "talos provider", "null provider", "tls provider", "simulator", "kube-apiserver"])("npm run deploy keeps the state to its owner", () => {
   test("the local state file is mode 0600", async () => {
     const nodes = loopbackAddresses("127.27.0", 2);
     const simulator = await TalosSimulator.start({ nodes });
@@ -220,7 +220,7 @@ describeWith(["terraform", "talos provider", "null provider", "tls provider", "s
   });
 });
 
-describeWith(["terraform", "talos provider", "null provider", "tls provider", "simulator", "postgresql"])(
+describeWith(["terraform", "talos provider", "null provider", "tls provider", "simulator", "kube-apiserver", "postgresql"])(
   "a team shares a cluster through the pg backend",
   () => {
     const nodes = loopbackAddresses("127.28.0", 3);

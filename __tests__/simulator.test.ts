@@ -3,13 +3,14 @@ import * as path from "path";
 import { formatNodesVariable } from "../operations/nodes-input";
 import { loopbackAddresses, probe, TalosSimulator } from "../testing/simulator";
 import { synthApp, TerraformWorkspace } from "../testing/terraform";
+import { loopbackDeployEnvironment } from "../testing/loopback";
 import { describeWith } from "./support/tiers";
 
 /**
  * The simulator must answer the real provider as Talos nodes do, faults
  * included; here with plain terraform on a handed-off stack (1 + 1 nodes).
  */
-describeWith(["terraform", "talos provider", "null provider", "tls provider", "simulator"])("simulated Talos nodes, seen by the real provider", () => {
+describeWith(["terraform", "talos provider", "null provider", "tls provider", "simulator", "kube-apiserver"])("simulated Talos nodes, seen by the real provider", () => {
   const [controlPlane, worker] = loopbackAddresses("127.22.0", 2);
   const nodes = formatNodesVariable({ controlplane: [controlPlane], worker: [worker] });
   let stacks: string;
@@ -32,7 +33,8 @@ describeWith(["terraform", "talos provider", "null provider", "tls provider", "s
     workspace = TerraformWorkspace.copyOf(path.join(stacks, `cloudkoffer-${version}`));
     workspace.init();
     const started = Date.now();
-    const result = workspace.run(["apply", "-auto-approve", "-no-color"], { TF_VAR_nodes: nodes, ...env });
+    // With a loopback VIP: the cluster's health is checked through the Kubernetes API there.
+    const result = workspace.run(["apply", "-auto-approve", "-no-color"], loopbackDeployEnvironment({ TF_VAR_nodes: nodes, ...env }));
     return { ...result, seconds: (Date.now() - started) / 1000 };
   };
 
@@ -87,10 +89,10 @@ describeWith(["terraform", "talos provider", "null provider", "tls provider", "s
 
   test("bootstrap runs once: a second one answers AlreadyExists and is retried until node_timeout", async () => {
     expect(deployed("v3").status).toBe(0);
-    const again = workspace.run(["apply", "-auto-approve", "-no-color", "-replace=talos_machine_bootstrap.this"], {
-      TF_VAR_nodes: nodes,
-      TF_VAR_node_timeout: "3s",
-    });
+    const again = workspace.run(
+      ["apply", "-auto-approve", "-no-color", "-replace=talos_machine_bootstrap.this"],
+      loopbackDeployEnvironment({ TF_VAR_nodes: nodes, TF_VAR_node_timeout: "3s" }),
+    );
     expect(again.status).not.toBe(0);
     expect(again.stderr).toContain("code = AlreadyExists desc = etcd data directory is not empty");
     const status = await simulator.node(controlPlane);

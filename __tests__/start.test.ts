@@ -3,13 +3,15 @@
  * real stack deployed to it, a table of the nodes that must say what the
  * simulator says, and a clean stop.
  */
-import { ChildProcess, spawn } from "child_process";
+import { ChildProcess, spawn, spawnSync } from "child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { PROJECT_ROOT } from "../lib/project-paths";
-import { SimulatedNode } from "../testing/simulator";
+import { formatNodesVariable } from "../operations/nodes-input";
+import { SimulatedFaults, SimulatedNode } from "../testing/simulator";
+import { Talosctl } from "./support/talosctl";
 import { describeWith } from "./support/tiers";
 
 /** A running `npm start`, its output as it comes. */
@@ -82,7 +84,7 @@ function expectedRows(nodes: Record<string, SimulatedNode>) {
   );
 }
 
-describeWith(["terraform", "talos provider", "null provider", "tls provider", "simulator", "talosctl"])("npm start: the main job on a simulated Cloudkoffer", () => {
+describeWith(["terraform", "talos provider", "null provider", "tls provider", "simulator", "kube-apiserver", "talosctl"])("npm start: the main job on a simulated Cloudkoffer", () => {
   const dirs: string[] = [];
   const demoDir = () => {
     const dir = mkdtempSync(path.join(tmpdir(), "demo-"));
@@ -90,10 +92,18 @@ describeWith(["terraform", "talos provider", "null provider", "tls provider", "s
     return dir;
   };
   afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+  // A test that failed half way still stops its npm start: the next one needs the addresses.
+  let running: Start | undefined;
+  afterEach(async () => {
+    running?.interrupt();
+    await running?.exited;
+    running = undefined;
+  });
 
   test("deploys cloudkoffer-v3 to 3 + 7 simulated nodes, prints what the simulator says, runs until Ctrl-C and exits 0", async () => {
     const demo = demoDir();
     const start = new Start(["--demo-dir", demo]);
+    running = start;
     await start.printed("The simulated Cloudkoffer runs until Ctrl-C.");
 
     const control = start.field("simulator control:");
@@ -123,6 +133,63 @@ describeWith(["terraform", "talos provider", "null provider", "tls provider", "s
     // The real talosctl answered with the talosconfig the demo wrote: the node's Talos, over mTLS.
     expect(start.output).toMatch(/talosctl version, the real talosctl \.build\/bin\/talosctl with the talosconfig, against 127\.77\.0\.1:\n {2}Client:\n\s+Tag:\s+v1\.7\.4[\s\S]*Server:\n\s+NODE:\s+127\.77\.0\.1\n\s+Tag:\s+v1\.7\.4/);
 
+    // The seed's last step: Talos' own checks, run by the first control plane, every one passed ...
+    expect(start.output).toContain("talosctl health, run by 127.77.0.1: every check passed");
+    for (const check of ["etcd to be healthy", "all k8s nodes to report ready", "all control plane static pods to be running"]) {
+      expect(start.output).toContain(`waiting for ${check}: OK`);
+    }
+    // ... and the nodes as kubectl lists them, from the real kube-apiserver behind the VIP.
+    expect(start.output).toContain("Kubernetes nodes, from the API server at https://127.77.0.254:6443");
+    const kubernetesNodes = start.output
+      .split("\n")
+      .filter((line) => /^ {2}127\.77\.0\.\d+ /.test(line))
+      .map((line) => line.trim().split(/\s+/));
+    // By name, as kubectl sorts them (127.77.0.10 before 127.77.0.2).
+    const controlPlanes = Object.keys(status).slice(0, 3);
+    expect(kubernetesNodes.map(([name, status, roles, , version]) => [name, status, roles, version])).toEqual(
+      Object.keys(status)
+        .sort()
+        .map((address) => [address, "Ready", controlPlanes.includes(address) ? "control-plane" : "<none>", "v1.30.1"]),
+    );
+
+    // The seed's talosctl health, both modes, against this very case: every check passes, and each
+    // fault the simulator injects fails its check, naming the node.
+    const addresses = Object.keys(status);
+    const talosctl = new Talosctl();
+    try {
+      const health = (...args: string[]) => {
+        const run = spawnSync("npm", ["run", "--silent", "health", "--", "cloudkoffer-v3", "--output", path.join(demo, "cdktf.out"), ...args], {
+          cwd: PROJECT_ROOT,
+          encoding: "utf8",
+          env: { ...process.env, PATH: talosctl.path, TF_VAR_nodes: formatNodesVariable({ controlplane: addresses.slice(0, 3), worker: addresses.slice(3) }) },
+        });
+        return { status: run.status, text: `${run.stdout}\n${run.stderr}` };
+      };
+      const faults = (node: string, fault: SimulatedFaults) =>
+        fetch(`${control}/nodes/${node}/faults`, { method: "POST", body: JSON.stringify(fault) }).then((response) => expect(response.ok).toBe(true));
+      for (const server of ["true", "false"]) expect(health(`--server=${server}`, "--wait-timeout=1m")).toMatchObject({ status: 0 });
+      const cases: [string, SimulatedFaults, string][] = [
+        ["127.77.0.4", { kubeletDown: true }, "kubelet to be healthy"],
+        ["127.77.0.10", { nodeNotReady: true }, "all k8s nodes to report ready"],
+        ["127.77.0.2", { etcdStopped: true }, "etcd to be healthy"],
+        ["127.77.0.3", { staticPodDown: "kube-apiserver" }, "all control plane"],
+      ];
+      for (const [node, fault, check] of cases) {
+        await faults(node, fault);
+        for (const server of ["true", "false"]) {
+          const run = health(`--server=${server}`, "--wait-timeout=5s");
+          expect({ node, server, status: run.status }).toEqual({ node, server, status: 1 });
+          expect(run.text).toContain(`waiting for ${check}`);
+          expect(run.text).toContain(node);
+        }
+        await faults(node, {});
+      }
+      expect(health("--wait-timeout=1m")).toMatchObject({ status: 0 });
+    } finally {
+      talosctl.remove();
+    }
+
+    running = undefined;
     start.interrupt();
     expect(await start.exited).toBe(0);
     expect(start.output).toContain("start: stopping the simulated Cloudkoffer");

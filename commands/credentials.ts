@@ -9,31 +9,16 @@
  */
 import * as path from "path";
 import { parseArgs } from "util";
-import { defaultStatePath } from "../lib/cloudkoffer-profile";
 import { PROJECT_ROOT } from "../lib/project-paths";
 import { selectStack } from "../operations/stack-selection";
 import { credentialExpiries, describeExpiry } from "../operations/credential-expiry";
-import { isEncryptedState, pullState, readLocalState, StackState } from "../operations/state";
-import { terraformCliEnvironment } from "../setup/setup";
-import { initialisedStack } from "../operations/stack-workdir";
+import { readStackState } from "../operations/stack-state";
 import { runCommand } from "./command";
 
 function main(): number {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { output: { type: "string", default: "cdktf.out" } } });
   const stack = selectStack(positionals[0]);
-  const output = path.resolve(PROJECT_ROOT, values.output);
-  let state: StackState;
-  let where: string;
-  const local = path.resolve(output, "stacks", stack.name, defaultStatePath(stack.name));
-  if (process.env.CLOUDKOFFER_BACKEND === "pg" || isEncryptedState(local)) {
-    // The pg backend, or a state OpenTofu encrypted: read through the engine.
-    const env = terraformCliEnvironment();
-    state = pullState(initialisedStack(stack.name, output, env), env);
-    where = process.env.CLOUDKOFFER_BACKEND === "pg" ? "the pg backend" : local;
-  } else {
-    where = local;
-    state = readLocalState(where);
-  }
+  const { state, where } = readStackState(stack.name, path.resolve(PROJECT_ROOT, values.output));
   const expiries = credentialExpiries(state);
   if (expiries.length === 0) {
     console.error(`credentials: ${stack.name} has no deployed cluster in ${where}`);

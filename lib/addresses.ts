@@ -23,6 +23,7 @@ export const ADDRESSES = {
   workerApply: { type: "talos_machine_configuration_apply", name: "worker" },
   bootstrap: { type: "talos_machine_bootstrap", name: "this" },
   kubeconfig: { type: "talos_cluster_kubeconfig", name: "this", mode: "data" },
+  clusterHealth: { type: "talos_cluster_health", name: "this", mode: "data" },
   adminKubeconfig: { type: "null_resource", name: "kubeconfig" },
   secretsBackup: { type: "null_resource", name: "secrets_backup" },
   adminKey: { type: "tls_private_key", name: "admin" },
@@ -49,3 +50,4 @@ export const ADMIN_KEY_ADDRESS = addressText(ADDRESSES.adminKey);
 export const KUBECONFIG_ADDRESS = addressText(ADDRESSES.adminKubeconfig);
 export const SECRETS_BACKUP_ADDRESS = addressText(ADDRESSES.secretsBackup);
 export const DEPLOYED_ADDRESS = addressText(ADDRESSES.deployed);
+export const CLUSTER_HEALTH_ADDRESS = addressText(ADDRESSES.clusterHealth);

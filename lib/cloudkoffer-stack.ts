@@ -5,6 +5,7 @@ import { NullProvider } from "@cdktf/provider-null/lib/provider";
 import { TlsProvider } from "@cdktf/provider-tls/lib/provider";
 import { TalosProvider } from "../.gen/providers/talos/provider";
 import { CloudkofferProfile, defaultStatePath } from "./cloudkoffer-profile";
+import { ClusterHealth, DEFAULT_HEALTH_TIMEOUT } from "./cluster-health";
 import { clusterEndpointOf, ClusterVariables, DEFAULT_CILIUM_CLI_IMAGE, DEFAULT_CLUSTER_VIP } from "./cluster-variables";
 import { MachineConfigPatches } from "./machine-config-patches";
 import { PatchPipeline, ValidationVersions } from "./patch-pipeline";
@@ -150,6 +151,8 @@ export class CloudkofferStack extends TerraformStack {
   readonly cluster: TalosCluster;
   /** The stack's variables (`talos_version`, `kubernetes_version`, `nodes`). */
   readonly variables: ClusterVariables;
+  /** The wait for the cluster to be healthy. */
+  readonly health: ClusterHealth;
 
   /** The stack's patches, per role. */
   readonly patches: MachineConfigPatches;
@@ -215,6 +218,7 @@ export class CloudkofferStack extends TerraformStack {
       controlPlanes: props.profile.controlPlanes,
       workers: props.profile.workers,
       nodeTimeout: DEFAULT_NODE_TIMEOUT,
+      healthTimeout: DEFAULT_HEALTH_TIMEOUT,
       secretsBackupFile: props.secretsBackupFile ?? defaultSecretsBackupPath(id),
       clusterVip,
     });
@@ -238,6 +242,16 @@ export class CloudkofferStack extends TerraformStack {
       adminCertRenewalHours: this.variables.adminCertRenewalHours,
     });
 
+    // The seed's last step: wait until the cluster is healthy.
+    this.health = new ClusterHealth(this, "health", {
+      clientConfiguration: this.cluster.adminCertificate.clientConfiguration,
+      controlPlaneNodes: this.variables.controlPlaneNodes,
+      workerNodes: this.variables.workerNodes,
+      timeout: this.variables.healthTimeout,
+      wait: this.variables.healthWait,
+      deployedAfter: [this.cluster.controlPlaneApply, this.cluster.workerApply, this.cluster.bootstrap, this.cluster.adminKubeconfig],
+    });
+
     new TalosMaintenance(this, "maintenance", {
       talosVersion: this.variables.talosVersion,
       kubernetesVersion: this.variables.kubernetesVersion,
@@ -246,6 +260,9 @@ export class CloudkofferStack extends TerraformStack {
       talosconfig: this.cluster.clientConfiguration.talosConfig,
       stage: this.variables.talosUpgradeStage,
       deployedAfter: [this.cluster.controlPlaneApply, this.cluster.workerApply, this.cluster.bootstrap],
+      healthy: this.health.check,
+      healthTimeout: this.variables.healthTimeout,
+      healthWait: this.variables.healthWait,
     });
 
     // Outputs keep the seed's names; every one of them carries credentials.

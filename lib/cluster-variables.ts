@@ -9,6 +9,7 @@ import {
   nodesValidations,
   nodeTimeoutValidations,
   talosVersionValidations,
+  healthTimeoutValidations,
 } from "./variable-validations";
 import { atAddress } from "./terraform-address";
 
@@ -38,6 +39,8 @@ export interface ClusterVariablesProps {
   readonly workers: readonly string[];
   /** Default of `node_timeout`. */
   readonly nodeTimeout: string;
+  /** Default of `health_timeout`. */
+  readonly healthTimeout: string;
   /** Default of `secrets_backup_file`, relative to the stack's working directory. */
   readonly secretsBackupFile: string;
   /** Default of `cluster_vip`. */
@@ -73,6 +76,10 @@ export class ClusterVariables extends Construct {
   readonly adminCertValidityHoursVariable: TerraformVariable;
   /** `var.admin_cert_renewal_hours`. */
   readonly adminCertRenewalHoursVariable: TerraformVariable;
+  /** `var.health_timeout`. */
+  readonly healthTimeoutVariable: TerraformVariable;
+  /** `var.health_wait`. */
+  readonly healthWaitVariable: TerraformVariable;
   /** `local.inputs.talos_version`: the Talos version in the "v1.7.4" form provider 0.5.0 requires. */
   readonly talosVersion: string;
   /** The Kubernetes version. */
@@ -93,6 +100,10 @@ export class ClusterVariables extends Construct {
   readonly clusterEndpoint: string;
   /** Values of the patch placeholders (`{{ name }}`), by name: tokens. */
   readonly patchPlaceholders: Record<string, string>;
+  /** How long a deploy waits for the cluster to be healthy (a duration token). */
+  readonly healthTimeout: string;
+  /** Whether a deploy waits for the cluster to be healthy (a boolean token). */
+  readonly healthWait: IResolvable;
   /** How long the admin client certificate is valid, in hours (a token). */
   readonly adminCertValidityHours: number;
   /** How long before expiry a deploy renews it, in hours (a token). */
@@ -197,6 +208,23 @@ export class ClusterVariables extends Construct {
       validation: adminCertValidations().renewal,
     });
 
+    this.healthTimeoutVariable = variable("health_timeout", {
+      description:
+        "How long a deploy waits for the cluster to be healthy (Talos' own checks, as talosctl health), after installing it and after each node of a Talos upgrade (a duration such as 10m).",
+      type: VariableType.STRING,
+      nullable: false,
+      default: props.healthTimeout,
+      validation: healthTimeoutValidations(),
+    });
+
+    this.healthWaitVariable = variable("health_wait", {
+      description:
+        "Whether a deploy waits for the cluster to be healthy, and upgrades wait for it between nodes; false for a partial case that cannot become healthy.",
+      type: VariableType.BOOL,
+      nullable: false,
+      default: true,
+    });
+
     // Every value the graph uses goes through local.inputs, which reads all the variables: a
     // variable that fails its validation then stops the plan before anything is planned, and
     // the error is all terraform prints (cdktf deploy drops the end of a long partial plan).
@@ -212,6 +240,8 @@ export class ClusterVariables extends Construct {
       cluster_vip: this.clusterVipVariable.stringValue,
       admin_cert_validity_hours: this.adminCertValidityHoursVariable.numberValue,
       admin_cert_renewal_hours: this.adminCertRenewalHoursVariable.numberValue,
+      health_timeout: this.healthTimeoutVariable.stringValue,
+      health_wait: this.healthWaitVariable.booleanValue,
     });
     atAddress(inputs, "inputs");
     const input = (...path: string[]): unknown => Fn.lookupNested(inputs.asAnyMap, path);
@@ -225,6 +255,8 @@ export class ClusterVariables extends Construct {
     this.patchPlaceholders = { cilium_cli_image: Token.asString(input("cilium_cli_image")), cluster_vip: this.clusterVip };
     this.adminCertValidityHours = Token.asNumber(input("admin_cert_validity_hours"));
     this.adminCertRenewalHours = Token.asNumber(input("admin_cert_renewal_hours"));
+    this.healthTimeout = Token.asString(input("health_timeout"));
+    this.healthWait = Token.asAny(input("health_wait"));
     this.controlPlaneNodes = Token.asList(input("nodes", "controlplane"));
     this.workerNodes = Token.asList(input("nodes", "worker"));
   }

@@ -25,6 +25,12 @@ export interface TalosMaintenanceProps {
   readonly stage: IResolvable;
   /** What makes the cluster deployed: every apply and the bootstrap. */
   readonly deployedAfter: ITerraformDependable[];
+  /** The wait for the cluster to be healthy: no upgrade starts before it passed. */
+  readonly healthy: ITerraformDependable;
+  /** How long the upgrades wait for the cluster to be healthy again, after each node (a duration token). */
+  readonly healthTimeout: string;
+  /** Whether they wait at all (a boolean token). */
+  readonly healthWait: IResolvable;
 }
 
 /**
@@ -103,7 +109,17 @@ export class TalosMaintenance extends Construct {
               type: "local-exec",
               interpreter: ["/bin/bash", "-c"],
               command: script(scriptName),
-              environment: { ...environment, FIRST_DEPLOY: firstDeploy, TALOSCONFIG_CONTENT: talosconfig, TALOSCTL_INSTALL: TALOSCTL_INSTALL_HINT },
+              environment: {
+                ...environment,
+                FIRST_DEPLOY: firstDeploy,
+                TALOSCONFIG_CONTENT: talosconfig,
+                TALOSCTL_INSTALL: TALOSCTL_INSTALL_HINT,
+                // Between nodes, and before and after the Kubernetes upgrade: talosctl health of the whole cluster.
+                CONTROL_PLANES: Fn.join(" ", props.controlPlaneNodes),
+                WORKERS: Fn.join(" ", props.workerNodes),
+                HEALTH_WAIT: Fn.conditional(props.healthWait, "true", "false"),
+                HEALTH_TIMEOUT: props.healthTimeout,
+              },
             },
           ],
         }),
@@ -114,13 +130,11 @@ export class TalosMaintenance extends Construct {
       "talos-upgrade",
       ADDRESSES.talosUpgrade,
       { talos_version: props.talosVersion },
-      [...props.deployedAfter, this.deployed],
+      [...props.deployedAfter, this.deployed, props.healthy],
       "talos-upgrade.sh",
       {
         TALOS_VERSION: props.talosVersion,
         INSTALLER_IMAGE: `${TALOS_INSTALLER_IMAGE}:${props.talosVersion}`,
-        CONTROL_PLANES: Fn.join(" ", props.controlPlaneNodes),
-        WORKERS: Fn.join(" ", props.workerNodes),
         STAGE: Fn.conditional(props.stage, "true", "false"),
         INSTALLED_VERSION: installed("talos_version"),
       },

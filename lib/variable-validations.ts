@@ -34,6 +34,16 @@ export function nodeTimeoutValidations(): TerraformVariableValidationConfig[] {
   ];
 }
 
+/** `health_timeout`: a duration, as node_timeout. */
+export function healthTimeoutValidations(): TerraformVariableValidationConfig[] {
+  return [
+    {
+      condition: `\${can(regex("${NODE_TIMEOUT}", var.health_timeout))}`,
+      errorMessage: "${jsonencode(var.health_timeout)} is not a duration such as 10m, 90s or 1h30m (health_timeout).",
+    },
+  ];
+}
+
 /** `talos_version`: 1.7.4 or v1.7.4 (a pre-release suffix allowed). */
 export function talosVersionValidations(): TerraformVariableValidationConfig[] {
   return [

@@ -16,15 +16,11 @@
  * - a Talos roll that was killed half way is resumed: terraform records the
  *   upgrade resource before its script has run, so nothing else would.
  */
-import { mkdtempSync, rmSync } from "fs";
-import { tmpdir } from "os";
-import * as path from "path";
-import { stringify } from "yaml";
 import { BOOTSTRAP_ADDRESS, CONTROL_PLANE_APPLY_ADDRESS } from "../lib/addresses";
 import { ClusterNodes } from "./nodes-input";
 import { nodesWithRoles, probeNode } from "./preflight";
-import { writeFileAtomically } from "./atomic-file";
 import { ClientConfiguration, readLocalState } from "./state";
+import { withTalosconfig } from "./talosconfig";
 import { TalosTool } from "./talos-tool";
 
 /**
@@ -40,27 +36,11 @@ export function configuredNodes(nodes: ClusterNodes, talosTool: string): string[
 }
 
 /**
- * Hands `ask` a talosconfig for one node with the state's client certificate,
- * in a 0600 file that is gone afterwards.
- */
-async function withTalosconfig<T>(node: string, client: ClientConfiguration, ask: (talosconfig: string) => Promise<T>): Promise<T> {
-  const work = mkdtempSync(path.join(tmpdir(), "talosconfig-"));
-  try {
-    const talosconfig = path.join(work, "talosconfig");
-    const context = { endpoints: [node], nodes: [node], ca: client.ca_certificate, crt: client.client_certificate, key: client.client_key };
-    writeFileAtomically(talosconfig, stringify({ context: "deploy", contexts: { deploy: context } }));
-    return await ask(talosconfig);
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
-}
-
-/**
  * Whether a control plane's cluster is bootstrapped (etcd runs on it), asked
  * with the state's client certificate; undefined when it does not say.
  */
 export async function isBootstrapped(node: string, client: ClientConfiguration, talosTool: string): Promise<boolean | undefined> {
-  const said = await withTalosconfig(node, client, (talosconfig) => new TalosTool(talosTool).bootstrapped(node, talosconfig));
+  const said = await withTalosconfig(client, [node], [node], (talosconfig) => new TalosTool(talosTool).bootstrapped(node, talosconfig));
   return said.error ? undefined : said.bootstrapped;
 }
 
@@ -78,7 +58,7 @@ export async function nodesNotAt(
   // All at once: this runs before every deploy whose state has had a roll.
   const versions = await Promise.all(
     nodesWithRoles(nodes).map(async ({ node }): Promise<[string, string | undefined]> => {
-      const probed = await withTalosconfig(node, client, (talosconfig) =>
+      const probed = await withTalosconfig(client, [node], [node], (talosconfig) =>
         new TalosTool(talosTool).probeAsync(node, { talosconfig, strict: true, timeout: "3s" }),
       );
       return [node, probed.version];

@@ -203,6 +203,12 @@ async function measureScaling(runs: number, work: string): Promise<Record<string
         if (result.status !== 0) throw new Error(result.text);
         return { seconds: result.seconds };
       },
+      // The same, without the seed's "wait until healthy": what one round of Talos' checks costs.
+      "no-change cdktf deploy, health wait off": () => {
+        const result = cdktfDeploy("cloudkoffer-v3", dir, { ...scaleEnv, TF_VAR_health_wait: "false" });
+        if (result.status !== 0) throw new Error(result.text);
+        return { seconds: result.seconds };
+      },
       "no-change terraform plan": () => timed("terraform", ["plan", "-input=false", "-detailed-exitcode"], terraformEnvironment(loopbackDeployEnvironment(scaleEnv)), stackDir),
     });
     scaling[`${count} workers`] = { firstDeploySeconds: Number(first.seconds.toFixed(2)), ...measured };
@@ -397,7 +403,10 @@ function printTable(results: Record<string, unknown>): void {
     ]);
   }
   for (const [workers, measured] of Object.entries(r.scaling ?? {})) {
-    rows.push([`no-change cdktf deploy, ${workers}`, s(measured["no-change cdktf deploy"].seconds), `first deploy ${s(measured.firstDeploySeconds)}`]);
+    const deploy = measured["no-change cdktf deploy"].seconds;
+    rows.push([`no-change cdktf deploy, ${workers}`, s(deploy), `first deploy ${s(measured.firstDeploySeconds)}`]);
+    const withoutHealth = measured["no-change cdktf deploy, health wait off"];
+    if (withoutHealth) rows.push([`  the same, health wait off`, s(withoutHealth.seconds), `the health check costs ${s(deploy - withoutHealth.seconds)}`]);
     rows.push([`no-change terraform plan, ${workers}`, s(measured["no-change terraform plan"].seconds), ""]);
   }
   if (r.quickstart) {

@@ -30,17 +30,21 @@ import { formatNodesVariable } from "../operations/nodes-input";
 import { PROJECT_ROOT } from "../lib/project-paths";
 import { DEFAULT_TALOS_TOOL } from "../operations/talos-tool";
 import { parse as parseYaml } from "yaml";
-import { assertLoopbackTalosconfig, loopbackDeployEnvironment } from "./loopback";
+import { assertLoopbackTalosconfig, assertLoopbackUrl, loopbackDeployEnvironment } from "./loopback";
 import { loopbackAddresses, SimulatedNode, TALOS_SIM, TalosSimulator } from "./simulator";
 import { isolatedEnvironment } from "./terraform";
 import { deploySteps, ensureSetup, terraformCliEnvironment } from "../setup/setup";
-import { TALOS_SOURCE } from "../setup/release-sources";
+import { KUBE_APISERVER_RELEASE, TALOS_SOURCE } from "../setup/release-sources";
 import { findTalosctl, FoundTalosctl, noTalosctlMessage, TALOSCTL, talosctlBuildable } from "../operations/talosctl";
 import { StackDeploy } from "../operations/stack-deploy";
 import { writeFileAtomically } from "../operations/atomic-file";
 import { runProgram } from "../operations/program";
 import { BackgroundBuild } from "../setup/background-build";
 import { engineBinary } from "../operations/engine";
+import { healthArguments } from "../operations/health";
+import { kubernetesAccess, listNodes, nodesTable } from "../operations/kubernetes-nodes";
+import { ClusterNodes } from "../operations/nodes-input";
+import { KUBE_APISERVER, kubeApiserverBuilt } from "../setup/kube-apiserver";
 
 /** npm start's command, which launch() runs again inside a loopback-only namespace. */
 const START_COMMAND = path.join(PROJECT_ROOT, "commands", "start.ts");
@@ -78,14 +82,14 @@ function inNamespace(command: string): string {
 }
 
 /**
- * `npm run setup -- talosctl` beside the demo: minutes of compiling the first
+ * `npm run setup -- <step>` beside the demo: minutes of compiling the first
  * time, which must not slow the way to the table (the providers' compile, the
  * deploy).
  */
-function buildTalosctlInBackground(): BackgroundBuild {
-  return new BackgroundBuild(process.execPath, ["-r", "esbuild-register", path.join(PROJECT_ROOT, "commands", "setup.ts"), "talosctl"], {
-    ready: (output) => console.log(`${output.trimEnd()}\nstart: ${shown(TALOSCTL)} is ready`),
-    failed: (status, output) => console.error(`start: building talosctl failed (${status}); npm run setup -- talosctl tries again:\n${output.trimEnd()}`),
+function buildInBackground(step: "talosctl" | "kube-apiserver", binary: string, then: string): BackgroundBuild {
+  return new BackgroundBuild(process.execPath, ["-r", "esbuild-register", path.join(PROJECT_ROOT, "commands", "setup.ts"), step], {
+    ready: (output) => console.log(`${output.trimEnd()}\nstart: ${shown(binary)} is ready${then}`),
+    failed: (status, output) => console.error(`start: building ${step} failed (${status}); npm run setup -- ${step} tries again:\n${output.trimEnd()}`),
   });
 }
 
@@ -97,31 +101,84 @@ function buildTalosctlInBackground(): BackgroundBuild {
 async function launch(args: readonly string[]): Promise<number> {
   await ensureSetup(deploySteps());
   // The user's own talosctl of Talos v1.7 serves; else one is built where Talos' release source is.
-  const talosctl = findTalosctl() || !talosctlBuildable() ? undefined : buildTalosctlInBackground();
+  const talosctl = findTalosctl() || !talosctlBuildable() ? undefined : buildInBackground("talosctl", TALOSCTL, "");
+  // The simulated Kubernetes API: built from Go modules, as the simulator is.
+  const kubeApiserver = kubeApiserverBuilt() ? undefined : buildInBackground("kube-apiserver", KUBE_APISERVER, HEALTH_NEXT_TIME);
+  const building = [...(talosctl ? ["talosctl"] : []), ...(kubeApiserver ? ["kube-apiserver"] : [])];
   const demo = spawn(
     path.join(PROJECT_ROOT, "testing", "loopback-only.sh"),
     [process.execPath, "-r", "esbuild-register", START_COMMAND, ...args],
-    { stdio: "inherit", env: { ...process.env, CLOUDKOFFER_SET_UP: "1", ...(talosctl ? { CLOUDKOFFER_BUILDING_TALOSCTL: "1" } : {}) } },
+    { stdio: "inherit", env: { ...process.env, CLOUDKOFFER_SET_UP: "1", CLOUDKOFFER_BUILDING: building.join(",") } },
   );
   const ignore = () => undefined;
   process.on("SIGINT", ignore);
   process.on("SIGTERM", ignore);
   const status = await new Promise<number>((resolve) => demo.once("close", (code) => resolve(code ?? 1)));
-  if (talosctl?.stop()) {
-    console.log("start: stopped building talosctl (what compiled stays in Go's build cache): npm run setup -- talosctl, or the next npm start, finishes it");
+  for (const [step, build] of [
+    ["talosctl", talosctl],
+    ["kube-apiserver", kubeApiserver],
+  ] as const) {
+    if (build?.stop()) {
+      console.log(`start: stopped building ${step} (what compiled stays in Go's build cache): npm run setup -- ${step}, or the next npm start, finishes it`);
+    }
   }
   return status;
+}
+
+/** What npm start says after a background build is ready when it leaves the health checks to the next run. */
+const HEALTH_NEXT_TIME = "; the next npm start serves the Kubernetes API and waits for the cluster to be healthy";
+
+/** How a binary that is not built yet gets built: in the background now, or by a command. */
+function howBuilt(step: "talosctl" | "kube-apiserver", once: boolean): string {
+  const building = (process.env.CLOUDKOFFER_BUILDING ?? "").split(",").includes(step);
+  return building && !once
+    ? "npm start builds it in the background and says when it is ready (minutes the first time on 2 cores)"
+    : `npm run setup -- ${step} builds it (minutes the first time on 2 cores)`;
+}
+
+/**
+ * Why npm start cannot wait for the cluster's health, or undefined when it
+ * can: the simulator answers Talos' health checks with the real talosctl
+ * and serves Kubernetes with the real kube-apiserver.
+ */
+function healthUnavailable(talosctl: FoundTalosctl | undefined, once: boolean): string | undefined {
+  const missing = [
+    ...(talosctl ? [] : ["talosctl (see above), which runs Talos' checks"]),
+    ...(kubeApiserverBuilt() ? [] : [`${shown(KUBE_APISERVER)}, the real kube-apiserver ${KUBE_APISERVER_RELEASE.version}, which serves Kubernetes: ${howBuilt("kube-apiserver", once)}`]),
+  ];
+  return missing.length === 0 ? undefined : `health: not waited for (TF_VAR_health_wait=false), as the simulated nodes lack ${missing.join(", and ")}`;
+}
+
+/**
+ * The seed's last steps on the simulated case: `talosctl health` run by the
+ * first control plane, its checks as talosctl prints them, then the nodes as
+ * `kubectl get nodes` lists them, read from the API server with the kubeconfig.
+ */
+async function healthReport(talosctl: FoundTalosctl, credentials: { talosconfig: string; kubeconfig: string }, nodes: ClusterNodes): Promise<string> {
+  assertLoopbackTalosconfig(parseYaml(readFileSync(credentials.talosconfig, "utf8")), credentials.talosconfig);
+  const first = nodes.controlplane[0];
+  const health = runProgram(
+    TALOS_SIM,
+    ["talosctl", talosctl.command, "--talosconfig", credentials.talosconfig, ...healthArguments(nodes, { server: true, waitTimeout: "1m" })],
+    { timeout: 90000 },
+  );
+  if (health.status !== 0) throw new Error(`talosctl health through ${first} failed:\n${health.stdout}${health.stderr}`);
+  const access = kubernetesAccess(readFileSync(credentials.kubeconfig, "utf8"));
+  assertLoopbackUrl(access.server, credentials.kubeconfig);
+  const table = nodesTable(await listNodes(access));
+  return [
+    `talosctl health, run by ${first}: every check passed`,
+    (health.stdout + health.stderr).trimEnd().replace(/^/gm, "  "),
+    `Kubernetes nodes, from the API server at ${access.server} (kube-apiserver ${KUBE_APISERVER_RELEASE.version}):`,
+    table.replace(/^/gm, "  "),
+  ].join("\n");
 }
 
 /** What the real talosctl says of `node`, or why it was not asked (and how to get one). */
 function talosctlVersion(talosctl: FoundTalosctl | undefined, talosconfig: string, node: string, once: boolean): string {
   if (!talosctl) {
     if (!talosctlBuildable()) return `talosctl: ${noTalosctlMessage()}`;
-    const how =
-      process.env.CLOUDKOFFER_BUILDING_TALOSCTL === "1" && !once
-        ? "npm start builds it in the background and says when it is ready (minutes the first time on 2 cores)"
-        : "npm run setup -- talosctl builds it (minutes the first time on 2 cores)";
-    return `talosctl: ${shown(TALOSCTL)}, the real talosctl ${TALOS_SOURCE.version}, is not built yet: ${how}`;
+    return `talosctl: ${shown(TALOSCTL)}, the real talosctl ${TALOS_SOURCE.version}, is not built yet: ${howBuilt("talosctl", once)}`;
   }
   // Handed a talosconfig that names loopback addresses only (checked, and checked again by
   // talos-sim's guard before talosctl runs).
@@ -163,13 +220,21 @@ export async function start(args: readonly string[]): Promise<number> {
   mkdirSync(demo, { recursive: true, mode: 0o700 });
   process.umask(0o077);
   console.log(`start: a simulated Cloudkoffer ${profile.version}: ${nodes.controlplane.length} control planes and ${nodes.worker.length} workers on ${PREFIX}.x`);
+  const talosctl = findTalosctl();
+  const noHealth = healthUnavailable(talosctl, values.once);
   const simulator = await TalosSimulator.start({ nodes: addresses, rebootDelay: "500ms" });
   const stop = () => simulator.stop();
   try {
     // Only what the demo means: none of the user's TF_VAR_* (the seed's .envrc names the real case).
     // The providers come the way setup decided (terraformCliEnvironment): the mirror, the user's configuration or the registry.
     const env = terraformCliEnvironment(
-      isolatedEnvironment(loopbackDeployEnvironment({ TF_VAR_nodes: formatNodesVariable(nodes), TF_VAR_cluster_vip: `${PREFIX}.254` })),
+      isolatedEnvironment(
+        loopbackDeployEnvironment({
+          TF_VAR_nodes: formatNodesVariable(nodes),
+          TF_VAR_cluster_vip: `${PREFIX}.254`,
+          ...(noHealth ? { TF_VAR_health_wait: "false" } : {}),
+        }),
+      ),
     );
     const output = path.join(demo, "cdktf.out");
     const deployStarted = process.hrtime.bigint();
@@ -193,8 +258,8 @@ export async function start(args: readonly string[]): Promise<number> {
     }
 
     const first = nodes.controlplane[0];
-    const talosctl = findTalosctl();
     const talosctlLines = talosctlVersion(talosctl, credentials.talosconfig, first, values.once);
+    const healthLines = noHealth ?? (await healthReport(talosctl as FoundTalosctl, { talosconfig: credentials.talosconfig, kubeconfig: credentials.kubeconfig }, nodes));
 
     const status_ = await simulator.status();
     const table = addresses.map((address) => status_[address]);
@@ -205,14 +270,17 @@ export async function start(args: readonly string[]): Promise<number> {
     console.log(`bootstrapped: ${bootstrapped.join(", ") || "none"}`);
     console.log(`deployed in ${deploySeconds.toFixed(1)} s (npm start: ${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(1)} s)`);
     console.log(talosctlLines);
+    console.log(healthLines);
+    const apiServer = noHealth ? "where no Kubernetes API answers yet" : "where the simulated cluster's kube-apiserver answers";
     console.log(`talosconfig: ${shown(credentials.talosconfig)} (mode 0600)`);
-    console.log(`kubeconfig:  ${shown(credentials.kubeconfig)} (mode 0600; its server is the VIP ${PREFIX}.254, where no simulated Kubernetes API answers)`);
+    console.log(`kubeconfig:  ${shown(credentials.kubeconfig)} (mode 0600; its server is the VIP ${PREFIX}.254, ${apiServer})`);
     console.log(`state:       ${shown(path.join(demo, `terraform.${stack.name}.tfstate`))}`);
     console.log("");
     console.log("Look at the nodes, from another terminal (they live in this process's loopback-only network namespace):");
     console.log(`  ${inNamespace(`${shown(DEFAULT_TALOS_TOOL)} probe -node ${nodes.controlplane[0]} -talosconfig ${shown(credentials.talosconfig)}`)}`);
     console.log(`  ${inNamespace(`curl -s ${simulator.controlUrl}/status`)}`);
     console.log(`  ${inNamespace(`${shown(talosctl?.command ?? "talosctl")} --talosconfig ${shown(credentials.talosconfig)} --nodes ${first} --endpoints ${first} get machinestatus`)}`);
+    if (!noHealth) console.log(`  ${inNamespace(`kubectl --kubeconfig ${shown(credentials.kubeconfig)} get nodes`)}`);
     console.log(`simulator control: ${simulator.controlUrl}`);
 
     if (values.once) return 0;

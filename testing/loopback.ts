@@ -56,3 +56,9 @@ export function assertLoopbackTalosconfig(talosconfig: { contexts?: Record<strin
   const real = named.map((address) => address.replace(/:\d+$/, "")).filter((address) => !isLoopback(address));
   if (real.length > 0) throw new Error(`refusing to hand ${file} to a client: it names ${real.join(", ")}, outside loopback`);
 }
+
+/** Throws unless a URL's host (a kubeconfig's server) is a loopback address. */
+export function assertLoopbackUrl(url: string, file: string): void {
+  const host = new URL(url).hostname.replace(/^\[(.*)\]$/, "$1");
+  if (!isLoopback(host)) throw new Error(`refusing to call ${url} from ${file}: ${host} is outside loopback`);
+}

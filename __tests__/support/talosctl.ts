@@ -12,8 +12,10 @@ import { findTalosctl } from "../../operations/talosctl";
  * talosconfig) is loopback. It records its arguments and the mode of the
  * talosconfig file it was given.
  *
- * One command is a double: `upgrade-k8s` drives the Kubernetes API, which the
- * simulator does not have (go/internal/talosctlguard/upgradek8s.go).
+ * One command is a double: `upgrade-k8s` rolls new images out through every
+ * node's configuration and waits for the static pods and kubelets to run
+ * them, which no simulated node does (go/internal/talosctlguard/upgradek8s.go).
+ * `health` is real: the simulated cluster answers Talos' checks.
  */
 export class Talosctl {
   readonly bin = mkdtempSync(path.join(tmpdir(), "talosctl-"));

@@ -37,7 +37,7 @@ const ADMIN_RENEWS_FROM = new Date(ADMIN_NOT_AFTER.getTime() - 720 * HOUR_MS);
 
 describe("credentialExpiries of the recorded state", () => {
   test("the recorded certificates are a year's, and the admin certificate renews 720 hours before its end", () => {
-    expect(ADMIN_NOT_AFTER.toISOString()).toBe("2027-12-05T21:21:30.000Z");
+    expect(ADMIN_NOT_AFTER.toISOString()).toBe("2027-12-05T23:59:08.000Z");
     expect(attributesOf(RECORDED, ADMIN_CERTIFICATE_ADDRESS).early_renewal_hours).toBe(720);
   });
 
@@ -119,34 +119,34 @@ test("a state without a cluster has no credentials", () => {
 describe("what users read", () => {
   test("a date is shown to the minute, in UTC", () => {
     expect(shownDate(new Date("2027-11-29T18:05:59.999Z"))).toBe("2027-11-29 18:05 UTC");
-    expect(shownDate(ADMIN_NOT_AFTER)).toBe("2027-12-05 21:21 UTC");
+    expect(shownDate(ADMIN_NOT_AFTER)).toBe("2027-12-05 23:59 UTC");
   });
 
   test("a valid certificate before its window says from when a deploy renews it", () => {
     const [expiry] = credentialExpiries(new StackState(recordedState()), new Date("2027-01-01T00:00:00Z"));
-    expect(describeExpiry(expiry)).toBe("admin client certificate: valid until 2027-12-05 21:21 UTC; a deploy from 2027-11-05 21:21 UTC renews it");
+    expect(describeExpiry(expiry)).toBe("admin client certificate: valid until 2027-12-05 23:59 UTC; a deploy from 2027-11-05 23:59 UTC renews it");
   });
 
   test("a certificate inside its window says the next deploy renews it", () => {
     const [expiry] = credentialExpiries(new StackState(recordedState()), new Date("2027-11-20T00:00:00Z"));
-    expect(describeExpiry(expiry)).toBe("admin client certificate: valid until 2027-12-05 21:21 UTC; the next deploy renews it");
+    expect(describeExpiry(expiry)).toBe("admin client certificate: valid until 2027-12-05 23:59 UTC; the next deploy renews it");
   });
 
   test("an expired certificate says so, and that the next deploy renews it", () => {
     const [expiry] = credentialExpiries(new StackState(recordedState()), new Date("2028-01-01T00:00:00Z"));
-    expect(describeExpiry(expiry)).toBe("admin client certificate: expired 2027-12-05 21:21 UTC; the next deploy renews it");
+    expect(describeExpiry(expiry)).toBe("admin client certificate: expired 2027-12-05 23:59 UTC; the next deploy renews it");
   });
 
   test("provider 0.5.0's certificate says the next deploy replaces it with one that renews itself", () => {
     const state = withoutResources(recordedState(), ADMIN_CERTIFICATE_ADDRESS, ADMIN_KEY_ADDRESS);
     const [expiry] = credentialExpiries(new StackState(state), new Date("2027-01-01T00:00:00Z"));
     expect(describeExpiry(expiry)).toBe(
-      "admin client certificate: valid until 2027-12-05 21:21 UTC; signed once by provider 0.5.0, the next deploy replaces it with one that renews itself",
+      "admin client certificate: valid until 2027-12-05 23:59 UTC; signed once by provider 0.5.0, the next deploy replaces it with one that renews itself",
     );
   });
 
   test("the kubeconfig's line names it", () => {
     const [, kubeconfig] = credentialExpiries(new StackState(withKubeconfig(recordedState())), new Date("2027-01-01T00:00:00Z"));
-    expect(describeExpiry(kubeconfig)).toBe("admin kubeconfig: valid until 2027-12-05 21:21 UTC; a deploy from 2027-11-05 21:21 UTC renews it");
+    expect(describeExpiry(kubeconfig)).toBe("admin kubeconfig: valid until 2027-12-05 23:59 UTC; a deploy from 2027-11-05 23:59 UTC renews it");
   });
 });

@@ -145,7 +145,7 @@ describe("StackState of the recorded cloudkoffer-v1 state", () => {
   test("the machine secrets are talos_machine_secrets' machine_secrets, and none without the resource", () => {
     const recorded = recordedState();
     expect(new StackState(recorded).machineSecrets).toEqual(attributesOf(recorded, SECRETS_ADDRESS).machine_secrets);
-    expect(new StackState(recorded).machineSecrets?.cluster.id).toBe("EGo9poTPFheRhbXBkQ1YSosECf8vj2uh5P_5hVn7l-c=");
+    expect(new StackState(recorded).machineSecrets?.cluster.id).toBe("ihO-08EGYdJZpTzuZ8yT79VRND50NVWIiLWcLtSz1F0=");
     expect(new StackState(withoutResources(recordedState(), SECRETS_ADDRESS)).machineSecrets).toBeUndefined();
   });
 

@@ -2,8 +2,10 @@
 # Rolling Talos upgrade, run by null_resource.talos_upgrade when talos_version
 # changes: one node at a time, control planes first in order, then workers.
 # Each node is upgraded the seed's way and must come back with the new
-# version before the next starts; a failure stops the roll at that node,
-# leaving later nodes untouched. Nodes already at the version are skipped,
+# version, and the whole cluster healthy again (talosctl health), before the
+# next starts; a failure stops the roll at that node, leaving later nodes
+# untouched. The roll starts only on a healthy cluster (the stack's health
+# check comes first). Nodes already at the version are skipped,
 # so deploying again resumes where a roll stopped; talosctl is needed only
 # for a node that is not at the version yet.
 #
@@ -12,7 +14,8 @@
 # space-separated), STAGE (true: --stage, then talosctl reboot --wait),
 # FIRST_DEPLOY (true: the cluster was installed at this version in this run),
 # INSTALLED_VERSION (the Talos version the cluster was installed with, when
-# known, else "unrecorded"), TALOSCONFIG_CONTENT (the talosconfig; only ever written to a 0600 file).
+# known, else "unrecorded"), HEALTH_WAIT and HEALTH_TIMEOUT (wait_healthy),
+# TALOSCONFIG_CONTENT (the talosconfig; only ever written to a 0600 file).
 talosctl_session "talos upgrade" "Talos $TALOS_VERSION"
 
 if ! can_ask_nodes; then
@@ -45,5 +48,6 @@ for node in $CONTROL_PLANES $WORKERS; do
   fi
   current="$(talos_version_of "$node")" || stop "node $node did not come back after its upgrade"
   [ "$current" = "$TALOS_VERSION" ] || stop "node $node came back with Talos $current, not $TALOS_VERSION"
+  wait_healthy || stop "the cluster did not become healthy within $HEALTH_TIMEOUT after node $node came back with Talos $TALOS_VERSION"
   echo "talos upgrade: node $node runs Talos $TALOS_VERSION"
 done

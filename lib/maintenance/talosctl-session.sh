@@ -12,6 +12,11 @@
 # require_talosctl ACTION: fails, saying how to install talosctl (TALOSCTL_INSTALL),
 # when there is none; called before the first node is touched.
 #
+# wait_healthy: waits until the whole cluster is healthy, the seed's `talosctl
+# health` (Talos' own checks, run by the first control plane) for CONTROL_PLANES
+# and WORKERS, up to HEALTH_TIMEOUT; fails when it is not. Does nothing when
+# HEALTH_WAIT is not true.
+#
 # talos_version_of NODE: the Talos version a node runs, asked with talosctl,
 # else with the project's own Talos client ($CLOUDKOFFER_TALOS_TOOL, which
 # npm run deploy sets); fails when neither is there (see can_ask_nodes).
@@ -47,6 +52,23 @@ require_talosctl() {
     echo "$task: no talosctl to $1; $TALOSCTL_INSTALL; then deploy again" >&2
     exit 1
   fi
+}
+
+wait_healthy() {
+  if [ "$HEALTH_WAIT" != true ]; then
+    return 0
+  fi
+  require_talosctl "wait for the cluster to be healthy"
+  local first="${CONTROL_PLANES%% *}"
+  local workers=()
+  # A cluster of control planes only: talosctl would take an empty list as one node named "".
+  # (The +-expansion: bash 3.2, macOS' /bin/bash, calls an empty array unbound under set -u.)
+  if [ -n "$WORKERS" ]; then
+    workers=("--worker-nodes=$(printf '%s' "$WORKERS" | tr ' ' ',')")
+  fi
+  talosctl health --nodes="$first" --endpoints="$first" \
+    --control-plane-nodes="$(printf '%s' "$CONTROL_PLANES" | tr ' ' ',')" \
+    ${workers[@]+"${workers[@]}"} --wait-timeout="$HEALTH_TIMEOUT"
 }
 
 talos_tool() {

@@ -103,6 +103,14 @@ func (s *clusterService) healthCheck(in *clusterapi.HealthCheckRequest, stream c
 		return status.Errorf(codes.InvalidArgument, "cluster_info.force_endpoint: %s", err)
 	}
 
+	// talosctl reads the Kubernetes API at the cluster endpoint of the kubeconfig
+	// the node gives it: it must never dial an address outside loopback.
+	if forceEndpoint == "" {
+		if err := loopbackEndpoint(n.clusterEndpoint()); err != nil {
+			return status.Errorf(codes.FailedPrecondition, "the cluster endpoint: %s (deploy with a loopback cluster VIP)", err)
+		}
+	}
+
 	ctx := stream.Context()
 	send := func(message string) error {
 		return stream.Send(&clusterapi.HealthCheckProgress{Metadata: n.replyMetadata(ctx), Message: message})
@@ -174,6 +182,18 @@ func (n *Node) healthCheckNodes(info *clusterapi.ClusterInfo) (controlPlanes, wo
 	}
 
 	return controlPlanes, workers, nil
+}
+
+// clusterEndpoint is the Kubernetes endpoint of the node's configuration, or "" without one.
+func (n *Node) clusterEndpoint() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+
+	if n.config == nil || n.config.Cluster() == nil || n.config.Cluster().Endpoint() == nil {
+		return ""
+	}
+
+	return n.config.Cluster().Endpoint().String()
 }
 
 // loopbackEndpoint accepts "" or an endpoint (https://host:port, host:port,

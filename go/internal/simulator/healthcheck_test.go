@@ -3,6 +3,7 @@ package simulator
 import (
 	"context"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -289,5 +290,24 @@ func TestTalosctlHealthReportsAreForwardedOneMessageEach(t *testing.T) {
 
 	if !slices.Equal(sent, want) || result.trailer != "1 error occurred:\n\t* context deadline exceeded" || result.sendErr != nil {
 		t.Fatalf("sent %q, trailer %q (%v)", sent, result.trailer, result.sendErr)
+	}
+}
+
+func TestHealthCheckRefusesAClusterEndpointOutsideLoopback(t *testing.T) {
+	node := healthNode(t, Settings{Talosctl: fakeTalosctl(t, "", 0), KubeAPIServer: "/bin/true"})
+	endpoint, err := url.Parse("https://192.168.1.101:6443")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A copy: the shared configuration stays as the other tests know it.
+	cfg := node.config.Clone()
+	cfg.RawV1Alpha1().ClusterConfig.ControlPlane.Endpoint.URL = endpoint
+	node.config = cfg
+	stream := &healthStream{ctx: context.Background()}
+	err = (&clusterService{node: node}).HealthCheck(&clusterapi.HealthCheckRequest{ClusterInfo: &clusterapi.ClusterInfo{ControlPlaneNodes: []string{"127.0.0.1"}}}, stream)
+
+	if status.Code(err) != codes.FailedPrecondition || !strings.Contains(err.Error(), `"https://192.168.1.101:6443" is not on a loopback address`) || len(stream.sent) != 0 {
+		t.Errorf("%v (sent %v): want FailedPrecondition naming the endpoint, talosctl never run", err, stream.messages())
 	}
 }
