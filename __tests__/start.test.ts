@@ -144,24 +144,24 @@ describeWith(["terraform", "talos provider", "null provider", "tls provider", "s
       .split("\n")
       .filter((line) => /^ {2}127\.77\.0\.\d+ /.test(line))
       .map((line) => line.trim().split(/\s+/));
-    // By name, as kubectl sorts them (127.77.0.10 before 127.77.0.2).
-    const controlPlanes = Object.keys(status).slice(0, 3);
+    // By name, numbers as numbers (127.77.0.2 before 127.77.0.10).
+    const controlPlanes = ["127.77.0.1", "127.77.0.2", "127.77.0.3"];
     expect(kubernetesNodes.map(([name, status, roles, , version]) => [name, status, roles, version])).toEqual(
       Object.keys(status)
-        .sort()
+        .sort((a, b) => a.localeCompare(b, undefined, { numeric: true }))
         .map((address) => [address, "Ready", controlPlanes.includes(address) ? "control-plane" : "<none>", "v1.30.1"]),
     );
 
     // The seed's talosctl health, both modes, against this very case: every check passes, and each
     // fault the simulator injects fails its check, naming the node.
-    const addresses = Object.keys(status);
+    const workers = Object.keys(status).filter((address) => !controlPlanes.includes(address));
     const talosctl = new Talosctl();
     try {
       const health = (...args: string[]) => {
         const run = spawnSync("npm", ["run", "--silent", "health", "--", "cloudkoffer-v3", "--output", path.join(demo, "cdktf.out"), ...args], {
           cwd: PROJECT_ROOT,
           encoding: "utf8",
-          env: { ...process.env, PATH: talosctl.path, TF_VAR_nodes: formatNodesVariable({ controlplane: addresses.slice(0, 3), worker: addresses.slice(3) }) },
+          env: { ...process.env, PATH: talosctl.path, TF_VAR_nodes: formatNodesVariable({ controlplane: controlPlanes, worker: workers }) },
         });
         return { status: run.status, text: `${run.stdout}\n${run.stderr}` };
       };
