@@ -21,6 +21,7 @@ require (
 	github.com/siderolabs/crypto v0.4.4
 	github.com/siderolabs/talos/pkg/machinery v1.7.0
 	go.etcd.io/etcd/client/v3 v3.5.13
+	go.etcd.io/etcd/etcdutl/v3 v3.5.13
 	go.etcd.io/etcd/server/v3 v3.5.13
 	go.uber.org/zap v1.27.0
 	golang.org/x/crypto v0.21.0

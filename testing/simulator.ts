@@ -41,7 +41,12 @@ export interface SimulatedNode {
   readonly installImage: string;
   readonly talosVersion: string;
   readonly applies: number;
+  /** Bootstraps of a new etcd cluster (recoveries not counted). */
   readonly bootstraps: number;
+  /** Bootstraps that recovered etcd from a snapshot (talosctl bootstrap --recover-from). */
+  readonly recoveries: number;
+  /** Reset calls it carried out. */
+  readonly resets: number;
   /** How often it booted (a reboot or an upgrade boots it again). */
   readonly boots: number;
   readonly upgrades: number;
@@ -57,6 +62,7 @@ export interface SimulatedNode {
     readonly loseReply: string;
     readonly kubeletDown: boolean;
     readonly etcdStopped: boolean;
+    readonly etcdDataLost: boolean;
     readonly nodeNotReady: boolean;
     readonly staticPodDown: string;
   };
@@ -84,6 +90,11 @@ export interface SimulatedFaults {
   readonly kubeletDown?: boolean;
   /** A control plane's etcd server stops; cleared, it starts again and rejoins. */
   readonly etcdStopped?: boolean;
+  /**
+   * A control plane's etcd member stops and loses its data (two of three: no quorum); cleared, it starts empty:
+   * it joins a healthy cluster, else waits for a bootstrap (talosctl bootstrap --recover-from).
+   */
+  readonly etcdDataLost?: boolean;
   /** Its Kubernetes node reports NotReady (its kubelet's own condition). */
   readonly nodeNotReady?: boolean;
   /** A control plane's static pod stops being ready. */

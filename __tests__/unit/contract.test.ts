@@ -81,10 +81,12 @@ const node: Required<SimulatedNode> = {
   talosVersion: "v1.7.4",
   applies: 1,
   bootstraps: 1,
+  recoveries: 1,
+  resets: 2,
   boots: 2,
   upgrades: 0,
   stagedVersion: "v1.7.5",
-  faults: { down: false, delay: 0, hang: false, rejectCode: "Unavailable", rejectMethod: "Upgrade", loseReply: "Bootstrap", kubeletDown: true, etcdStopped: false, nodeNotReady: false, staticPodDown: "kube-scheduler" },
+  faults: { down: false, delay: 0, hang: false, rejectCode: "Unavailable", rejectMethod: "Upgrade", loseReply: "Bootstrap", kubeletDown: true, etcdStopped: false, etcdDataLost: true, nodeNotReady: false, staticPodDown: "kube-scheduler" },
   holds: [{ method: "Bootstrap", at: "after", held: 1 }],
   calls: [call],
 };

@@ -21,10 +21,13 @@ type Status struct {
 //	POST /nodes/{address}/down      power the node off (its port closes)
 //	POST /nodes/{address}/up        power it on again
 //	POST /nodes/{address}/faults    {"delay":"2s","hang":false,"rejectCode":"Unavailable","rejectMethod":"ApplyConfiguration","loseReply":"Bootstrap",
-//	                                 "kubeletDown":true,"etcdStopped":true,"nodeNotReady":true,"staticPodDown":"kube-scheduler"}:
+//	                                 "kubeletDown":true,"etcdStopped":true,"etcdDataLost":true,"nodeNotReady":true,"staticPodDown":"kube-scheduler"}:
 //	                                 replaces every fault but down (left out: cleared); kubeletDown fails the kubelet service
 //	                                 (its Node is NotReady too), etcdStopped stops a control plane's etcd server (cleared, it
-//	                                 starts again and rejoins its cluster), nodeNotReady has its Node report Ready=False,
+//	                                 starts again and rejoins its cluster), etcdDataLost stops a control plane's etcd member and
+//	                                 wipes its data, the node running on (two of three so: no quorum, the last member unhealthy;
+//	                                 cleared, the member starts empty: it joins a healthy cluster, else waits for a bootstrap,
+//	                                 Preparing), nodeNotReady has its Node report Ready=False,
 //	                                 staticPodDown names a control plane component whose static pod is not running there
 //	POST /nodes/{address}/reimage   wipe it: back to maintenance mode, no configuration
 //	POST /nodes/{address}/hold      {"method":"Bootstrap","at":"after"}: stop its calls there ("before" or "after" the node carries them out)
@@ -102,6 +105,7 @@ func (s *Simulator) controlAPI() http.Handler {
 			LoseReply     string `json:"loseReply"`
 			KubeletDown   bool   `json:"kubeletDown"`
 			EtcdStopped   bool   `json:"etcdStopped"`
+			EtcdDataLost  bool   `json:"etcdDataLost"`
 			NodeNotReady  bool   `json:"nodeNotReady"`
 			StaticPodDown string `json:"staticPodDown"`
 		}
@@ -125,6 +129,7 @@ func (s *Simulator) controlAPI() http.Handler {
 			LoseReply:     request.LoseReply,
 			KubeletDown:   request.KubeletDown,
 			EtcdStopped:   request.EtcdStopped,
+			EtcdDataLost:  request.EtcdDataLost,
 			NodeNotReady:  request.NodeNotReady,
 			StaticPodDown: request.StaticPodDown,
 		}

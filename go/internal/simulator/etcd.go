@@ -118,6 +118,33 @@ func (n *Node) etcdHasData() bool {
 	return err == nil
 }
 
+// etcdSnapshotPath is where an uploaded snapshot waits for a Bootstrap that
+// recovers from it (Talos' /var/lib/etcd.snapshot, on EPHEMERAL too).
+func (n *Node) etcdSnapshotPath() string {
+	return filepath.Join(n.sim.dataRoot(), n.address, "etcd.snapshot")
+}
+
+// etcdRestoredDir is where a snapshot is restored to before the member starts from it.
+func (n *Node) etcdRestoredDir() string {
+	return filepath.Join(n.sim.dataRoot(), n.address, "etcd.restored")
+}
+
+// wipeEphemeral removes what the node keeps on EPHEMERAL (/var): the etcd
+// data, an uploaded snapshot, a restored one not started from yet.
+func (n *Node) wipeEphemeral() {
+	n.wipeEtcdData()
+
+	if n.sim.dataRoot() == "" {
+		return
+	}
+
+	for _, path := range []string{n.etcdSnapshotPath(), n.etcdRestoredDir()} {
+		if err := os.RemoveAll(path); err != nil {
+			n.sim.logf("node %s: removing %s: %v\n", n.address, path, err)
+		}
+	}
+}
+
 // wipeEtcdData removes the etcd data of the node (a re-image, or a member
 // that never started from it).
 func (n *Node) wipeEtcdData() {
@@ -165,12 +192,23 @@ func (s *Simulator) etcdEndpoints(cluster, except string) []string {
 	return endpoints
 }
 
+// etcdBootstrap is a Bootstrap carried out on the node whose member has not
+// served yet: it starts a new one-member cluster, empty, or from a snapshot
+// restored into restoredDir (Bootstrap with recover_etcd). It is kept until
+// the member served once (a reboot meanwhile keeps it: the simulator's
+// member may lose unserved data, Talos' would not), and goes with a reset.
+type etcdBootstrap struct {
+	restoredDir string // "" for a plain bootstrap
+}
+
 // etcdPlan is what the node's etcd service should do now.
 type etcdPlan struct {
-	run          bool   // a configured control plane whose etcd is not stopped by a fault
-	stopped      bool   // the fault etcdStopped
-	bootstrapped bool   // Bootstrap was called on this node
-	cluster      string // its cluster's ID
+	run      bool   // a configured control plane whose etcd is not stopped by a fault
+	stopped  bool   // the fault etcdStopped
+	dataLost bool   // the fault etcdDataLost
+	cluster  string // its cluster's ID
+	// bootstrap: a Bootstrap waits for the member to start a new cluster.
+	bootstrap *etcdBootstrap
 }
 
 func (n *Node) etcdPlan() etcdPlan {
@@ -182,10 +220,11 @@ func (n *Node) etcdPlan() etcdPlan {
 	}
 
 	return etcdPlan{
-		run:          !n.faults.EtcdStopped,
-		stopped:      n.faults.EtcdStopped,
-		bootstrapped: n.bootstraps > 0,
-		cluster:      clusterID(n),
+		run:       !n.faults.EtcdStopped && !n.faults.EtcdDataLost,
+		stopped:   n.faults.EtcdStopped,
+		dataLost:  n.faults.EtcdDataLost,
+		bootstrap: n.etcdBootstrap,
+		cluster:   clusterID(n),
 	}
 }
 
@@ -207,6 +246,11 @@ func (n *Node) superviseEtcd(ctx context.Context, boot *bootSession) {
 		wait := etcdRetryInterval
 
 		switch {
+		case plan.dataLost:
+			// The member stopped already (runEtcd returns once the plan changes): its data goes.
+			n.wipeEtcdData()
+			services.setHealth("etcd", false, "etcd member data lost")
+			services.set("etcd", ServiceFailed, "Failed to run service: simulated fault etcdDataLost: the member's data is lost")
 		case plan.stopped:
 			services.setHealth("etcd", false, "etcd is stopped")
 			services.set("etcd", ServiceFinished, "Service finished successfully (stopped by the simulated fault etcdStopped)")
@@ -243,6 +287,12 @@ func (n *Node) superviseEtcd(ctx context.Context, boot *bootSession) {
 // changes (a fault) or the server fails.
 func (n *Node) runEtcd(ctx context.Context, plan etcdPlan, boot *bootSession) error {
 	services := boot.services
+
+	recovered, err := n.moveRestoredData(plan)
+	if err != nil {
+		return err
+	}
+
 	hadData := n.etcdHasData()
 
 	cfg, err := n.etcdConfig(ctx, plan, hadData)
@@ -314,7 +364,15 @@ func (n *Node) runEtcd(ctx context.Context, plan etcdPlan, boot *bootSession) er
 			}
 		case <-readyNotify:
 			readyNotify, ready = nil, true
+
+			n.etcdBootstrapServed(plan.bootstrap)
 			n.checkEtcdHealth(ctx, client, services)
+
+			if recovered {
+				// The cluster's Kubernetes API reads the restored data afresh,
+				// as the kube-apiservers of Talos' rebooted control planes do.
+				n.sim.kubeRestart(plan.cluster)
+			}
 		case <-health.C:
 			if ready {
 				n.checkEtcdHealth(ctx, client, services)
@@ -353,8 +411,8 @@ func (n *Node) etcdConfig(ctx context.Context, plan etcdPlan, hadData bool) (*em
 	cfg.EnableGRPCGateway = false
 
 	switch {
-	case hadData: // a restart: the data says which cluster
-	case plan.bootstrapped:
+	case hadData: // a restart, or a restored snapshot: the data says which cluster
+	case plan.bootstrap != nil:
 	default:
 		if cfg.InitialCluster, err = n.addEtcdMember(ctx, plan.cluster); err != nil {
 			return nil, fmt.Errorf("%w: %w", errEtcdWaiting, err)
@@ -372,6 +430,47 @@ func (n *Node) etcdConfig(ctx context.Context, plan etcdPlan, hadData bool) (*em
 	cfg.Dir = filepath.Join(root, n.address, "etcd")
 
 	return cfg, nil
+}
+
+// moveRestoredData puts a snapshot restored for a Bootstrap with
+// recover_etcd in place as the member's data (the member is not running:
+// the etcd service starts it next), and reports whether it did.
+func (n *Node) moveRestoredData(plan etcdPlan) (bool, error) {
+	if plan.bootstrap == nil || plan.bootstrap.restoredDir == "" {
+		return false, nil
+	}
+
+	if n.etcdHasData() {
+		return false, nil // the member has data after all: it starts from it
+	}
+
+	if err := os.RemoveAll(n.etcdDataDir()); err != nil {
+		return false, err
+	}
+
+	if err := os.Rename(plan.bootstrap.restoredDir, n.etcdDataDir()); err != nil {
+		if _, statErr := os.Stat(plan.bootstrap.restoredDir); os.IsNotExist(statErr) {
+			return false, nil // moved by an earlier start already
+		}
+
+		return false, fmt.Errorf("moving the restored etcd data in place: %w", err)
+	}
+
+	return true, nil
+}
+
+// etcdBootstrapServed forgets a Bootstrap once its member served.
+func (n *Node) etcdBootstrapServed(bootstrap *etcdBootstrap) {
+	if bootstrap == nil {
+		return
+	}
+
+	n.mu.Lock()
+	defer n.mu.Unlock()
+
+	if n.etcdBootstrap == bootstrap {
+		n.etcdBootstrap = nil
+	}
 }
 
 // addEtcdMember adds the node to its cluster as a learner, through a healthy

@@ -71,6 +71,8 @@ type kubeCluster struct {
 	gone atomic.Bool
 	done chan struct{}
 	wake chan struct{}
+	// restart asks for the kube-apiserver to be started again (etcd recovered).
+	restart chan struct{}
 
 	mu sync.Mutex
 	// ready: its kube-apiserver runs and answered /readyz; readyAt is when
@@ -133,7 +135,7 @@ func (s *Simulator) etcdServes(cluster string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	k := &kubeCluster{
 		sim: s, id: cluster, ctx: ctx, cancel: cancel,
-		done: make(chan struct{}), wake: make(chan struct{}, 1),
+		done: make(chan struct{}), wake: make(chan struct{}, 1), restart: make(chan struct{}, 1),
 		state: newKubeState(),
 	}
 
@@ -155,6 +157,21 @@ func (s *Simulator) pokeKube() {
 	for _, k := range s.kubes {
 		select {
 		case k.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// kubeRestart has a cluster's kube-apiserver started again, if it runs: its
+// etcd was recovered from a snapshot, and what it cached (watches,
+// revisions) is of the data before. Safe under a node's lock.
+func (s *Simulator) kubeRestart(cluster string) {
+	s.kubeMu.Lock()
+	defer s.kubeMu.Unlock()
+
+	if k := s.kubes[cluster]; k != nil {
+		select {
+		case k.restart <- struct{}{}:
 		default:
 		}
 	}
@@ -449,6 +466,8 @@ func (k *kubeCluster) serve() error {
 		select {
 		case <-k.ctx.Done():
 			return nil
+		case <-k.restart:
+			return nil // started again by run
 		case err := <-exited:
 			exited <- err // for stopProcess
 

@@ -60,6 +60,12 @@ type Faults struct {
 	// NodeNotReady: its kubelet reports its Node not ready (Ready=False,
 	// reason SimulatedNodeNotReady), with the kubelet service running.
 	NodeNotReady bool `json:"nodeNotReady"`
+	// EtcdDataLost: the control plane's etcd member lost its data (the
+	// folder is wiped when the fault is set) and stays stopped while it is
+	// set (its service Failed, unhealthy): two of three members so gone, the
+	// cluster has no quorum. Cleared, the member starts with no data: it
+	// joins its cluster if a healthy one runs, else waits for a bootstrap.
+	EtcdDataLost bool `json:"etcdDataLost"`
 	// StaticPodDown names a control plane component (kube-apiserver,
 	// kube-controller-manager or kube-scheduler) whose static pod is not
 	// running on the node: its container is in CrashLoopBackOff, its mirror
@@ -96,12 +102,17 @@ type NodeStatus struct {
 	TalosVersion string `json:"talosVersion"`
 	Applies      int    `json:"applies"`
 	Bootstraps   int    `json:"bootstraps"`
-	Boots        int    `json:"boots"`
-	Upgrades     int    `json:"upgrades"`
-	Staged       string `json:"stagedVersion,omitempty"`
-	Faults       Faults `json:"faults"`
-	Holds        []Hold `json:"holds"`
-	Calls        []Call `json:"calls"`
+	// Recoveries counts the bootstraps from an etcd snapshot (Bootstrap with
+	// recover_etcd), which Bootstraps does not count.
+	Recoveries int `json:"recoveries"`
+	// Resets counts the Reset calls the node carried out.
+	Resets   int    `json:"resets"`
+	Boots    int    `json:"boots"`
+	Upgrades int    `json:"upgrades"`
+	Staged   string `json:"stagedVersion,omitempty"`
+	Faults   Faults `json:"faults"`
+	Holds    []Hold `json:"holds"`
+	Calls    []Call `json:"calls"`
 }
 
 // Node is one simulated Talos node on its own loopback address.
@@ -116,6 +127,8 @@ type Node struct {
 	talosVersion string
 	applies      int
 	bootstraps   int
+	recoveries   int
+	resets       int
 	boots        int
 	upgrades     int
 	// Version the node boots into next (an upgrade), and one staged for the reboot after.
@@ -137,6 +150,8 @@ type Node struct {
 	etcd etcdMember
 	// etcdWake tells the etcd service to look again at what it should do.
 	etcdWake chan struct{}
+	// etcdBootstrap is a Bootstrap whose member has not served yet (nil: none).
+	etcdBootstrap *etcdBootstrap
 }
 
 func newNode(sim *Simulator, address string) *Node {
@@ -349,6 +364,15 @@ func (n *Node) stop() {
 // rebootAfterReply reboots the node once the current reply is on its way:
 // Talos answers ApplyConfiguration first, then installs and reboots.
 func (n *Node) rebootAfterReply() {
+	n.goDownAfterReply(nil)
+}
+
+// goDownAfterReply takes the node down once the current reply is on its way
+// (its port closes, its etcd stops) and boots it again after the reboot
+// delay. whileOff, if given, runs once the node is off, without its lock
+// (a reset wipes there); it returns whether the node stays powered off
+// instead of booting again.
+func (n *Node) goDownAfterReply(whileOff func() (powerOff bool)) {
 	go func() {
 		time.Sleep(50 * time.Millisecond)
 
@@ -364,6 +388,14 @@ func (n *Node) rebootAfterReply() {
 		n.mu.Unlock()
 
 		d.shutDown()
+
+		if whileOff != nil && whileOff() {
+			n.mu.Lock()
+			n.faults.Down, n.mode = true, ModeDown
+			n.mu.Unlock()
+
+			return
+		}
 
 		if down {
 			return
@@ -574,13 +606,14 @@ func (n *Node) reimage() error {
 	n.mu.Unlock()
 
 	d.shutDown()
-	n.wipeEtcdData()
+	n.wipeEphemeral()
 
 	n.mu.Lock()
 	cluster := clusterID(n)
 	n.config = nil
 	n.configBytes = nil
-	n.bootstraps = 0
+	n.bootstraps, n.recoveries = 0, 0
+	n.etcdBootstrap = nil
 	n.talosVersion = n.sim.settings.TalosVersion
 	n.pendingVersion, n.stagedVersion = "", ""
 
@@ -605,6 +638,8 @@ func (n *Node) status() NodeStatus {
 		TalosVersion: n.talosVersion,
 		Applies:      n.applies,
 		Bootstraps:   n.bootstraps,
+		Recoveries:   n.recoveries,
+		Resets:       n.resets,
 		Boots:        n.boots,
 		Upgrades:     n.upgrades,
 		Staged:       n.stagedVersion,

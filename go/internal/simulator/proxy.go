@@ -276,7 +276,13 @@ func (n *Node) answerStream(srv any, stream grpc.ServerStream, info *grpc.Stream
 	}
 
 	if method.IsStreamingClient() {
-		return status.Errorf(codes.Unimplemented, "the simulator does not forward client streams (%s)", info.FullMethod)
+		// One-to-one only, as apid: the client's messages go on to the node as they come.
+		if mode != oneToOne {
+			return status.Errorf(codes.Unimplemented, "one-2-many proxying is not supported for client streams (%s)", info.FullMethod)
+		}
+
+		return n.forwardStream(ctx, srv, targets[0], info.FullMethod, nil, handler,
+			&legStream{ctx: ctx, recv: stream.RecvMsg, send: stream.SendMsg, headers: stream})
 	}
 
 	req, err := newMessage(method.Input())
@@ -455,6 +461,7 @@ type legStream struct {
 	ctx     context.Context //nolint:containedctx // a stream has one
 	req     proto.Message
 	read    bool
+	recv    func(any) error // a client stream: the client's messages, as they come
 	send    func(any) error
 	headers grpc.ServerStream // one-to-one: the client's stream, for headers
 }
@@ -492,6 +499,10 @@ func (s *legStream) SendMsg(m any) error {
 }
 
 func (s *legStream) RecvMsg(m any) error {
+	if s.recv != nil {
+		return s.recv(m)
+	}
+
 	if s.read {
 		return io.EOF
 	}

@@ -183,7 +183,7 @@ func (s *Simulator) clusterBootstrapped(of *Node) bool {
 
 	for _, node := range s.allNodes() {
 		node.mu.Lock()
-		bootstrapped := node.bootstraps > 0 && clusterID(node) == id
+		bootstrapped := node.bootstraps+node.recoveries > 0 && clusterID(node) == id
 		node.mu.Unlock()
 
 		if bootstrapped {
