@@ -42,7 +42,8 @@ func startCluster(t *testing.T, prefix string, controlPlanes, workers, maintenan
 }
 
 // startClusterWith is startCluster for a cluster of that endpoint, with
-// settings on top of the tests' own (the kube-apiserver, talosctl), and
+// settings on top of the tests' own (the kube-apiserver, talosctl, a fixed
+// port for the Talos API: one talosctl can follow across reboots), and
 // configuration patches applied to both roles' configurations.
 func startClusterWith(t *testing.T, prefix string, controlPlanes, workers, maintenance int, endpoint string, settings Settings, patches ...string) *testCluster {
 	t.Helper()
@@ -72,6 +73,7 @@ func startClusterWith(t *testing.T, prefix string, controlPlanes, workers, maint
 		Nodes:   append(slices.Clone(nodes), cluster.maintenance...),
 		Control: prefix + ".254:0",
 		Settings: Settings{
+			Port:          settings.Port,
 			RebootDelay:   10 * time.Millisecond,
 			Disks:         []string{"/dev/sda", "/dev/nvme0n1"},
 			TalosVersion:  "v1.7.4",

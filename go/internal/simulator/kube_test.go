@@ -73,11 +73,18 @@ type kubeTestCluster struct {
 func startKubeCluster(t *testing.T, prefix string, controlPlanes, workers int, patches ...string) *kubeTestCluster {
 	t.Helper()
 
+	return startKubeClusterWith(t, prefix, controlPlanes, workers, Settings{}, patches...)
+}
+
+// startKubeClusterWith is startKubeCluster with settings on top (a fixed port).
+func startKubeClusterWith(t *testing.T, prefix string, controlPlanes, workers int, settings Settings, patches ...string) *kubeTestCluster {
+	t.Helper()
+
 	kubeAPIServer := realBinary(t, "TALOS_SIM_KUBE_APISERVER", "kube-apiserver")
 	talosctl := realBinary(t, "TALOS_SIM_TALOSCTL", "talosctl")
 	endpoint := "https://" + prefix + ".253:6443"
 
-	cluster := startClusterWith(t, prefix, controlPlanes, workers, 0, endpoint, Settings{KubeAPIServer: kubeAPIServer, Talosctl: talosctl}, patches...)
+	cluster := startClusterWith(t, prefix, controlPlanes, workers, 0, endpoint, Settings{KubeAPIServer: kubeAPIServer, Talosctl: talosctl, Port: settings.Port}, patches...)
 	cluster.bootstrap(t, cluster.client(t, cluster.controlPlanes[0]))
 
 	return &kubeTestCluster{testCluster: cluster, talosctl: talosctl, endpoint: endpoint, bootstrapped: time.Now()}

@@ -364,17 +364,22 @@ func (n *Node) stop() {
 // rebootAfterReply reboots the node once the current reply is on its way:
 // Talos answers ApplyConfiguration first, then installs and reboots.
 func (n *Node) rebootAfterReply() {
-	n.goDownAfterReply(nil)
+	n.goDownAfterReply(nil, nil)
 }
 
 // goDownAfterReply takes the node down once the current reply is on its way
 // (its port closes, its etcd stops) and boots it again after the reboot
-// delay. whileOff, if given, runs once the node is off, without its lock
-// (a reset wipes there); it returns whether the node stays powered off
-// instead of booting again.
-func (n *Node) goDownAfterReply(whileOff func() (powerOff bool)) {
+// delay. stopping, if given, runs first, the node still up (a reset
+// publishes that its services stop). whileOff, if given, runs once the node
+// is off, without its lock (a reset wipes there); it returns whether the
+// node stays powered off instead of booting again.
+func (n *Node) goDownAfterReply(stopping func(), whileOff func() (powerOff bool)) {
 	go func() {
 		time.Sleep(50 * time.Millisecond)
+
+		if stopping != nil {
+			stopping()
+		}
 
 		n.mu.Lock()
 		d := n.detachLocked(!n.faults.Down)

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/siderolabs/talos/pkg/machinery/api/common"
 	"github.com/siderolabs/talos/pkg/machinery/api/machine"
@@ -27,6 +28,9 @@ import (
 // EtcdRecover uploads a snapshot and Bootstrap with recover_etcd restores it
 // into a new one-member cluster (etcd's own restore: etcdutl v3.5.13, the
 // version Talos 1.7.4 pins), which the other control planes then join.
+
+// resetStopDelay is how long a reset's services take to stop before the node goes down.
+const resetStopDelay = 500 * time.Millisecond
 
 // snapshotChunk is how many bytes of a snapshot go in one message.
 const snapshotChunk = 32 * 1024
@@ -314,15 +318,27 @@ func (s *machineService) Reset(ctx context.Context, in *machine.ResetRequest) (*
 	n.mu.Lock()
 	n.resets++
 
-	// The sequence: services stop (what talosctl reset --wait waits for),
-	// then the node goes down, wipes, reboots or powers off.
-	if n.session != nil {
-		n.session.publish(actorID, &machine.SequenceEvent{Sequence: "reset", Action: machine.SequenceEvent_START})
-		n.session.publish(actorID, &machine.TaskEvent{Task: "stopAllServices", Action: machine.TaskEvent_START})
+	boot := n.session
+	if boot != nil {
+		boot.publish(actorID, &machine.SequenceEvent{Sequence: "reset", Action: machine.SequenceEvent_START})
 	}
 	n.mu.Unlock()
 
-	n.goDownAfterReply(func() bool {
+	// The sequence, once the reply is on its way: services stop (the event
+	// talosctl reset --wait waits for), then the node goes down, wipes,
+	// reboots or powers off.
+	stopping := func() {
+		if boot != nil {
+			boot.publish(actorID, &machine.TaskEvent{Task: "stopAllServices", Action: machine.TaskEvent_START})
+		}
+
+		// Stopping the services takes Talos a while: the event reaches
+		// talosctl before the node (or an endpoint proxying for it, reset
+		// too) goes down.
+		time.Sleep(resetStopDelay)
+	}
+
+	n.goDownAfterReply(stopping, func() bool {
 		n.resetWhileOff(wipe)
 
 		return !in.GetReboot()

@@ -628,7 +628,19 @@ func (s *machineService) Events(in *machine.EventsRequest, stream machine.Machin
 				return err
 			}
 		case <-boot.ctx.Done():
-			return nil // the node goes down: the client sees the stream end
+			// The node goes down: what it published before still goes out
+			// (a reset's stopAllServices, which talosctl reset --wait waits
+			// for), then the client sees the stream end.
+			for {
+				select {
+				case event := <-events:
+					if err := stream.Send(event); err != nil {
+						return err
+					}
+				default:
+					return nil
+				}
+			}
 		case <-stream.Context().Done():
 			return nil
 		}
