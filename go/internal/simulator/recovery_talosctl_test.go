@@ -160,14 +160,27 @@ func TestTheRealTalosctlRecoversEtcdFromASnapshot(t *testing.T) {
 			return nil
 		})
 
-		for _, address := range cluster.controlPlanes {
-			if keys, err := keysOf(t, cluster.node(address), "/before/"); err != nil || !slices.Equal(keys, []string{"/before/1", "/before/2"}) {
-				t.Fatalf("round %d: keys through %s: %v, %v", round, address, keys, err)
-			}
+		// A member just promoted serves once it caught up.
+		waitEtcdHealthy(t, cluster.testCluster, cluster.controlPlanes...)
 
-			if keys, err := keysOf(t, cluster.node(address), "/after/"); err != nil || len(keys) != 0 {
-				t.Fatalf("round %d: keys written after the snapshot, through %s: %v, %v", round, address, keys, err)
-			}
+		for _, address := range cluster.controlPlanes {
+			eventually(t, 30*time.Second, func() error {
+				before, err := keysOf(t, cluster.node(address), "/before/")
+				if err != nil {
+					return err
+				}
+
+				after, err := keysOf(t, cluster.node(address), "/after/")
+				if err != nil {
+					return err
+				}
+
+				if !slices.Equal(before, []string{"/before/1", "/before/2"}) || len(after) != 0 {
+					return fmt.Errorf("round %d: keys through %s: before the snapshot %v, after it %v", round, address, before, after)
+				}
+
+				return nil
+			})
 		}
 
 		// The kube-apiserver reads the restored data: what was written after the snapshot is gone.
