@@ -33,7 +33,10 @@ import (
 // started with initial-cluster-state=existing, then promoted). The data stays
 // in a folder of the node across reboots: a node that boots again restarts
 // its member from it and rejoins its cluster. The folders go when the
-// simulator stops, or when the node is re-imaged.
+// simulator stops, when the node is re-imaged or reset with EPHEMERAL wiped,
+// or under the fault etcdDataLost: a member started without data joins a
+// healthy cluster of its own if one runs, else waits for a bootstrap, which
+// may recover a snapshot (recovery.go).
 
 const (
 	etcdRetryInterval  = 500 * time.Millisecond
