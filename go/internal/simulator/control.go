@@ -145,6 +145,11 @@ func (s *Simulator) controlAPI() http.Handler {
 
 		node.setFaults(faults)
 
+		// A test acts on the fault next: its etcd has stopped when the answer comes.
+		if err := node.awaitEtcdFault(faults, 10*time.Second); err != nil {
+			return err
+		}
+
 		return respond(w, node, nil)
 	}))
 

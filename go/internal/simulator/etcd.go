@@ -628,3 +628,41 @@ func stopEtcd(server *embed.Etcd, graceful bool) {
 		}
 	}
 }
+
+// awaitEtcdFault waits until a running control plane's etcd service shows
+// the fault etcdStopped or etcdDataLost, which its supervisor applies on its
+// own time; without either fault, or without a running etcd service, it
+// returns at once.
+func (n *Node) awaitEtcdFault(faults Faults, timeout time.Duration) error {
+	if !faults.EtcdStopped && !faults.EtcdDataLost {
+		return nil
+	}
+
+	want := ServiceFinished
+	if faults.EtcdDataLost {
+		want = ServiceFailed
+	}
+
+	deadline := time.Now().Add(timeout)
+
+	for {
+		n.mu.Lock()
+		session := n.session
+		controlPlane := n.config != nil && n.config.Machine().Type().IsControlPlane()
+		n.mu.Unlock()
+
+		if session == nil || session.services == nil || !controlPlane || session.services.state("etcd") == "" {
+			return nil
+		}
+
+		if session.services.state("etcd") == want {
+			return nil
+		}
+
+		if time.Now().After(deadline) {
+			return fmt.Errorf("faults: etcd on %s did not stop within %s", n.address, timeout)
+		}
+
+		time.Sleep(10 * time.Millisecond)
+	}
+}

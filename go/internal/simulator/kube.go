@@ -59,6 +59,10 @@ const (
 // until an etcd member of the cluster serves anew.
 var errKubeRefused = errors.New("refused")
 
+// errKubeRestart: the kube-apiserver stopped to be started again at once, on
+// a recovered etcd.
+var errKubeRestart = errors.New("restart on the recovered etcd")
+
 // kubeCluster is one cluster's Kubernetes API while the simulator keeps it.
 type kubeCluster struct {
 	sim *Simulator
@@ -71,8 +75,11 @@ type kubeCluster struct {
 	gone atomic.Bool
 	done chan struct{}
 	wake chan struct{}
-	// restart asks for the kube-apiserver to be started again (etcd recovered).
-	restart chan struct{}
+	// restart asks for the kube-apiserver to be started again (etcd recovered);
+	// recoveries counts the asks, so that a kube-apiserver started after one
+	// (reading the recovered data already) is not started again for it.
+	restart    chan struct{}
+	recoveries atomic.Int64
 
 	mu sync.Mutex
 	// ready: its kube-apiserver runs and answered /readyz; readyAt is when
@@ -170,6 +177,8 @@ func (s *Simulator) kubeRestart(cluster string) {
 	defer s.kubeMu.Unlock()
 
 	if k := s.kubes[cluster]; k != nil {
+		k.recoveries.Add(1)
+
 		select {
 		case k.restart <- struct{}{}:
 		default:
@@ -260,6 +269,8 @@ func (k *kubeCluster) run() {
 		switch {
 		case k.ctx.Err() != nil:
 			return
+		case errors.Is(err, errKubeRestart):
+			continue
 		case errors.Is(err, errKubeRefused):
 			k.sim.logf("cluster %s: not serving its Kubernetes API: %v\n", k.id, err)
 
@@ -366,6 +377,9 @@ func (k *kubeCluster) plan() (*kubePlan, error) {
 // serve runs the cluster's kube-apiserver until the API is stopped, the
 // cluster left, or the process exits (an error then).
 func (k *kubeCluster) serve() error {
+	// What this kube-apiserver reads is the data after these recoveries.
+	recoveries := k.recoveries.Load()
+
 	plan, err := k.plan()
 	if err != nil {
 		return err
@@ -467,7 +481,9 @@ func (k *kubeCluster) serve() error {
 		case <-k.ctx.Done():
 			return nil
 		case <-k.restart:
-			return nil // started again by run
+			if k.recoveries.Load() != recoveries {
+				return errKubeRestart // started again by run, at once
+			}
 		case err := <-exited:
 			exited <- err // for stopProcess
 

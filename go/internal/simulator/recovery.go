@@ -415,6 +415,11 @@ func (n *Node) resetWhileOff(wipe resetWipe) {
 	// A bootstrap not served yet goes with the reboot.
 	n.etcdBootstrap = nil
 
+	// The data the fault etcdDataLost took is wiped now anyway: the member is empty, not failed.
+	if wipe.ephemeral || wipe.etcd {
+		n.faults.EtcdDataLost = false
+	}
+
 	cluster := ""
 
 	if wipe.state {

@@ -539,3 +539,31 @@ func must[T any](value T, err error) T {
 
 	return value
 }
+
+func TestAResetWipingEphemeralEndsTheDataLossOfItsMember(t *testing.T) {
+	t.Parallel()
+
+	cluster := startCluster(t, "127.47.0", 1, 0, 0)
+	first := cluster.controlPlanes[0]
+	n := cluster.node(first)
+	talos := cluster.client(t, first)
+
+	cluster.bootstrap(t, talos)
+	waitEtcdHealthy(t, cluster, first)
+
+	// The control API answers once the member has failed: a test acts on it next.
+	postFaults(t, cluster, first, `{"etcdDataLost": true}`)
+
+	if state, _ := etcdService(n); state != ServiceFailed {
+		t.Fatalf("etcd after the fault answered: %s, want %s", state, ServiceFailed)
+	}
+
+	before := n.status()
+	resetEphemeral(t, talos, first)
+	waitRebooted(t, cluster, first, before.Boots)
+	waitEtcdWaiting(t, cluster, first)
+
+	if n.status().Faults.EtcdDataLost {
+		t.Fatal("the fault etcdDataLost outlived the wipe of the member's data")
+	}
+}
