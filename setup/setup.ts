@@ -9,7 +9,8 @@
  *                 user's CLI configuration says or from the registry
  *   talos schema  Talos' machine-configuration schema that synth checks patches against
  *   talos tool    .build/bin/cloudkoffer-talos, the project's Talos tool (validate, probe,
- *                 bootstrapped), .build/bin/talos-sim, the node simulator, and
+ *                 bootstrapped), .build/bin/cloudkoffer-etcd, which checks etcd snapshots (npm run
+ *                 backup and restore), .build/bin/talos-sim, the node simulator, and
  *                 .build/bin/test-registry, a provider registry for the tests (go),
  *                 built again when one of their Go sources is newer
  *   talosctl      the talosctl the tests and npm start drive simulated nodes with (operations/talosctl.ts):
@@ -102,7 +103,7 @@ function newestTalosSource(): number {
 }
 
 /** What the talos tool step builds. */
-const TALOS_BINARIES = [DEFAULT_TALOS_TOOL, ...["talos-sim", "test-registry"].map((name) => path.join(PROJECT_ROOT, ".build", "bin", name))];
+const TALOS_BINARIES = [DEFAULT_TALOS_TOOL, ...["cloudkoffer-etcd", "talos-sim", "test-registry"].map((name) => path.join(PROJECT_ROOT, ".build", "bin", name))];
 
 /** Whether `file` exists and is newer than `than` (a modification time). */
 function upToDate(file: string, than: number): boolean {
