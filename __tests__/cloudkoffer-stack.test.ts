@@ -95,6 +95,8 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
       "admin_cert_validity_hours",
       "cilium_cli_image",
       "cluster_vip",
+      "etcd_backup_dir",
+      "etcd_backup_keep",
       "health_timeout",
       "health_wait",
       "kubernetes_version",
@@ -116,6 +118,8 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
     expect(config.variable.node_timeout).toMatchObject({ type: "string", nullable: false, default: "10m" });
     expect(config.variable.health_timeout).toMatchObject({ type: "string", nullable: false, default: "10m" });
     expect(config.variable.health_wait).toMatchObject({ type: "bool", nullable: false, default: true });
+    expect(config.variable.etcd_backup_dir).toMatchObject({ type: "string", nullable: false, default: "../../../backups" });
+    expect(config.variable.etcd_backup_keep).toMatchObject({ type: "number", nullable: false, default: 10 });
     expect(config.variable.talos_version).toMatchObject({ type: "string", nullable: false, default: "v1.7.4" });
     expect(config.variable.kubernetes_version).toMatchObject({ type: "string", nullable: false, default: "1.30.1" });
     expect(config.variable.nodes).toMatchObject({
@@ -153,6 +157,8 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
         admin_cert_renewal_hours: "${var.admin_cert_renewal_hours}",
         health_timeout: "${var.health_timeout}",
         health_wait: "${var.health_wait}",
+        etcd_backup_dir: "${var.etcd_backup_dir}",
+        etcd_backup_keep: "${var.etcd_backup_keep}",
       },
     });
   });
@@ -313,7 +319,13 @@ describe.each(CLOUDKOFFER_VERSIONS)("stack cloudkoffer-%s", (version: Cloudkoffe
       TALOSCTL_INSTALL: TALOSCTL_INSTALL_HINT,
       HEALTH_WAIT: '${local.inputs.health_wait ? "true" : "false"}',
       HEALTH_TIMEOUT: "${local.inputs.health_timeout}",
+      STACK: `cloudkoffer-${version}`,
+      BACKUP_DIR: "${local.inputs.etcd_backup_dir}",
+      BACKUP_KEEP: "${local.inputs.etcd_backup_keep}",
+      BACKUP_SEAL: "false",
     });
+    // An etcd backup before the first node is touched; none, and the roll does not start.
+    expect(roll.command).toContain("no etcd backup could be taken, so no node is upgraded");
     expect(roll.command).toContain('talosctl upgrade --image="$INSTALLER_IMAGE" --nodes="$node" --endpoints="$node"');
     // What the cluster was installed with: a resumed first deploy compares with it.
     expect(config.resource.null_resource.deployed).toMatchObject({

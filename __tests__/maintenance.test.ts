@@ -1,6 +1,6 @@
 import { createHash } from "crypto";
 import { spawnSync } from "child_process";
-import { existsSync, mkdtempSync, rmSync } from "fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { formatNodesVariable } from "../operations/nodes-input";
@@ -28,6 +28,10 @@ const upgradeOf = (node: string, version: string) => [
   `version --nodes=${node} --endpoints=${node}`,
   HEALTH,
 ];
+/** The etcd backup a deploy takes before it touches the first node (its file's name is the time's). */
+const BACKUP = `etcd snapshot <backup> --nodes=${cp1} --endpoints=${cp1}`;
+/** A roll: the backup comes after asking the first node to upgrade for its version, before it is upgraded. */
+const backedUp = ([asked, ...rest]: string[]) => [asked, BACKUP, ...rest];
 const stagedUpgradeOf = (node: string, version: string) => [
   `version --nodes=${node} --endpoints=${node}`,
   `upgrade --image=ghcr.io/siderolabs/installer:${version} --nodes=${node} --endpoints=${node} --stage`,
@@ -58,6 +62,8 @@ describeWith(["terraform", "talos provider", "null provider", "tls provider", "s
       clusterSecrets(JSON.parse(stack.ok(["show", "-json"]).stdout)).forEach((secret) => secretsSeen.add(secret));
       return result;
     };
+    // talosctl's calls, the backup's file named <backup>.
+    const calls = () => talosctl.takeCalls().map((call) => call.replace(/^etcd snapshot \S+/, "etcd snapshot <backup>"));
     const versions = async () => Object.fromEntries(Object.values(await simulator.status()).map((node) => [node.address, node.talosVersion]));
 
     beforeAll(async () => {
@@ -76,19 +82,20 @@ describeWith(["terraform", "talos provider", "null provider", "tls provider", "s
       expect(result.text).toContain("talos upgrade: the cluster was just installed with Talos v1.7.4; nothing to upgrade");
       // The Kubernetes upgrade runs last, and cdktf's display can drop the last lines a provisioner
       // prints before the deploy ends; no talosctl call is what shows it upgraded nothing.
-      expect(talosctl.takeCalls()).toEqual([]);
+      expect(calls()).toEqual([]);
       const stack = deployedStack(workdir, env());
       talosconfigText = stack.ok(["output", "-raw", "talosconfig"]).stdout;
     });
 
     test("nothing runs when the versions do not change", () => {
       expectDeployed(deploy());
-      expect(talosctl.takeCalls()).toEqual([]);
+      expect(calls()).toEqual([]);
     });
 
     test("a Talos change upgrades the nodes one at a time: control planes in order, then workers", async () => {
       const result = expectDeployed(deploy({ TF_VAR_talos_version: "1.7.5" }));
-      expect(talosctl.takeCalls()).toEqual([...CONTROL_PLANES, ...WORKERS].flatMap((node) => upgradeOf(node, "v1.7.5")));
+      const [first, ...rest] = [...CONTROL_PLANES, ...WORKERS];
+      expect(calls()).toEqual([...backedUp(upgradeOf(first, "v1.7.5")), ...rest.flatMap((node) => upgradeOf(node, "v1.7.5"))]);
       expect(Object.values(await versions())).toEqual(Array(5).fill("v1.7.5"));
       // each node back before the next: its Upgrade call comes after the previous node's last call
       const status = await simulator.status();
@@ -120,21 +127,25 @@ describeWith(["terraform", "talos provider", "null provider", "tls provider", "s
 
     test("a stage-mode change: --stage, then talosctl reboot --wait, node by node", async () => {
       expectDeployed(deploy({ TF_VAR_talos_version: "v1.7.6", TF_VAR_talos_upgrade_stage: "true" }));
-      expect(talosctl.takeCalls()).toEqual([...CONTROL_PLANES, ...WORKERS].flatMap((node) => stagedUpgradeOf(node, "v1.7.6")));
+      expect(calls()).toEqual([
+        ...backedUp(stagedUpgradeOf(cp1, "v1.7.6")),
+        ...[cp2, cp3, ...WORKERS].flatMap((node) => stagedUpgradeOf(node, "v1.7.6")),
+      ]);
       expect(Object.values(await versions())).toEqual(Array(5).fill("v1.7.6"));
     });
 
     test("a Kubernetes change runs talosctl upgrade-k8s once, after the Talos roll", () => {
       expectDeployed(deploy({ TF_VAR_talos_version: "v1.7.7", TF_VAR_kubernetes_version: "1.30.2" }));
-      const calls = talosctl.takeCalls();
-      expect(calls).toEqual([
-        ...[...CONTROL_PLANES, ...WORKERS].flatMap((node) => upgradeOf(node, "v1.7.7")),
+      expect(calls()).toEqual([
+        ...backedUp(upgradeOf(cp1, "v1.7.7")),
+        ...[cp2, cp3, ...WORKERS].flatMap((node) => upgradeOf(node, "v1.7.7")),
         HEALTH,
+        BACKUP,
         `upgrade-k8s --to=1.30.2 --nodes=${cp1} --endpoints=${cp1}`,
         HEALTH,
       ]);
       expectDeployed(deploy({ TF_VAR_talos_version: "v1.7.7", TF_VAR_kubernetes_version: "1.30.2" }));
-      expect(talosctl.takeCalls()).toEqual([]);
+      expect(calls()).toEqual([]);
     });
 
     test("an upgrade without talosctl stops before touching any node, saying how to install talosctl", async () => {
@@ -152,18 +163,19 @@ describeWith(["terraform", "talos provider", "null provider", "tls provider", "s
       expect(failed.status).not.toBe(0);
       expect(failed.text).toContain(`talos upgrade: upgrading node ${cp3} failed; the roll stopped at node ${cp3}, the nodes after it are untouched`);
       expect(await versions()).toEqual({ [cp1]: "v1.7.8", [cp2]: "v1.7.8", [cp3]: "v1.7.7", [w1]: "v1.7.7", [w2]: "v1.7.7" });
-      expect(talosctl.takeCalls()).toEqual([
-        ...upgradeOf(cp1, "v1.7.8"),
+      expect(calls()).toEqual([
+        ...backedUp(upgradeOf(cp1, "v1.7.8")),
         ...upgradeOf(cp2, "v1.7.8"),
         ...upgradeOf(cp3, "v1.7.8").slice(0, 2),
       ]);
 
       await simulator.faults(cp3, {});
       expectDeployed(deploy(target));
-      expect(talosctl.takeCalls()).toEqual([
+      expect(calls()).toEqual([
         `version --nodes=${cp1} --endpoints=${cp1}`,
         `version --nodes=${cp2} --endpoints=${cp2}`,
-        ...[cp3, ...WORKERS].flatMap((node) => upgradeOf(node, "v1.7.8")),
+        ...backedUp(upgradeOf(cp3, "v1.7.8")),
+        ...WORKERS.flatMap((node) => upgradeOf(node, "v1.7.8")),
       ]);
       expect(Object.values(await versions())).toEqual(Array(5).fill("v1.7.8"));
     });
@@ -192,18 +204,19 @@ describeWith(["terraform", "talos provider", "null provider", "tls provider", "s
       );
       expect(await versions()).toEqual({ [cp1]: "v1.7.9", [cp2]: "v1.7.9", [cp3]: "v1.7.8", [w1]: "v1.7.8", [w2]: "v1.7.8" });
       // npm run deploy asks the talosctl on PATH which Talos it is for, before choosing it.
-      expect(talosctl.takeCalls().filter((call) => call !== "version --client --short")).toEqual([
-        ...upgradeOf(cp1, "v1.7.9").slice(0, -1),
+      expect(calls().filter((call) => call !== "version --client --short")).toEqual([
+        ...backedUp(upgradeOf(cp1, "v1.7.9").slice(0, -1)),
         healthWithin("20s"),
         ...upgradeOf(cp2, "v1.7.9").slice(0, -1),
         healthWithin("20s"),
       ]);
 
       expectDeployed(deploy(target));
-      expect(talosctl.takeCalls()).toEqual([
+      expect(calls()).toEqual([
         `version --nodes=${cp1} --endpoints=${cp1}`,
         `version --nodes=${cp2} --endpoints=${cp2}`,
-        ...[cp3, ...WORKERS].flatMap((node) => [...upgradeOf(node, "v1.7.9").slice(0, -1), healthWithin("20s")]),
+        ...backedUp([...upgradeOf(cp3, "v1.7.9").slice(0, -1), healthWithin("20s")]),
+        ...WORKERS.flatMap((node) => [...upgradeOf(node, "v1.7.9").slice(0, -1), healthWithin("20s")]),
       ]);
       expect(Object.values(await versions())).toEqual(Array(5).fill("v1.7.9"));
     });
@@ -216,12 +229,33 @@ describeWith(["terraform", "talos provider", "null provider", "tls provider", "s
       expect(failed.status).not.toBe(0);
       expect(failed.text).toContain("data.talos_cluster_health.this");
       expect(failed.text).toContain(w1);
-      expect(talosctl.takeCalls()).toEqual([]);
+      expect(calls()).toEqual([]);
       expect(await versions()).toEqual(before);
 
       await simulator.faults(w1, {});
       expectDeployed(deploy(target));
-      expect(talosctl.takeCalls()).toEqual([...CONTROL_PLANES, ...WORKERS].flatMap((node) => upgradeOf(node, "v1.7.10")));
+      expect(calls()).toEqual([...backedUp(upgradeOf(cp1, "v1.7.10")), ...[cp2, cp3, ...WORKERS].flatMap((node) => upgradeOf(node, "v1.7.10"))]);
+    });
+
+    test("each upgrade's etcd backup is kept beside the state, mode 0600; one that cannot be taken stops the roll before any node", async () => {
+      const backups = path.join(workdir, "backups");
+      const taken = readdirSync(backups).filter((name) => /^cloudkoffer-v3-\d{8}T\d{6}Z\.etcd\.snapshot$/.test(name));
+      expect(taken.length).toBeGreaterThanOrEqual(5);
+      for (const name of taken) expect(statSync(path.join(backups, name)).mode & 0o777).toBe(0o600);
+
+      const before = await versions();
+      for (const node of CONTROL_PLANES) await simulator.faults(node, { rejectCode: "Unavailable", rejectMethod: "EtcdSnapshot" });
+      const failed = deploy({ TF_VAR_talos_version: "v1.7.11", TF_VAR_kubernetes_version: "1.30.2" });
+      for (const node of CONTROL_PLANES) await simulator.faults(node, {});
+      expect(failed.status).not.toBe(0);
+      expect(failed.text).toContain("talos upgrade: no etcd backup could be taken, so no node is upgraded to Talos v1.7.11");
+      expect(calls().filter((call) => call.startsWith("upgrade"))).toEqual([]);
+      expect(await versions()).toEqual(before);
+
+      // A control plane gives one again: the roll goes on.
+      expectDeployed(deploy({ TF_VAR_talos_version: "v1.7.11", TF_VAR_kubernetes_version: "1.30.2" }));
+      expect(calls()).toEqual([...backedUp(upgradeOf(cp1, "v1.7.11")), ...[cp2, cp3, ...WORKERS].flatMap((node) => upgradeOf(node, "v1.7.11"))]);
+      expect(Object.values(await versions())).toEqual(Array(5).fill("v1.7.11"));
     });
 
     test("no key or token the cluster ever had appears in the output of any of these deploys", () => {
@@ -239,7 +273,7 @@ describeWith(["terraform", "talos provider", "null provider", "tls provider", "s
         {
           cwd: PROJECT_ROOT,
           encoding: "utf8",
-          env: terraformEnvironment(loopbackDeployEnvironment(env({ TF_VAR_talos_version: "v1.7.10", TF_VAR_kubernetes_version: "1.30.2" }))),
+          env: terraformEnvironment(loopbackDeployEnvironment(env({ TF_VAR_talos_version: "v1.7.11", TF_VAR_kubernetes_version: "1.30.2" }))),
         },
       );
       if (run.status !== 0) throw new Error(`reprovision exited ${run.status}:\n${run.stdout}\n${run.stderr}`);
@@ -254,7 +288,7 @@ describeWith(["terraform", "talos provider", "null provider", "tls provider", "s
       // Compared by digest: a failure must not print the key.
       const digest = (text: string) => createHash("sha256").update(text).digest("hex");
       expect(digest(stack.ok(["output", "-raw", "talosconfig"]).stdout)).toBe(digest(talosconfigText));
-      expect(talosctl.takeCalls()).toEqual([]);
+      expect(calls()).toEqual([]);
     });
   },
 );

@@ -15,9 +15,8 @@ import * as path from "path";
 import { parseArgs } from "util";
 import { PROJECT_ROOT } from "../lib/project-paths";
 import { checkHealth } from "../operations/health";
-import { readStackState } from "../operations/stack-state";
+import { clusterAccess } from "../operations/stack-state";
 import { selectStack } from "../operations/stack-selection";
-import { findTalosctl, noTalosctlMessage } from "../operations/talosctl";
 import { runCommand } from "./command";
 
 runCommand("health", async () => {
@@ -27,16 +26,10 @@ runCommand("health", async () => {
   });
   if (values.server !== "true" && values.server !== "false") throw new Error(`--server=${values.server}: say true or false`);
   const stack = selectStack(positionals[0]);
-  const { state, where } = readStackState(stack.name, path.resolve(PROJECT_ROOT, values.output));
-  const client = state.clientConfiguration;
-  if (!client) {
-    console.error(`health: ${stack.name} has no deployed cluster in ${where}`);
+  const access = clusterAccess(stack.name, path.resolve(PROJECT_ROOT, values.output));
+  if ("missing" in access) {
+    console.error(`health: ${access.missing}`);
     return 1;
   }
-  const talosctl = findTalosctl();
-  if (!talosctl) {
-    console.error(`health: ${noTalosctlMessage()}`);
-    return 1;
-  }
-  return checkHealth(stack.nodes, client, { talosctl: talosctl.command, server: values.server === "true", waitTimeout: values["wait-timeout"] });
+  return checkHealth(stack.nodes, access.client, { talosctl: access.talosctl, server: values.server === "true", waitTimeout: values["wait-timeout"] });
 });

@@ -6,6 +6,7 @@ import { TlsProvider } from "@cdktf/provider-tls/lib/provider";
 import { TalosProvider } from "../.gen/providers/talos/provider";
 import { CloudkofferProfile, defaultStatePath } from "./cloudkoffer-profile";
 import { ClusterHealth, DEFAULT_HEALTH_TIMEOUT } from "./cluster-health";
+import { DEFAULT_ETCD_BACKUP_DIR } from "./etcd-backups";
 import { clusterEndpointOf, ClusterVariables, DEFAULT_CILIUM_CLI_IMAGE, DEFAULT_CLUSTER_VIP } from "./cluster-variables";
 import { MachineConfigPatches } from "./machine-config-patches";
 import { PatchPipeline, ValidationVersions } from "./patch-pipeline";
@@ -219,6 +220,7 @@ export class CloudkofferStack extends TerraformStack {
       workers: props.profile.workers,
       nodeTimeout: DEFAULT_NODE_TIMEOUT,
       healthTimeout: DEFAULT_HEALTH_TIMEOUT,
+      etcdBackupDir: DEFAULT_ETCD_BACKUP_DIR,
       secretsBackupFile: props.secretsBackupFile ?? defaultSecretsBackupPath(id),
       clusterVip,
     });
@@ -263,6 +265,10 @@ export class CloudkofferStack extends TerraformStack {
       healthy: this.health.check,
       healthTimeout: this.variables.healthTimeout,
       healthWait: this.variables.healthWait,
+      stackName: id,
+      etcdBackupDir: this.variables.etcdBackupDir,
+      etcdBackupKeep: this.variables.etcdBackupKeep,
+      sealBackups: props.stateEncryption !== undefined,
     });
 
     // Outputs keep the seed's names; every one of them carries credentials.

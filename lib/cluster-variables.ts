@@ -10,8 +10,10 @@ import {
   nodeTimeoutValidations,
   talosVersionValidations,
   healthTimeoutValidations,
+  backupKeepValidations,
 } from "./variable-validations";
 import { atAddress } from "./terraform-address";
+import { DEFAULT_ETCD_BACKUP_KEEP } from "./etcd-backups";
 
 /**
  * The Cilium CLI image the install job of controlplane.yaml runs: a release,
@@ -43,6 +45,8 @@ export interface ClusterVariablesProps {
   readonly healthTimeout: string;
   /** Default of `secrets_backup_file`, relative to the stack's working directory. */
   readonly secretsBackupFile: string;
+  /** Default of `etcd_backup_dir`, relative to the stack's working directory. */
+  readonly etcdBackupDir: string;
   /** Default of `cluster_vip`. */
   readonly clusterVip: string;
 }
@@ -78,6 +82,10 @@ export class ClusterVariables extends Construct {
   readonly adminCertRenewalHoursVariable: TerraformVariable;
   /** `var.health_timeout`. */
   readonly healthTimeoutVariable: TerraformVariable;
+  /** `var.etcd_backup_dir`. */
+  readonly etcdBackupDirVariable: TerraformVariable;
+  /** `var.etcd_backup_keep`. */
+  readonly etcdBackupKeepVariable: TerraformVariable;
   /** `var.health_wait`. */
   readonly healthWaitVariable: TerraformVariable;
   /** `local.inputs.talos_version`: the Talos version in the "v1.7.4" form provider 0.5.0 requires. */
@@ -104,6 +112,10 @@ export class ClusterVariables extends Construct {
   readonly healthTimeout: string;
   /** Whether a deploy waits for the cluster to be healthy (a boolean token). */
   readonly healthWait: IResolvable;
+  /** Where the upgrades keep their etcd backups (a token), relative to the working directory. */
+  readonly etcdBackupDir: string;
+  /** How many etcd backups of the stack stay (a token). */
+  readonly etcdBackupKeep: number;
   /** How long the admin client certificate is valid, in hours (a token). */
   readonly adminCertValidityHours: number;
   /** How long before expiry a deploy renews it, in hours (a token). */
@@ -225,6 +237,28 @@ export class ClusterVariables extends Construct {
       default: true,
     });
 
+    this.etcdBackupDirVariable = variable("etcd_backup_dir", {
+      description:
+        "Where an etcd backup is written before every Talos or Kubernetes upgrade (as npm run backup writes them), relative to the working directory; mode 0600, sealed with the state's passphrase when the state is encrypted.",
+      type: VariableType.STRING,
+      nullable: false,
+      default: props.etcdBackupDir,
+      validation: [
+        {
+          condition: '${trimspace(var.etcd_backup_dir) != ""}',
+          errorMessage: "etcd_backup_dir is empty: name the folder the etcd backups go to (etcd_backup_dir).",
+        },
+      ],
+    });
+
+    this.etcdBackupKeepVariable = variable("etcd_backup_keep", {
+      description: "How many etcd backups of the stack stay in etcd_backup_dir: the newest, the older ones are removed.",
+      type: VariableType.NUMBER,
+      nullable: false,
+      default: DEFAULT_ETCD_BACKUP_KEEP,
+      validation: backupKeepValidations(),
+    });
+
     // Every value the graph uses goes through local.inputs, which reads all the variables: a
     // variable that fails its validation then stops the plan before anything is planned, and
     // the error is all terraform prints (cdktf deploy drops the end of a long partial plan).
@@ -242,6 +276,8 @@ export class ClusterVariables extends Construct {
       admin_cert_renewal_hours: this.adminCertRenewalHoursVariable.numberValue,
       health_timeout: this.healthTimeoutVariable.stringValue,
       health_wait: this.healthWaitVariable.booleanValue,
+      etcd_backup_dir: this.etcdBackupDirVariable.stringValue,
+      etcd_backup_keep: this.etcdBackupKeepVariable.numberValue,
     });
     atAddress(inputs, "inputs");
     const input = (...path: string[]): unknown => Fn.lookupNested(inputs.asAnyMap, path);
@@ -257,6 +293,8 @@ export class ClusterVariables extends Construct {
     this.adminCertRenewalHours = Token.asNumber(input("admin_cert_renewal_hours"));
     this.healthTimeout = Token.asString(input("health_timeout"));
     this.healthWait = Token.asAny(input("health_wait"));
+    this.etcdBackupDir = Token.asString(input("etcd_backup_dir"));
+    this.etcdBackupKeep = Token.asNumber(input("etcd_backup_keep"));
     this.controlPlaneNodes = Token.asList(input("nodes", "controlplane"));
     this.workerNodes = Token.asList(input("nodes", "worker"));
   }

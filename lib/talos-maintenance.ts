@@ -1,6 +1,6 @@
 import { readFileSync } from "fs";
 import { Resource } from "@cdktf/provider-null/lib/resource";
-import { Fn, IResolvable, ITerraformDependable, Op } from "cdktf";
+import { Fn, IResolvable, ITerraformDependable, Op, Token } from "cdktf";
 import { Construct } from "constructs";
 import { TALOS_INSTALLER_IMAGE } from "./install-patch";
 import { TALOSCTL_INSTALL_HINT } from "./talosctl-install";
@@ -31,6 +31,17 @@ export interface TalosMaintenanceProps {
   readonly healthTimeout: string;
   /** Whether they wait at all (a boolean token). */
   readonly healthWait: IResolvable;
+  /** The stack's name: the etcd backups are named by it. */
+  readonly stackName: string;
+  /** Where each upgrade writes its etcd backup first (a token, relative to the working directory). */
+  readonly etcdBackupDir: string;
+  /** How many etcd backups of the stack stay (a token). */
+  readonly etcdBackupKeep: number;
+  /**
+   * Seal the backups with the state's passphrase (TF_VAR_state_passphrase), as an encrypted state's are.
+   * @default false
+   */
+  readonly sealBackups?: boolean;
 }
 
 /**
@@ -119,6 +130,11 @@ export class TalosMaintenance extends Construct {
                 WORKERS: Fn.join(" ", props.workerNodes),
                 HEALTH_WAIT: Fn.conditional(props.healthWait, "true", "false"),
                 HEALTH_TIMEOUT: props.healthTimeout,
+                // Before any node is touched: an etcd backup (backup_etcd).
+                STACK: props.stackName,
+                BACKUP_DIR: props.etcdBackupDir,
+                BACKUP_KEEP: Token.asString(props.etcdBackupKeep),
+                BACKUP_SEAL: props.sealBackups ? "true" : "false",
               },
             },
           ],

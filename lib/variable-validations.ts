@@ -34,6 +34,16 @@ export function nodeTimeoutValidations(): TerraformVariableValidationConfig[] {
   ];
 }
 
+/** `etcd_backup_keep`: how many etcd backups stay, at least one. */
+export function backupKeepValidations(): TerraformVariableValidationConfig[] {
+  return [
+    {
+      condition: "${var.etcd_backup_keep == floor(var.etcd_backup_keep) && var.etcd_backup_keep >= 1}",
+      errorMessage: "${var.etcd_backup_keep} is not a whole number of at least 1 (etcd_backup_keep): the backup just taken stays.",
+    },
+  ];
+}
+
 /** `health_timeout`: a duration, as node_timeout. */
 export function healthTimeoutValidations(): TerraformVariableValidationConfig[] {
   return [

@@ -54,26 +54,38 @@ export function kubernetesAccess(kubeconfigText: string): KubernetesAccess {
   };
 }
 
-/** GET /api/v1/nodes from the API server. */
-export function listNodes(access: KubernetesAccess, timeoutMs = 10000): Promise<KubernetesNode[]> {
-  const url = new URL("/api/v1/nodes", access.server);
+/** An answer of the Kubernetes API: its status code and body. */
+export interface KubernetesAnswer {
+  readonly status: number;
+  readonly body: string;
+}
+
+/**
+ * One call of the Kubernetes API with the kubeconfig's client certificate,
+ * the server's certificate checked against the cluster's CA.
+ */
+export function kubernetesCall(access: KubernetesAccess, method: string, apiPath: string, body?: unknown, timeoutMs = 10000): Promise<KubernetesAnswer> {
+  const url = new URL(apiPath, access.server);
   return new Promise((resolve, reject) => {
-    const call = request(url, { method: "GET", ca: access.ca, cert: access.cert, key: access.key, timeout: timeoutMs }, (response) => {
-      let body = "";
+    const headers = body === undefined ? {} : { "Content-Type": "application/json" };
+    // A connection of its own (agent: false): a kept-alive one may be to an API server that has restarted since.
+    const call = request(url, { method, headers, ca: access.ca, cert: access.cert, key: access.key, timeout: timeoutMs, agent: false }, (response) => {
+      let text = "";
       response.setEncoding("utf8");
-      response.on("data", (chunk: string) => (body += chunk));
-      response.on("end", () => {
-        if (response.statusCode !== 200) {
-          reject(new Error(`GET ${url.href}: ${response.statusCode} ${body.trim()}`));
-          return;
-        }
-        resolve((JSON.parse(body) as { items: KubernetesNode[] }).items);
-      });
+      response.on("data", (chunk: string) => (text += chunk));
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, body: text }));
     });
-    call.on("timeout", () => call.destroy(new Error(`GET ${url.href}: no answer within ${timeoutMs / 1000} s`)));
-    call.on("error", (error) => reject(new Error(`GET ${url.href}: ${error.message}`)));
-    call.end();
+    call.on("timeout", () => call.destroy(new Error(`${method} ${url.href}: no answer within ${timeoutMs / 1000} s`)));
+    call.on("error", (error) => reject(new Error(`${method} ${url.href}: ${error.message}`)));
+    call.end(body === undefined ? undefined : JSON.stringify(body));
   });
+}
+
+/** The cluster's nodes, as `kubectl get nodes` reads them. */
+export async function listNodes(access: KubernetesAccess, timeoutMs = 10000): Promise<KubernetesNode[]> {
+  const answer = await kubernetesCall(access, "GET", "/api/v1/nodes", undefined, timeoutMs);
+  if (answer.status !== 200) throw new Error(`GET ${new URL("/api/v1/nodes", access.server).href}: ${answer.status} ${answer.body.trim()}`);
+  return (JSON.parse(answer.body) as { items: KubernetesNode[] }).items;
 }
 
 /** An age as kubectl prints it (k8s.io/apimachinery's HumanDuration): 42s, 5m10s, 3h, 6h20m, 2d5h, 30d. */

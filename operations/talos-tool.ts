@@ -62,9 +62,12 @@ export class TalosTool {
     return this.parsed<BootstrapAnswer>("bootstrapped", run);
   }
 
-  /** `seal`: the secrets.yaml sealed into `file` (atomically, mode 0600) with the passphrase, which never reaches a command line. */
-  seal(file: string, secretsYaml: string, passphrase: string): void {
-    this.succeeded("seal", runProgram(this.path, ["seal", "-file", file], { input: secretsYaml, env: withPassphrase(passphrase) }));
+  /**
+   * `seal`: a secrets.yaml (or an etcd snapshot) sealed into `file`
+   * (atomically, mode 0600) with the passphrase, which never reaches a command line.
+   */
+  seal(file: string, content: string | Buffer, passphrase: string): void {
+    this.succeeded("seal", runProgram(this.path, ["seal", "-file", file], { input: content, env: withPassphrase(passphrase) }));
   }
 
   /** `unseal`: the secrets.yaml sealed in `file`, written to `out` (mode 0600). */

@@ -25,8 +25,14 @@ export class DeployProcess {
   private output = "";
   private readonly exited: Promise<Finished>;
 
-  constructor(stack: string, workdir: string, env: Record<string, string>) {
-    this.child = spawn("npm", ["run", "--silent", "deploy", "--", stack, "--auto-approve", "--no-color", "--output", path.join(workdir, "cdktf.out")], {
+  /**
+   * @param command another npm script and its options, for a command on the
+   * stack that a test kills as well (npm run restore)
+   * @default ["deploy", "--auto-approve", "--no-color"]
+   */
+  constructor(stack: string, workdir: string, env: Record<string, string>, command: readonly string[] = ["deploy", "--auto-approve", "--no-color"]) {
+    const [script, ...options] = command;
+    this.child = spawn("npm", ["run", "--silent", script, "--", stack, ...options, "--output", path.join(workdir, "cdktf.out")], {
       cwd: PROJECT_ROOT,
       env: terraformEnvironment(loopbackDeployEnvironment(env)),
       detached: true, // its own process group

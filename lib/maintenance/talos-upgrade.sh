@@ -5,7 +5,8 @@
 # version, and the whole cluster healthy again (talosctl health), before the
 # next starts; a failure stops the roll at that node, leaving later nodes
 # untouched. The roll starts only on a healthy cluster (the stack's health
-# check comes first). Nodes already at the version are skipped,
+# check comes first), after an etcd backup (backup_etcd; none, and no node is
+# touched). Nodes already at the version are skipped,
 # so deploying again resumes where a roll stopped; talosctl is needed only
 # for a node that is not at the version yet.
 #
@@ -15,6 +16,7 @@
 # FIRST_DEPLOY (true: the cluster was installed at this version in this run),
 # INSTALLED_VERSION (the Talos version the cluster was installed with, when
 # known, else "unrecorded"), HEALTH_WAIT and HEALTH_TIMEOUT (wait_healthy),
+# STACK, BACKUP_DIR, BACKUP_KEEP and BACKUP_SEAL (backup_etcd),
 # TALOSCONFIG_CONTENT (the talosconfig; only ever written to a 0600 file).
 talosctl_session "talos upgrade" "Talos $TALOS_VERSION"
 
@@ -39,6 +41,13 @@ for node in $CONTROL_PLANES $WORKERS; do
     continue
   fi
   require_talosctl "upgrade node $node from Talos $current to $TALOS_VERSION"
+  if [ -z "${backed_up:-}" ]; then
+    if ! backup_etcd; then
+      echo "talos upgrade: no etcd backup could be taken, so no node is upgraded to Talos $TALOS_VERSION; deploy again once a control plane gives one" >&2
+      exit 1
+    fi
+    backed_up=true
+  fi
   echo "talos upgrade: node $node, Talos $current -> $TALOS_VERSION"
   if [ "$STAGE" = true ]; then
     talosctl upgrade --image="$INSTALLER_IMAGE" --nodes="$node" --endpoints="$node" --stage || stop "staging the upgrade of node $node failed"

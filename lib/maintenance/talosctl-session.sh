@@ -17,6 +17,14 @@
 # and WORKERS, up to HEALTH_TIMEOUT; fails when it is not. Does nothing when
 # HEALTH_WAIT is not true.
 #
+# backup_etcd: an etcd backup before the cluster is changed, `talosctl etcd
+# snapshot` from the first control plane that gives one (talosctl checks it
+# with etcd's snapshot status and prints that), into BACKUP_DIR as
+# <STACK>-<UTC time>.etcd.snapshot with mode 0600; sealed with the project's
+# Talos tool and TF_VAR_state_passphrase when BACKUP_SEAL is true (an
+# encrypted state's backups are); the newest BACKUP_KEEP kept. Fails when no
+# control plane gives one.
+#
 # talos_version_of NODE: the Talos version a node runs, asked with talosctl,
 # else with the project's own Talos client ($CLOUDKOFFER_TALOS_TOOL, which
 # npm run deploy sets); fails when neither is there (see can_ask_nodes).
@@ -69,6 +77,51 @@ wait_healthy() {
   talosctl health --nodes="$first" --endpoints="$first" \
     --control-plane-nodes="$(printf '%s' "$CONTROL_PLANES" | tr ' ' ',')" \
     ${workers[@]+"${workers[@]}"} --wait-timeout="$HEALTH_TIMEOUT"
+}
+
+backup_etcd() {
+  local stamp name taking node said
+  stamp="$(date -u +%Y%m%dT%H%M%SZ)"
+  name="$STACK-$stamp.etcd.snapshot"
+  mkdir -p "$BACKUP_DIR"
+  chmod 700 "$BACKUP_DIR"
+  # Taken beside the backups, so that putting it in place is a rename.
+  taking="$(mktemp -d "$BACKUP_DIR/.taking-XXXXXX")"
+  for node in $CONTROL_PLANES; do
+    if said="$(umask 077 && talosctl etcd snapshot "$taking/snapshot" --nodes="$node" --endpoints="$node" 2>&1)"; then
+      break
+    fi
+    echo "$task: no etcd snapshot from $node: $(printf '%s' "$said" | tail -n 1)" >&2
+    rm -f "$taking/snapshot"
+  done
+  if [ ! -s "$taking/snapshot" ]; then
+    rm -rf "$taking"
+    return 1
+  fi
+  if [ "$BACKUP_SEAL" = true ]; then
+    if [ -z "$(talos_tool)" ] || [ -z "${TF_VAR_state_passphrase:-}" ]; then
+      echo "$task: the state is encrypted, and its etcd backups are sealed with its passphrase: deploy with npm run deploy and TF_VAR_state_passphrase" >&2
+      rm -rf "$taking"
+      return 1
+    fi
+    CLOUDKOFFER_SECRETS_PASSPHRASE="$TF_VAR_state_passphrase" "$(talos_tool)" seal -file "$BACKUP_DIR/$name.sealed" <"$taking/snapshot" >/dev/null || {
+      rm -rf "$taking"
+      return 1
+    }
+    name="$name.sealed"
+  else
+    mv "$taking/snapshot" "$BACKUP_DIR/$name"
+  fi
+  rm -rf "$taking"
+  echo "$task: etcd backup $BACKUP_DIR/$name from $node ($(printf '%s' "$said" | grep 'snapshot info' | sed 's/^snapshot info: //'))"
+  # The newest BACKUP_KEEP of this stack stay (names sort by time).
+  local backups=() candidate
+  for candidate in "$BACKUP_DIR/$STACK"-[0-9]*T[0-9]*Z.etcd.snapshot "$BACKUP_DIR/$STACK"-[0-9]*T[0-9]*Z.etcd.snapshot.sealed; do
+    if [ -e "$candidate" ]; then backups+=("$candidate"); fi
+  done
+  printf '%s\n' "${backups[@]}" | sort |
+    awk -v keep="$BACKUP_KEEP" '{ names[NR] = $0 } END { for (i = 1; i <= NR - keep; i++) print names[i] }' |
+    while read -r old; do rm -f "$old"; done
 }
 
 talos_tool() {
