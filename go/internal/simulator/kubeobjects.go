@@ -840,21 +840,9 @@ func (k *kubeCluster) pods(cfg config.Provider, members []kubeNodeFacts, now tim
 			created := st.sinceState(key+"/created", address, now)
 			owner := map[string]any{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "coredns-" + hash, "uid": uid, "controller": true, "blockOwnerDeletion": true}
 
-			objects = append(objects, kubeObject{
-				key:        key,
-				collection: "/api/v1/namespaces/kube-system/pods",
-				name:       name,
-				body: map[string]any{
-					"apiVersion": "v1", "kind": "Pod",
-					"metadata": map[string]any{
-						"name": name, "namespace": "kube-system",
-						"labels":          map[string]any{"k8s-app": "kube-dns", "pod-template-hash": hash},
-						"ownerReferences": []any{owner},
-					},
-					"spec": corednsPodSpec(cfg, address),
-				},
-				status: k.podStatus(key, podState{node: f, container: "coredns", image: cfg.Cluster().CoreDNS().Image(), created: created, now: now}),
-			})
+			objects = append(objects, kubeSystemPod(key, name, map[string]any{"k8s-app": "kube-dns", "pod-template-hash": hash}, owner,
+				corednsPodSpec(cfg, address),
+				k.podStatus(key, podState{node: f, container: "coredns", image: cfg.Cluster().CoreDNS().Image(), created: created, now: now})))
 		}
 	}
 
@@ -866,25 +854,33 @@ func (k *kubeCluster) pods(cfg config.Provider, members []kubeNodeFacts, now tim
 			key := "pod/kube-system/kube-proxy/" + f.address
 			created := st.sinceState(key+"/created", "", now)
 
-			objects = append(objects, kubeObject{
-				key:        key,
-				collection: "/api/v1/namespaces/kube-system/pods",
-				name:       name,
-				body: map[string]any{
-					"apiVersion": "v1", "kind": "Pod",
-					"metadata": map[string]any{
-						"name": name, "namespace": "kube-system",
-						"labels":          map[string]any{"k8s-app": "kube-proxy"},
-						"ownerReferences": []any{owner},
-					},
-					"spec": kubeProxyPodSpec(cfg, f.address),
-				},
-				status: k.podStatus(key, podState{node: f, hostNetwork: true, container: "kube-proxy", image: cfg.Cluster().Proxy().Image(), created: created, now: now}),
-			})
+			objects = append(objects, kubeSystemPod(key, name, map[string]any{"k8s-app": "kube-proxy"}, owner,
+				kubeProxyPodSpec(cfg, f.address),
+				k.podStatus(key, podState{node: f, hostNetwork: true, container: "kube-proxy", image: cfg.Cluster().Proxy().Image(), created: created, now: now})))
 		}
 	}
 
 	return objects
+}
+
+// kubeSystemPod is a pod of a kube-system workload: its labels, its owner
+// (the ReplicaSet or DaemonSet), its spec and the status its kubelet reports.
+func kubeSystemPod(key, name string, labels, owner, spec, status map[string]any) kubeObject {
+	return kubeObject{
+		key:        key,
+		collection: "/api/v1/namespaces/kube-system/pods",
+		name:       name,
+		body: map[string]any{
+			"apiVersion": "v1", "kind": "Pod",
+			"metadata": map[string]any{
+				"name": name, "namespace": "kube-system",
+				"labels":          labels,
+				"ownerReferences": []any{owner},
+			},
+			"spec": spec,
+		},
+		status: status,
+	}
 }
 
 // digest is the JSON of a value, to see whether it changed.
