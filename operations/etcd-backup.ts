@@ -12,7 +12,7 @@ import { projectPath } from "../lib/project-paths";
 import { ClusterNodes } from "./nodes-input";
 import { ProgramError, runProgram } from "./program";
 import { ClientConfiguration } from "./state";
-import { withTalosconfig } from "./talosconfig";
+import { StackTalosctl } from "./talosctl";
 import { TalosTool } from "./talos-tool";
 
 /** The project's etcd tool, built by `npm run setup` (the talos tool step). */
@@ -116,11 +116,11 @@ export async function takeBackup(options: BackupOptions): Promise<Backup> {
     chmodSync(work, 0o700);
     const raw = path.join(work, "snapshot");
     const failures: string[] = [];
+    const talosctl = new StackTalosctl(options.talosctl, options.client);
     for (const node of options.nodes.controlplane) {
       try {
-        const snapshot = await withTalosconfig(options.client, [node], [node], (talosconfig) =>
-          runProgram(options.talosctl, ["--talosconfig", talosconfig, "etcd", "snapshot", raw, `--nodes=${node}`, `--endpoints=${node}`]),
-        );
+        // A large etcd takes a while to stream.
+        const snapshot = await talosctl.run(node, ["etcd", "snapshot", raw], 600000);
         if (snapshot.status !== 0) throw new Error((snapshot.stderr || snapshot.stdout).trim().split("\n").pop() ?? `exit ${snapshot.status}`);
         chmodSync(raw, 0o600);
         const status = snapshotStatus(raw, { etcdTool: options.etcdTool });

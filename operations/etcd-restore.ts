@@ -18,10 +18,9 @@ import * as path from "path";
 import { describeSnapshot, SnapshotStatus, snapshotStatus } from "./etcd-backup";
 import { checkHealth } from "./health";
 import { ClusterNodes } from "./nodes-input";
-import { Finished, runProgram } from "./program";
 import { isSealedBackup } from "./sealed-backup";
 import { ClientConfiguration } from "./state";
-import { withTalosconfig } from "./talosconfig";
+import { StackTalosctl } from "./talosctl";
 import { DEFAULT_TALOS_TOOL, TalosTool } from "./talos-tool";
 
 /** What etcd on a control plane does, as `talosctl service etcd` says. */
@@ -59,39 +58,15 @@ export function toReset(services: readonly EtcdService[]): string[] {
   return services.filter((service) => !waitsForBootstrap(service)).map((service) => service.node);
 }
 
-/** talosctl for one stack: its client certificate, and the node a call goes to as its endpoint. */
-export class StackTalosctl {
-  constructor(
-    private readonly talosctl: string,
-    private readonly client: ClientConfiguration,
-  ) {}
+/** etcd on a control plane, or "unreachable" when the node does not answer. */
+export async function etcdService(talosctl: StackTalosctl, node: string): Promise<EtcdService> {
+  const finished = await talosctl.run(node, ["service", "etcd"], 30000);
+  return finished.status === 0 ? parseEtcdService(node, finished.stdout) : { node, state: "unreachable", health: "?" };
+}
 
-  /** Runs talosctl against one node (its own endpoint), returning how it ended. */
-  run(node: string, args: readonly string[], timeoutMs = 120000): Promise<Finished> {
-    return withTalosconfig(this.client, [node], [node], (talosconfig) =>
-      runProgram(this.talosctl, ["--talosconfig", talosconfig, ...args, `--nodes=${node}`, `--endpoints=${node}`], { timeout: timeoutMs }),
-    );
-  }
-
-  /** Runs talosctl and throws with what it said when it fails. */
-  async ok(node: string, args: readonly string[], timeoutMs?: number): Promise<string> {
-    const finished = await this.run(node, args, timeoutMs);
-    if (finished.status !== 0) {
-      throw new Error(`talosctl ${args.join(" ")} on ${node} failed: ${(finished.stderr || finished.stdout).trim().split("\n").slice(-3).join(" ")}`);
-    }
-    return finished.stdout;
-  }
-
-  /** etcd on a control plane, or "unreachable" when the node does not answer. */
-  async etcdService(node: string): Promise<EtcdService> {
-    const finished = await this.run(node, ["service", "etcd"], 30000);
-    return finished.status === 0 ? parseEtcdService(node, finished.stdout) : { node, state: "unreachable", health: "?" };
-  }
-
-  /** etcd on every control plane. */
-  etcdServices(nodes: ClusterNodes): Promise<EtcdService[]> {
-    return Promise.all(nodes.controlplane.map((node) => this.etcdService(node)));
-  }
+/** etcd on every control plane. */
+export function etcdServices(talosctl: StackTalosctl, nodes: ClusterNodes): Promise<EtcdService[]> {
+  return Promise.all(nodes.controlplane.map((node) => etcdService(talosctl, node)));
 }
 
 /** Waits until `ready` holds, asking every `intervalMs`, or throws `what` after `timeoutMs`. */
@@ -137,7 +112,7 @@ export async function restoreEtcd(options: RestoreOptions): Promise<void> {
   const [first] = nodes.controlplane;
 
   // Every control plane answers: a restore needs all of them.
-  const services = await talosctl.etcdServices(nodes);
+  const services = await etcdServices(talosctl, nodes);
   const unreachable = services.filter((service) => service.state === "unreachable").map((service) => service.node);
   if (unreachable.length > 0) {
     throw new RestoreRefused(`control plane ${unreachable.join(", ")} does not answer: every control plane must be up for a restore. Nothing was touched.`);
@@ -167,7 +142,7 @@ export async function restoreEtcd(options: RestoreOptions): Promise<void> {
 
   await waitUntil(
     "etcd waiting to be bootstrapped on every control plane",
-    async () => (await talosctl.etcdServices(nodes)).every(waitsForBootstrap),
+    async () => (await etcdServices(talosctl, nodes)).every(waitsForBootstrap),
     options.waitMs,
   );
   say(`restore: etcd waits to be bootstrapped on ${nodes.controlplane.join(", ")}`);
@@ -177,7 +152,7 @@ export async function restoreEtcd(options: RestoreOptions): Promise<void> {
 
   await waitUntil(
     "every control plane's etcd running and healthy again",
-    async () => (await talosctl.etcdServices(nodes)).every((service) => service.state === "Running" && service.health === "OK"),
+    async () => (await etcdServices(talosctl, nodes)).every((service) => service.state === "Running" && service.health === "OK"),
     options.waitMs,
   );
   say(`restore: etcd runs on ${nodes.controlplane.join(", ")} again, from the snapshot`);

@@ -10,6 +10,9 @@ import * as path from "path";
 import { PROJECT_ROOT } from "../lib/project-paths";
 import { TALOSCTL_INSTALL_HINT } from "../lib/talosctl-install";
 import { builtFrom, findArchive, sourceFolders, TALOS_SOURCE } from "../setup/release-sources";
+import { Finished, runProgram } from "./program";
+import { ClientConfiguration } from "./state";
+import { withTalosconfig } from "./talosconfig";
 
 export { TALOSCTL_INSTALL_HINT };
 
@@ -77,4 +80,28 @@ export function noTalosctlMessage(env: NodeJS.ProcessEnv = process.env): string 
   const version = own && talosctlClientVersion(own, env);
   const found = own ? `${own} is talosctl ${version ?? "that does not run"}, not a Talos v1.7 client` : "no talosctl on PATH";
   return `${found}, and no Talos release source to build one: ${TALOSCTL_INSTALL_HINT}`;
+}
+
+/** talosctl for one stack: its client certificate, and the node a call goes to as its endpoint. */
+export class StackTalosctl {
+  constructor(
+    private readonly talosctl: string,
+    private readonly client: ClientConfiguration,
+  ) {}
+
+  /** Runs talosctl against one node (its own endpoint), returning how it ended. */
+  run(node: string, args: readonly string[], timeoutMs = 120000): Promise<Finished> {
+    return withTalosconfig(this.client, [node], [node], (talosconfig) =>
+      runProgram(this.talosctl, ["--talosconfig", talosconfig, ...args, `--nodes=${node}`, `--endpoints=${node}`], { timeout: timeoutMs }),
+    );
+  }
+
+  /** Runs talosctl and throws with what it said when it fails. */
+  async ok(node: string, args: readonly string[], timeoutMs?: number): Promise<string> {
+    const finished = await this.run(node, args, timeoutMs);
+    if (finished.status !== 0) {
+      throw new Error(`talosctl ${args.join(" ")} on ${node} failed: ${(finished.stderr || finished.stdout).trim().split("\n").slice(-3).join(" ")}`);
+    }
+    return finished.stdout;
+  }
 }
