@@ -1,5 +1,5 @@
 # The dependency lock of the stacks' providers: the official releases' hashes, copied from public
-# lock files that terraform and tofu wrote (the README's "Dependency lock" names each source). Each
+# lock files that terraform and tofu wrote (docs/offline.md, "Dependency lock", names each source). Each
 # stack carries the entries of its engine's registry (lib/provider-lock.ts).
 # registry.opentofu.org serves the same siderolabs/talos zips as registry.terraform.io, and its own
 # rebuilds of hashicorp/null and hashicorp/tls, with other hashes.

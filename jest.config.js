@@ -12,7 +12,7 @@ module.exports = {
   projects: [
     // The pure logic: no Go build, terraform, network namespace or simulator (npm run test:unit).
     { ...project, displayName: "unit", roots: ["<rootDir>/__tests__/unit"], testMatch: ["**/*.test.ts"] },
-    // The tiers: what needs the machine (see README, Tests).
+    // The tiers: what needs the machine (see docs/development.md, Tests).
     {
       ...project,
       displayName: "tiers",

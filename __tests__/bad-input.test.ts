@@ -224,7 +224,7 @@ describeWith(["terraform", "talos provider", "null provider", "tls provider", "s
 
   test.each([
     ["a TF_VAR_nodes that does not parse", "cloudkoffer-v3", `{controlplane=[${controlPlane}]}`, /^deploy: TF_VAR_nodes does not parse: expected a quoted address or "\]" in "controlplane" at character 16, found "1"; write it as '\{"controlplane"=\["192\.168\.1\.1"\],"worker"=\["192\.168\.1\.4"\]\}'\n$/],
-    ["an unknown stack", "cloudkoffer-v4", nodes, /^deploy: unknown stack "cloudkoffer-v4"; the stacks are cloudkoffer-v1, cloudkoffer-v2, cloudkoffer-v3\n$/],
+    ["an unknown stack", "cloudkoffer-v4", nodes, /^deploy: unknown stack "cloudkoffer-v4"; the stacks are cloudkoffer-v1, cloudkoffer-v2, cloudkoffer-v3 \(or v1, v2, v3\)\n$/],
   ])("npm run deploy with %s: one line that says what to do", (_case, stack, value, message) => {
     const run = spawnSync("npm", ["run", "--silent", "deploy", "--", stack, "--auto-approve"], {
       cwd: PROJECT_ROOT,

@@ -7,7 +7,7 @@
  *
  * Server-side checks run inside the simulated control plane, which runs the
  * real talosctl's checks for it (`talosctl health --server=false`): Talos'
- * check package cannot be imported there, see README "Testing without hardware".
+ * check package cannot be imported there, see docs/development.md "Testing without hardware".
  */
 import { spawnSync } from "child_process";
 import { mkdtempSync, rmSync } from "fs";

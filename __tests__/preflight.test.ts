@@ -35,8 +35,8 @@ function row(output: string, node: string): string[] {
 
 describe("preflight refuses bad input in one line", () => {
   test.each([
-    ["an unknown stack", ["cloudkoffer-v0"], {}, /^preflight: unknown stack "cloudkoffer-v0"; the stacks are cloudkoffer-v1, cloudkoffer-v2, cloudkoffer-v3\n$/],
-    ["no stack", [], {}, /^preflight: name the stack, one of cloudkoffer-v1, cloudkoffer-v2, cloudkoffer-v3\n$/],
+    ["an unknown stack", ["cloudkoffer-v0"], {}, /^preflight: unknown stack "cloudkoffer-v0"; the stacks are cloudkoffer-v1, cloudkoffer-v2, cloudkoffer-v3 \(or v1, v2, v3\)\n$/],
+    ["no stack", [], {}, /^preflight: name the stack, one of cloudkoffer-v1, cloudkoffer-v2, cloudkoffer-v3 \(or v1, v2, v3\)\n$/],
     ["a TF_VAR_nodes that does not parse", ["cloudkoffer-v3"], { TF_VAR_nodes: "{controlplane=[]" }, /^preflight: TF_VAR_nodes does not parse: expected .* write it as .*\n$/],
     ["a timeout that is no duration", ["cloudkoffer-v3", "--timeout", "soon"], {}, /^preflight: --timeout "soon" is not a duration such as 90s, 10m or 300\n$/],
   ])("%s", (_case, args, env, message) => {

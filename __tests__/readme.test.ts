@@ -4,9 +4,12 @@ import * as path from "path";
 import { cloudkofferGraph } from "../operations/resource-graph";
 import { GRAPH_END, GRAPH_START } from "../operations/resource-graph";
 
-test("the README's resource graph is the graph of the synthesized cloudkoffer-v3 (npm run graph)", () => {
-  const readme = readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
-  const block = readme.slice(readme.indexOf(GRAPH_START) + GRAPH_START.length, readme.indexOf(GRAPH_END));
+/** docs/architecture.md: the resource graph and the layout. */
+const ARCHITECTURE = path.join(__dirname, "..", "docs", "architecture.md");
+
+test("the resource graph in docs/architecture.md is the graph of the synthesized cloudkoffer-v3 (npm run graph)", () => {
+  const architecture = readFileSync(ARCHITECTURE, "utf8");
+  const block = architecture.slice(architecture.indexOf(GRAPH_START) + GRAPH_START.length, architecture.indexOf(GRAPH_END));
   expect(block.trim()).toBe(`\`\`\`mermaid\n${cloudkofferGraph()}\n\`\`\``);
 });
 
@@ -27,10 +30,10 @@ test("the graph shows the seed's ordering: applies after secrets and configurati
 /** The folders whose every file the layout names. */
 const LISTED_FOLDERS = ["lib", "commands", "operations", "setup", "testing"];
 
-test("the README's Layout names every file at the top and in lib/, commands/, operations/, setup/ and testing/, and nothing that is not there", () => {
+test("the Layout in docs/architecture.md names every file at the top and in lib/, commands/, operations/, setup/ and testing/, and nothing that is not there", () => {
   const root = path.join(__dirname, "..");
-  const readme = readFileSync(path.join(root, "README.md"), "utf8");
-  const block = readme.slice(readme.indexOf("<!-- layout:start -->"), readme.indexOf("<!-- layout:end -->"));
+  const architecture = readFileSync(ARCHITECTURE, "utf8");
+  const block = architecture.slice(architecture.indexOf("<!-- layout:start -->"), architecture.indexOf("<!-- layout:end -->"));
   const named: string[] = [];
   let folder = "";
   for (const line of block.split("\n")) {

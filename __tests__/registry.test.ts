@@ -75,7 +75,7 @@ describeWith(["terraform", "go", "talos provider", "null provider", "tls provide
     });
 
     test("npm start -- --once in a fresh clone prints the table; no archive is asked for, no provider compiled", () => {
-      const start = user.run("npm", ["start", "--", "--once", "--stack", STACK, "--prefix", "127.81.0"], userEnv());
+      const start = user.run("npm", ["start", "--", STACK, "--once", "--prefix", "127.81.0"], userEnv());
       expect({ status: start.status, output: start.status === 0 ? "" : start.output }).toEqual({ status: 0, output: "" });
       expect(start.output).toMatch(
         /setup: providers: your terraform configuration \(TF_CLI_CONFIG_FILE=\S+\): terraform installs siderolabs\/talos 0\.5\.0, hashicorp\/null 3\.2\.4, hashicorp\/tls 4\.1\.0, pinned by \.terraform\.lock\.hcl/,

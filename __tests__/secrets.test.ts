@@ -21,7 +21,7 @@ const KEY_MATERIAL = /PRIVATE KEY|BEGIN CERTIFICATE|LS0tLS1CRUdJTi/;
 const LOCAL_HALF = [ADDRESSES.machineSecrets, ADDRESSES.clientConfiguration].map((address) => `-target=${addressText(address)}`);
 
 describe("nothing leaks into what the project writes and commits", () => {
-  test("the synthesized JSON of every stack, the snapshots and the README hold no key material", () => {
+  test("the synthesized JSON of every stack, the snapshots, the README and docs/ hold no key material", () => {
     const stacks = synthApp();
     try {
       for (const stack of readdirSync(stacks)) {
@@ -33,6 +33,10 @@ describe("nothing leaks into what the project writes and commits", () => {
     const snapshots = path.join(__dirname, "__snapshots__");
     for (const file of readdirSync(snapshots)) expect(readFileSync(path.join(snapshots, file), "utf8")).not.toMatch(KEY_MATERIAL);
     expect(readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8")).not.toMatch(KEY_MATERIAL);
+    const docs = path.join(PROJECT_ROOT, "docs");
+    for (const file of readdirSync(docs).filter((name) => name.endsWith(".md"))) {
+      expect({ file, text: readFileSync(path.join(docs, file), "utf8") }).not.toEqual({ file, text: expect.stringMatching(KEY_MATERIAL) });
+    }
   });
 
   test.each([

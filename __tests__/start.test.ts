@@ -196,10 +196,10 @@ describeWith(["terraform", "talos provider", "null provider", "tls provider", "s
     await expect(fetch(`${control}/status`)).rejects.toThrow();
   });
 
-  test("--once --stack cloudkoffer-v1 prints the table and exits 0; twice in a row, each a fresh case", async () => {
+  test("cloudkoffer-v1 --once prints the table and exits 0; twice in a row, each a fresh case", async () => {
     const demo = demoDir();
     for (const run of [1, 2]) {
-      const start = new Start(["--once", "--stack", "cloudkoffer-v1", "--demo-dir", demo]);
+      const start = new Start(["cloudkoffer-v1", "--once", "--demo-dir", demo]);
       const status = await start.exited;
       // The output when it failed: what npm start said is the diagnosis.
       expect({ run, status, output: status === 0 ? "" : start.output }).toEqual({ run, status: 0, output: "" });

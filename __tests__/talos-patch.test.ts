@@ -161,15 +161,15 @@ describeWith(["talos schema", "simulator"])("Talos decides what a schema violati
 });
 
 describeWith(["talos schema", "simulator"])("the seed's own patches, verbatim (fixtures/seed/patches)", () => {
-  /** The fixes README.md lists for the seed's patches: what synth warns about each. */
-  const readmeFixes = (): string[] => {
-    const readme = readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
-    const section = readme.slice(readme.indexOf("<!-- seed-patch-fixes:start -->"), readme.indexOf("<!-- seed-patch-fixes:end -->"));
+  /** The fixes docs/from-seed-terraform.md lists for the seed's patches: what synth warns about each. */
+  const documentedFixes = (): string[] => {
+    const document = readFileSync(path.join(PROJECT_ROOT, "docs", "from-seed-terraform.md"), "utf8");
+    const section = document.slice(document.indexOf("<!-- seed-patch-fixes:start -->"), document.indexOf("<!-- seed-patch-fixes:end -->"));
     return [...section.matchAll(/Synth warns:\s+`([^`]+)`/g)].map(([, warning]) => warning.replace(/\s+/g, " "));
   };
 
-  test.each(["v2", "v3"] as const)("synthesize cloudkoffer-%s, and the only warnings are the fixes the README lists, once each", (version) => {
-    const fixes = readmeFixes();
+  test.each(["v2", "v3"] as const)("synthesize cloudkoffer-%s, and the only warnings are the fixes docs/from-seed-terraform.md lists, once each", (version) => {
+    const fixes = documentedFixes();
     expect(fixes).toHaveLength(3);
     const { warnings } = synthCloudkoffer(version, { patchesDirectory: path.join(__dirname, "fixtures", "seed", "patches"), talosChecks: talosChecks() });
     expect(warnings).toHaveLength(fixes.length);

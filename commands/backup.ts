@@ -1,64 +1,71 @@
-/**
- * npm run backup -- <stack> [--dir backups] [--keep 10] [--output cdktf.out]
- *
- * An etcd backup of the deployed stack: `talosctl etcd snapshot` from the
- * first control plane that gives one (the state's client certificate, the
- * stack's nodes: TF_VAR_nodes or the profile's), checked with etcd's own
- * snapshot status (hash, revision, keys, printed), written atomically with
- * mode 0600 to `<dir>/<stack>-<UTC time>.etcd.snapshot` (dir: --dir, else
- * CLOUDKOFFER_BACKUP_DIR, else backups/, git-ignored); sealed with
- * TF_VAR_state_passphrase when the state is encrypted
- * (CLOUDKOFFER_STATE_ENCRYPTION=passphrase); the newest --keep kept.
- * talosctl: yours of Talos v1.7, else the one built here.
- * Exit status: 0 written; 1 no deployed cluster, no talosctl, or no control
- * plane gave a sound snapshot; 2 for bad input.
- */
+/** npm run backup: an etcd backup of the deployed stack (its help: `command` below). */
 import * as path from "path";
-import { parseArgs } from "util";
 import { PROJECT_ROOT } from "../lib/project-paths";
 import { DEFAULT_BACKUP_DIRECTORY, DEFAULT_BACKUP_KEEP, describeSnapshot, takeBackup } from "../operations/etcd-backup";
 import { clusterAccess } from "../operations/stack-state";
 import { selectStack } from "../operations/stack-selection";
+import { CommandSpec, OUTPUT_OPTION, STACK_ARGUMENT, STATE_ENVIRONMENT, UsageError } from "../operations/command-line";
 import { runCommand } from "./command";
 
-runCommand("backup", async () => {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
-      dir: { type: "string", default: process.env.CLOUDKOFFER_BACKUP_DIR ?? DEFAULT_BACKUP_DIRECTORY },
-      keep: { type: "string", default: String(DEFAULT_BACKUP_KEEP) },
-      output: { type: "string", default: "cdktf.out" },
-    },
+export const command: CommandSpec = {
+  name: "backup",
+  summary: "Take an etcd backup of the deployed cluster",
+  usage: ["<stack> [options]"],
+  description: [
+    "talosctl etcd snapshot from the first control plane that gives one, checked as etcd's restore checks it (hash, revision, keys), written with mode 0600 to DIR/<stack>-<UTC time>.etcd.snapshot; sealed with TF_VAR_state_passphrase when the state is encrypted. Every upgrade takes one first. talosctl is yours of Talos v1.7 on PATH, else the one built here.",
+  ],
+  arguments: [STACK_ARGUMENT],
+  options: {
+    dir: { type: "string", value: "DIR", description: `where the backups go, relative to where npm runs (default: CLOUDKOFFER_BACKUP_DIR, else ${DEFAULT_BACKUP_DIRECTORY})` },
+    keep: { type: "string", value: "N", default: String(DEFAULT_BACKUP_KEEP), description: "how many of the stack's backups to keep, the newest" },
+    output: OUTPUT_OPTION,
+  },
+  environment: [
+    { name: "CLOUDKOFFER_BACKUP_DIR", description: "where the backups go when --dir is not given" },
+    { name: "CLOUDKOFFER_STATE_ENCRYPTION", description: "passphrase: seal the backup with TF_VAR_state_passphrase" },
+    ...STATE_ENVIRONMENT,
+  ],
+  exitStatuses: [
+    { name: "0", description: "written" },
+    { name: "1", description: "no deployed cluster, no talosctl, or no control plane gave a sound snapshot" },
+    { name: "2", description: "bad input" },
+  ],
+};
+
+if (require.main === module) {
+  runCommand(command, async (args) => {
+    const keepText = args.string("keep") ?? "";
+    const keep = Number(keepText);
+    if (!/^\d+$/.test(keepText) || keep < 1) throw new UsageError(`--keep ${keepText}: say how many backups to keep, at least 1`);
+    const stack = selectStack(args.positionals[0]);
+    const sealed = process.env.CLOUDKOFFER_STATE_ENCRYPTION === "passphrase";
+    if (sealed && !process.env.TF_VAR_state_passphrase) {
+      throw new Error("CLOUDKOFFER_STATE_ENCRYPTION=passphrase: TF_VAR_state_passphrase is not set, and an encrypted state's backups are sealed with it");
+    }
+    const access = clusterAccess(stack.name, path.resolve(PROJECT_ROOT, args.string("output") ?? "cdktf.out"));
+    if ("missing" in access) {
+      console.error(`backup: ${access.missing}`);
+      return 1;
+    }
+    // npm runs scripts in the project's folder: a relative path is the user's, from where npm was run.
+    const directory = path.resolve(process.env.INIT_CWD ?? process.cwd(), args.string("dir") ?? process.env.CLOUDKOFFER_BACKUP_DIR ?? DEFAULT_BACKUP_DIRECTORY);
+    try {
+      const backup = await takeBackup({
+        stack: stack.name,
+        nodes: stack.nodes,
+        client: access.client,
+        talosctl: access.talosctl,
+        directory,
+        keep,
+        passphrase: sealed ? process.env.TF_VAR_state_passphrase : undefined,
+      });
+      console.log(`backup: ${backup.file} (mode 0600${backup.sealed ? ", sealed with the state's passphrase" : ""}), etcd snapshot from ${backup.node}`);
+      console.log(`backup: ${describeSnapshot(backup.status)}`);
+      for (const old of backup.removed) console.log(`backup: removed ${old}, keeping the newest ${keep}`);
+      return 0;
+    } catch (error: unknown) {
+      console.error(`backup: ${stack.name}: ${error instanceof Error ? error.message : String(error)}`);
+      return 1;
+    }
   });
-  const keep = Number(values.keep);
-  if (!/^\d+$/.test(values.keep) || keep < 1) throw new Error(`--keep ${values.keep}: say how many backups to keep, at least 1`);
-  const stack = selectStack(positionals[0]);
-  const sealed = process.env.CLOUDKOFFER_STATE_ENCRYPTION === "passphrase";
-  if (sealed && !process.env.TF_VAR_state_passphrase) {
-    throw new Error("CLOUDKOFFER_STATE_ENCRYPTION=passphrase: TF_VAR_state_passphrase is not set, and an encrypted state's backups are sealed with it");
-  }
-  const access = clusterAccess(stack.name, path.resolve(PROJECT_ROOT, values.output));
-  if ("missing" in access) {
-    console.error(`backup: ${access.missing}`);
-    return 1;
-  }
-  try {
-    const backup = await takeBackup({
-      stack: stack.name,
-      nodes: stack.nodes,
-      client: access.client,
-      talosctl: access.talosctl,
-      // npm runs scripts in the project's folder: a relative path is the user's, from where npm was run.
-      directory: path.resolve(process.env.INIT_CWD ?? process.cwd(), values.dir),
-      keep,
-      passphrase: sealed ? process.env.TF_VAR_state_passphrase : undefined,
-    });
-    console.log(`backup: ${backup.file} (mode 0600${backup.sealed ? ", sealed with the state's passphrase" : ""}), etcd snapshot from ${backup.node}`);
-    console.log(`backup: ${describeSnapshot(backup.status)}`);
-    for (const old of backup.removed) console.log(`backup: removed ${old}, keeping the newest ${keep}`);
-    return 0;
-  } catch (error: unknown) {
-    console.error(`backup: ${stack.name}: ${error instanceof Error ? error.message : String(error)}`);
-    return 1;
-  }
-});
+}

@@ -1,5 +1,5 @@
 /**
- * npm run deploy -- <stack> [cdktf deploy options]
+ * npm run deploy -- <stack> [options] [-- <cdktf deploy options>]
  *
  * `cdktf deploy <stack>` with what cdktf cannot do itself:
  * - checks first: cdktf hides TF_VAR_* from the app, so a TF_VAR_nodes that
@@ -27,23 +27,50 @@
  *   configuration, or the registry), pinned by the lock the stack carries;
  *   so it adds --skip-provider-lock (`terraform providers lock` would only
  *   ask the registry again, which a mirror cannot answer).
- * Exit status: cdktf's, or 2 for bad input or a state that cannot be deployed safely.
  */
 import * as path from "path";
 import { selectStack } from "../operations/stack-selection";
 import { PROJECT_ROOT } from "../lib/project-paths";
 import { ensureSetup } from "../setup/setup";
 import { StackDeploy } from "../operations/stack-deploy";
+import { BAD_INPUT_STATUS, CommandSpec, OUTPUT_OPTION, STACK_ARGUMENT, STATE_ENVIRONMENT } from "../operations/command-line";
 import { runCommand } from "./command";
 
-async function main(): Promise<number> {
-  const [name, ...rest] = process.argv.slice(2);
-  const stack = selectStack(name);
-  await ensureSetup();
-  const outputFlag = rest.findIndex((arg) => arg === "--output" || arg === "-o");
-  const output = path.resolve(PROJECT_ROOT, outputFlag >= 0 ? rest[outputFlag + 1] : "cdktf.out");
-  process.umask(0o077);
-  return new StackDeploy({ stack, output, cdktfArgs: rest }).run();
-}
+export const command: CommandSpec = {
+  name: "deploy",
+  summary: "Provision the cluster, or converge it",
+  usage: ["<stack> [options] [-- <cdktf deploy options>]"],
+  description: [
+    "cdktf deploy <stack> after one-line input checks: secrets, machine configurations, every node, bootstrap, kubeconfig, and a wait until the cluster is healthy. A changed TF_VAR_talos_version or TF_VAR_kubernetes_version upgrades, node by node (docs/upgrades.md).",
+    "An interrupted or failed deploy keeps the secrets; the next deploy converges by itself (docs/recovery.md).",
+  ],
+  arguments: [STACK_ARGUMENT],
+  options: {
+    "auto-approve": { type: "boolean", description: "apply without asking" },
+    "no-color": { type: "boolean", description: "no colours in terraform's output" },
+    output: { ...OUTPUT_OPTION, short: "o" },
+  },
+  passThrough: "cdktf deploy",
+  environment: [
+    { name: "TF_VAR_*", description: "the stack's variables (docs/configuration.md)" },
+    ...STATE_ENVIRONMENT.filter((entry) => entry.name !== "TF_VAR_nodes"),
+    { name: "PATH", description: "your talosctl of Talos v1.7 upgrades the nodes; without one, the one built here" },
+  ],
+  exitStatuses: [{ name: "0", description: "deployed and healthy" }, { name: "1", description: "the deploy failed (cdktf's status)" }, BAD_INPUT_STATUS],
+};
 
-runCommand("deploy", main);
+if (require.main === module) {
+  runCommand(command, async (args) => {
+    const stack = selectStack(args.positionals[0]);
+    await ensureSetup();
+    const output = path.resolve(PROJECT_ROOT, args.string("output") ?? "cdktf.out");
+    const cdktfArgs = [
+      ...(args.flag("auto-approve") ? ["--auto-approve"] : []),
+      ...(args.flag("no-color") ? ["--no-color"] : []),
+      ...["--output", output],
+      ...args.passThrough,
+    ];
+    process.umask(0o077);
+    return new StackDeploy({ stack, output, cdktfArgs }).run();
+  });
+}

@@ -7,8 +7,19 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-out="${1:-.gen}"
 cd "$root"
+case "${1:-}" in
+  -h | --help) exec node -r esbuild-register commands/help.ts get ;;
+  -*)
+    echo "get: unknown option $1; npm run get -- --help" >&2
+    exit 2
+    ;;
+esac
+if [[ $# -gt 1 ]]; then
+  echo "get: unexpected argument $2; npm run get -- --help" >&2
+  exit 2
+fi
+out="${1:-.gen}"
 export CHECKPOINT_DISABLE=1
 
 version="$(node -p 'require("./cdktf.json").terraformProviders[0].split("@")[1]')"

@@ -1,56 +1,65 @@
 /**
- * npm run preflight -- <stack> [--timeout 10m] [--interval 5s] [--talosconfig FILE]
- *                              [--require-maintenance] [--probe]
- *
- * The seed's "wait until the nodes have entered maintenance mode": asks every
- * node of the stack (TF_VAR_nodes when set, else the stack's defaults) whether
- * its Talos API answers, and whether it is in maintenance mode or already
- * configured, until all answer or the timeout passes. Asks with talosctl (the
- * seed's command) when it is on PATH, else with the project's probe
- * (.build/bin/cloudkoffer-talos probe); --probe forces the latter.
- * Exit status: 0 every node answers, 1 some did not in time, 2 bad input.
+ * npm run preflight: the seed's wait for the nodes' maintenance mode, with
+ * talosctl or the project's probe (.build/bin/cloudkoffer-talos probe). Its
+ * help: `command` below.
  */
-import { parseArgs } from "util";
 import { preflightTable, talosctlOnPath, waitForNodes } from "../operations/preflight";
 import { selectStack } from "../operations/stack-selection";
 import { ensureSetup } from "../setup/setup";
+import { CommandArguments, CommandSpec, STACK_ARGUMENT, UsageError } from "../operations/command-line";
 import { runCommand } from "./command";
+
+export const command: CommandSpec = {
+  name: "preflight",
+  summary: "Wait until every node's Talos API answers",
+  usage: ["<stack> [options]"],
+  description: [
+    "The seed's \"wait until the nodes have entered maintenance mode\": asks every node of the stack whether its Talos API answers, and whether it is in maintenance mode or configured, until all answer or the timeout passes; then a table. Asks with your talosctl when it is on PATH, else with the project's probe.",
+  ],
+  arguments: [STACK_ARGUMENT],
+  options: {
+    timeout: { type: "string", value: "DURATION", default: "10m", description: "how long to wait, e.g. 90s, 10m" },
+    interval: { type: "string", value: "DURATION", default: "5s", description: "how long between rounds" },
+    "require-maintenance": { type: "boolean", description: "ready means in maintenance mode (a fresh install), not only answering" },
+    talosconfig: { type: "string", value: "FILE", description: "talosctl's talosconfig, to ask configured nodes with a client certificate" },
+    probe: { type: "boolean", description: "ask with the project's probe, even when talosctl is on PATH" },
+  },
+  environment: [{ name: "TF_VAR_nodes", description: "the nodes, when not the Cloudkoffer's" }, { name: "PATH", description: "where your talosctl is looked for" }],
+  exitStatuses: [
+    { name: "0", description: "every node answers" },
+    { name: "1", description: "some did not in time" },
+    { name: "2", description: "bad input" },
+  ],
+};
 
 /** Milliseconds of "90s", "10m", "1h" or plain seconds. */
 function duration(flag: string, value: string): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value);
-  if (!match) throw new Error(`--${flag} "${value}" is not a duration such as 90s, 10m or 300`);
+  if (!match) throw new UsageError(`--${flag} "${value}" is not a duration such as 90s, 10m or 300`);
   const unit = { ms: 1, s: 1000, m: 60000, h: 3600000 }[(match[2] ?? "s") as "ms" | "s" | "m" | "h"];
   return Number(match[1]) * unit;
 }
 
-async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
-      timeout: { type: "string", default: "10m" },
-      interval: { type: "string", default: "5s" },
-      talosconfig: { type: "string" },
-      "require-maintenance": { type: "boolean", default: false },
-      probe: { type: "boolean", default: false },
-    },
-  });
-  const stack = selectStack(positionals[0]);
-  const talosctl = values.probe ? undefined : talosctlOnPath();
-  if (!talosctl) await ensureSetup(["talos tool"]);
+async function main(args: CommandArguments): Promise<number> {
+  const requireMaintenance = args.flag("require-maintenance");
+  const stack = selectStack(args.positionals[0]);
+  const timeoutMs = duration("timeout", args.string("timeout") ?? "10m");
+  const intervalMs = duration("interval", args.string("interval") ?? "5s");
+  const talosctl = args.flag("probe") ? undefined : talosctlOnPath();
+  if (!talosctl) await ensureSetup(["talos-tool"]);
   console.log(
     `preflight ${stack.name}: asking ${stack.nodes.controlplane.length + stack.nodes.worker.length} nodes with ${talosctl ? "talosctl" : "the project's probe"}`,
   );
   let lastWaiting = "";
   const { ready, probes } = await waitForNodes(stack.nodes, {
     talosctl,
-    talosconfig: values.talosconfig,
-    timeoutMs: duration("timeout", values.timeout),
-    intervalMs: duration("interval", values.interval),
-    requireMaintenance: values["require-maintenance"],
+    talosconfig: args.string("talosconfig"),
+    timeoutMs,
+    intervalMs,
+    requireMaintenance,
     onRound: (round, done) => {
       const waiting = round
-        .filter((probe) => !probe.answers || (values["require-maintenance"] && probe.mode !== "maintenance"))
+        .filter((probe) => !probe.answers || (requireMaintenance && probe.mode !== "maintenance"))
         .map((probe) => probe.node)
         .join(", ");
       if (!done && waiting !== lastWaiting) console.log(`waiting for ${waiting}`);
@@ -62,4 +71,4 @@ async function main(): Promise<number> {
   return ready ? 0 : 1;
 }
 
-runCommand("preflight", main);
+if (require.main === module) runCommand(command, main);

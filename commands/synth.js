@@ -10,6 +10,17 @@ const fs = require("fs");
 const path = require("path");
 
 const root = path.resolve(__dirname, "..");
+
+// cdktf runs the app without arguments; by hand, --help is the only one (operations/script-commands.ts has it).
+const [argument] = process.argv.slice(2);
+if (argument === "--help" || argument === "-h") {
+  const help = require("child_process").spawnSync(process.execPath, ["-r", "esbuild-register", path.join(__dirname, "help.ts"), "synth"], { stdio: "inherit" });
+  process.exit(help.status ?? 1);
+}
+if (argument !== undefined) {
+  process.stderr.write(`synth: ${argument.startsWith("-") ? "unknown option" : "unexpected argument"} ${argument}; npm run synth -- --help\n`);
+  process.exit(2);
+}
 const bundle = path.join(root, ".build", "app", "main.js");
 const inputsFile = `${bundle}.inputs.json`;
 

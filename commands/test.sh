@@ -5,6 +5,18 @@
 # tiers in a loopback-only network namespace (testing/loopback-only.sh).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# npm run test:unit is this script with --unit-only: the unit tier alone.
+command="test"
+if [[ "${1:-}" == "--unit-only" ]]; then
+  command="test:unit"
+  shift
+fi
+if [[ "${1:-}" == "--help" || "${1:-}" == "-h" ]]; then
+  exec node -r esbuild-register commands/help.ts "$command"
+fi
+if [[ "$command" == "test:unit" ]]; then
+  exec node_modules/.bin/jest --selectProjects unit "$@"
+fi
 node_modules/.bin/jest --selectProjects unit --passWithNoTests "$@"
 setup_status=0
 node -r esbuild-register commands/setup.ts || setup_status=$?

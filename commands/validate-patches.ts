@@ -1,13 +1,4 @@
-/**
- * npm run validate-patches -- <stack>
- *
- * Validates a stack's merged machine configurations as Talos does, without a
- * cache: the configuration talos_machine_configuration generates for each
- * role, the stack's patches merged in order, validated for a metal node.
- * Versions come from TF_VAR_talos_version / TF_VAR_kubernetes_version when set
- * (the seed's .envrc), else the stack's defaults; the VIP from TF_VAR_cluster_vip.
- * Exit status: 0 valid, 1 Talos rejects a configuration, 2 the command could not run.
- */
+/** npm run validate-patches: the merged machine configurations, validated as Talos does (its help: `command` below). */
 import { mkdtempSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
@@ -18,11 +9,32 @@ import { patchVerdict } from "../lib/patch-verdict";
 import { talosChecks } from "../operations/talos-checks";
 import { TalosTool } from "../operations/talos-tool";
 import { ensureSetup } from "../setup/setup";
+import { CommandArguments, CommandSpec, STACK_ARGUMENT } from "../operations/command-line";
 import { runCommand } from "./command";
 
-async function main(): Promise<number> {
-  const selected = selectStack(process.argv[2]);
-  await ensureSetup(["talos schema", "talos tool"]);
+export const command: CommandSpec = {
+  name: "validate-patches",
+  summary: "Validate the patched machine configurations",
+  usage: ["<stack>"],
+  description: [
+    "Without a cache: the configuration talos_machine_configuration generates for each role, the stack's patches merged in order (patches/all.yaml, then the role's), validated by Talos for a metal node. Versions and VIP as a deploy would use them.",
+  ],
+  arguments: [STACK_ARGUMENT],
+  environment: [
+    { name: "TF_VAR_talos_version", description: "the Talos version (default: the stack's)" },
+    { name: "TF_VAR_kubernetes_version", description: "the Kubernetes version (default: the stack's)" },
+    { name: "TF_VAR_cluster_vip", description: "the VIP the endpoint and {{ cluster_vip }} follow" },
+  ],
+  exitStatuses: [
+    { name: "0", description: "valid" },
+    { name: "1", description: "Talos rejects a configuration" },
+    { name: "2", description: "bad input, or the command could not run" },
+  ],
+};
+
+async function main(args: CommandArguments): Promise<number> {
+  const selected = selectStack(args.positionals[0]);
+  await ensureSetup(["talos-schema", "talos-tool"]);
   const outdir = mkdtempSync(path.join(tmpdir(), "validate-patches-"));
   try {
     return validate(selected, outdir);
@@ -59,4 +71,4 @@ function validate(selected: SelectedStack, outdir: string): number {
   return verdict.errors.length === 0 ? 0 : 1;
 }
 
-runCommand("validate-patches", main);
+if (require.main === module) runCommand(command, main);

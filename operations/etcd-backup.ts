@@ -15,7 +15,7 @@ import { ClientConfiguration } from "./state";
 import { StackTalosctl } from "./talosctl";
 import { TalosTool } from "./talos-tool";
 
-/** The project's etcd tool, built by `npm run setup` (the talos tool step). */
+/** The project's etcd tool, built by `npm run setup` (the talos-tool step). */
 export const DEFAULT_ETCD_TOOL = projectPath(".build", "bin", "cloudkoffer-etcd");
 
 /** How many backups of a stack are kept, unless told otherwise. */

@@ -73,16 +73,16 @@ export function resourceGraph(config: TerraformConfigJson): string {
   return lines.join("\n");
 }
 
-/** Markers around the generated graph in the README. */
+/** Markers around the generated graph in docs/architecture.md. */
 export const GRAPH_START = "<!-- resource-graph:start (npm run graph) -->";
 export const GRAPH_END = "<!-- resource-graph:end -->";
 
-/** The README with the graph between the markers replaced. */
+/** The document (docs/architecture.md) with the graph between the markers replaced. */
 export function withGraph(readme: string, graph: string): string {
   const start = readme.indexOf(GRAPH_START);
   const end = readme.indexOf(GRAPH_END);
   if (start < 0 || end < start) {
-    throw new Error(`the README has no ${GRAPH_START} ... ${GRAPH_END} block`);
+    throw new Error(`docs/architecture.md has no ${GRAPH_START} ... ${GRAPH_END} block`);
   }
   return `${readme.slice(0, start + GRAPH_START.length)}\n\`\`\`mermaid\n${graph}\n\`\`\`\n${readme.slice(end)}`;
 }

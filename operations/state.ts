@@ -7,7 +7,7 @@
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { ADMIN_CERTIFICATE_ADDRESS, ADMIN_KEY_ADDRESS, KUBECONFIG_ADDRESS, SECRETS_ADDRESS, TALOS_UPGRADE_ADDRESS } from "../lib/addresses";
+import { ADMIN_CERTIFICATE_ADDRESS, ADMIN_KEY_ADDRESS, KUBECONFIG_ADDRESS, SECRETS_ADDRESS, SECRETS_BACKUP_ADDRESS, TALOS_UPGRADE_ADDRESS } from "../lib/addresses";
 import { writeFileAtomically } from "./atomic-file";
 import { MachineSecrets, secretsYaml } from "./secrets-yaml";
 import { run } from "./stack-workdir";
@@ -21,6 +21,7 @@ interface StateSnapshot {
     readonly name: string;
     readonly instances: readonly { readonly attributes?: Record<string, unknown> }[];
   }[];
+  readonly outputs?: Readonly<Record<string, { readonly value?: unknown }>>;
 }
 
 /** A Talos API client certificate, as talos_machine_secrets holds it (base64 PEM). */
@@ -90,6 +91,18 @@ export class StackState {
   /** The cluster secrets, when the state has them. */
   get machineSecrets(): MachineSecrets | undefined {
     return this.attributes(SECRETS_ADDRESS)?.machine_secrets as MachineSecrets | undefined;
+  }
+
+  /** A string output of the last apply (e.g. talosconfig, kubeconfig_raw), when the state has it. */
+  output(name: string): string | undefined {
+    const value = this.snapshot.outputs?.[name]?.value;
+    return typeof value === "string" ? value : undefined;
+  }
+
+  /** Where null_resource.secrets_backup wrote the secrets, relative to the stack's folder, when it did. */
+  get secretsBackupFile(): string | undefined {
+    const file = (this.attributes(SECRETS_BACKUP_ADDRESS)?.triggers as { file?: string } | undefined)?.file;
+    return typeof file === "string" ? file : undefined;
   }
 
   /** The Talos version the last roll was started for (null_resource.talos_upgrade's trigger). */

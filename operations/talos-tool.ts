@@ -9,7 +9,7 @@ import { projectPath } from "../lib/project-paths";
 import { BootstrapAnswer, ProbeResult, TalosValidationJob, TalosValidationResult } from "../lib/talos-contract";
 import { Finished, ProgramError, programName, runProgram, runProgramAsync } from "./program";
 
-/** The project's Talos tool, built by `npm run setup` (the talos tool step). */
+/** The project's Talos tool, built by `npm run setup` (the talos-tool step). */
 export const DEFAULT_TALOS_TOOL = projectPath(".build", "bin", "cloudkoffer-talos");
 
 /** How a node is asked (`probe`). */

@@ -94,7 +94,7 @@ export function noProviderPathMessage(providers: readonly ReleaseSource[], host:
     `no way to install ${names}: ${host} cannot be reached (${why}), and there are no release source archives.`,
     `Either let ${host === "registry.opentofu.org" ? "tofu" : "terraform"} reach ${host} (the network, an HTTPS_PROXY, or a CLI configuration of your own in TF_CLI_CONFIG_FILE or ${host === "registry.opentofu.org" ? "~/.tofurc" : "~/.terraformrc"} that names a mirror),`,
     `or put the release source archives ${providers.map(archiveName).join(", ")} in a folder and name it in PROVIDER_SOURCES`,
-    `(or ${shown(SHARED_SOURCES)}): the README's "Air-gapped" section lists them with their sha256.`,
+    `(or ${shown(SHARED_SOURCES)}): docs/offline.md lists them with their sha256.`,
   ].join("\n");
 }
 

@@ -7,8 +7,8 @@
  *                 (setup/provider-source.ts): built from their release sources into the
  *                 mirror (setup/providers.ts), or installed by terraform itself as the
  *                 user's CLI configuration says or from the registry
- *   talos schema  Talos' machine-configuration schema that synth checks patches against
- *   talos tool    .build/bin/cloudkoffer-talos, the project's Talos tool (validate, probe,
+ *   talos-schema  Talos' machine-configuration schema that synth checks patches against
+ *   talos-tool    .build/bin/cloudkoffer-talos, the project's Talos tool (validate, probe,
  *                 bootstrapped), .build/bin/cloudkoffer-etcd, which checks etcd snapshots (npm run
  *                 backup and restore), .build/bin/talos-sim, the node simulator, and
  *                 .build/bin/test-registry, a provider registry for the tests (go),
@@ -44,11 +44,13 @@ import { buildModuleRelease, buildRelease, BuildOutcome, describeProvenance, KUB
 import { buildKubeApiserver, KUBE_APISERVER } from "./kube-apiserver";
 
 /** What a command may need built. */
-export const SETUP_STEPS = ["providers", "talos schema", "talos tool", "talosctl", "tofu", "kube-apiserver"] as const;
+export const SETUP_STEPS = ["providers", "talos-schema", "talos-tool", "talosctl", "tofu", "kube-apiserver"] as const;
 /** One of {@link SETUP_STEPS}. */
 export type SetupStep = (typeof SETUP_STEPS)[number];
+/** The steps' old names, with a space, which scripts may still use. */
+export const SETUP_STEP_ALIASES: Readonly<Record<string, SetupStep>> = { "talos schema": "talos-schema", "talos tool": "talos-tool" };
 /** What commands that deploy to nodes need: not talosctl, which on real hardware is the user's own, nor kube-apiserver. */
-export const DEPLOY_STEPS: readonly SetupStep[] = ["providers", "talos schema", "talos tool"];
+export const DEPLOY_STEPS: readonly SetupStep[] = ["providers", "talos-schema", "talos-tool"];
 /** The steps that build a Go release from source, slow the first time: they run beside the others. */
 const BESIDE: readonly SetupStep[] = ["talosctl", "tofu", "kube-apiserver"];
 
@@ -102,7 +104,7 @@ function newestTalosSource(): number {
   );
 }
 
-/** What the talos tool step builds. */
+/** What the talos-tool step builds. */
 const TALOS_BINARIES = [DEFAULT_TALOS_TOOL, ...["cloudkoffer-etcd", "talos-sim", "test-registry"].map((name) => path.join(PROJECT_ROOT, ".build", "bin", name))];
 
 /** Whether `file` exists and is newer than `than` (a modification time). */
@@ -143,11 +145,11 @@ async function runStep(step: SetupStep, report: (line: string) => void): Promise
       const built = outcomes.filter((outcome) => outcome.status === "built").length;
       return `${said}, ${built === 0 ? "in the mirror" : "built into the mirror"}`;
     }
-    case "talos schema":
+    case "talos-schema":
       if (upToDate(DEFAULT_TALOS_CONFIG_SCHEMA, statSync(path.join(TALOS_MODULE, "go.mod")).mtimeMs)) return "up to date";
       await runScript("talos-config-schema.sh");
       return `copied out of Talos' machinery into ${path.relative(PROJECT_ROOT, DEFAULT_TALOS_CONFIG_SCHEMA)}`;
-    case "talos tool":
+    case "talos-tool":
       if (TALOS_BINARIES.every((binary) => upToDate(binary, newestTalosSource()))) return "up to date";
       await runScript("talos-build.sh");
       return `built ${TALOS_BINARIES.map((binary) => path.relative(PROJECT_ROOT, binary)).join(" and ")}`;

@@ -196,11 +196,13 @@ export async function start(args: readonly string[]): Promise<number> {
   if (process.env.LOOPBACK_ONLY === undefined) return launch(args);
   // Already in a loopback-only namespace (e.g. in npm test): set up here, unless launch() did.
   if (process.env.CLOUDKOFFER_SET_UP !== "1") await ensureSetup(deploySteps());
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
     args: [...args],
+    allowPositionals: true,
     options: {
       once: { type: "boolean", default: false },
-      stack: { type: "string", default: "cloudkoffer-v3" },
+      // The old spelling of the positional stack.
+      stack: { type: "string" },
       "demo-dir": { type: "string" },
       prefix: { type: "string", default: DEFAULT_PREFIX },
     },
@@ -209,7 +211,7 @@ export async function start(args: readonly string[]): Promise<number> {
   if (!/^127\.\d{1,3}\.\d{1,3}$/.test(values.prefix)) throw new Error(`--prefix ${values.prefix}: not a loopback /24 such as ${DEFAULT_PREFIX}`);
   const PREFIX = values.prefix as `127.${number}.${number}`;
   const started = process.hrtime.bigint();
-  const stack = selectStack(values.stack, {});
+  const stack = selectStack(positionals[0] ?? values.stack ?? "cloudkoffer-v3", {});
   const profile = CLOUDKOFFER_PROFILES[stack.profile.version];
   const demo = path.resolve(PROJECT_ROOT, values["demo-dir"] ?? path.join(".demo", stack.name));
   const addresses = loopbackAddresses(PREFIX, profile.controlPlanes.length + profile.workers.length);

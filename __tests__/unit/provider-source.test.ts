@@ -209,7 +209,7 @@ describe("decideProviderPath", () => {
         "no way to install siderolabs/talos 0.0.0-unit-test, hashicorp/null 0.0.0-unit-test, hashicorp/tls 0.0.0-unit-test: registry.terraform.io cannot be reached (registry.terraform.io: getaddrinfo ENOTFOUND registry.terraform.io), and there are no release source archives.",
         "Either let terraform reach registry.terraform.io (the network, an HTTPS_PROXY, or a CLI configuration of your own in TF_CLI_CONFIG_FILE or ~/.terraformrc that names a mirror),",
         "or put the release source archives terraform-provider-talos-0.0.0-unit-test.tar.gz, terraform-provider-null-0.0.0-unit-test.tar.gz, terraform-provider-tls-0.0.0-unit-test.tar.gz in a folder and name it in PROVIDER_SOURCES",
-        `(or ../shared/third_party): the README's "Air-gapped" section lists them with their sha256.`,
+        `(or ../shared/third_party): docs/offline.md lists them with their sha256.`,
       ].join("\n"),
     );
   });

@@ -44,14 +44,18 @@ describe("selectStack", () => {
     );
   });
 
+  test.each(["v1", "v2", "v3"] as const)("%s is the short name of cloudkoffer-%s", (version) => {
+    expect(selectStack(version, {}).name).toBe(`cloudkoffer-${version}`);
+  });
+
   test("no stack named says to name one, listing them", () => {
-    expect(() => selectStack(undefined, {})).toThrow(new Error("name the stack, one of cloudkoffer-v1, cloudkoffer-v2, cloudkoffer-v3"));
+    expect(() => selectStack(undefined, {})).toThrow(new Error("name the stack, one of cloudkoffer-v1, cloudkoffer-v2, cloudkoffer-v3 (or v1, v2, v3)"));
   });
 
   test("an unknown stack is named, with the stacks there are", () => {
-    expect(() => selectStack("cloudkoffer-v4", {})).toThrow(new Error('unknown stack "cloudkoffer-v4"; the stacks are cloudkoffer-v1, cloudkoffer-v2, cloudkoffer-v3'));
-    expect(() => selectStack("v1", {})).toThrow(new Error('unknown stack "v1"; the stacks are cloudkoffer-v1, cloudkoffer-v2, cloudkoffer-v3'));
-    expect(() => selectStack("", {})).toThrow(new Error('unknown stack ""; the stacks are cloudkoffer-v1, cloudkoffer-v2, cloudkoffer-v3'));
+    expect(() => selectStack("cloudkoffer-v4", {})).toThrow(new Error('unknown stack "cloudkoffer-v4"; the stacks are cloudkoffer-v1, cloudkoffer-v2, cloudkoffer-v3 (or v1, v2, v3)'));
+    expect(() => selectStack("v4", {})).toThrow(new Error('unknown stack "v4"; the stacks are cloudkoffer-v1, cloudkoffer-v2, cloudkoffer-v3 (or v1, v2, v3)'));
+    expect(() => selectStack("", {})).toThrow(new Error('unknown stack ""; the stacks are cloudkoffer-v1, cloudkoffer-v2, cloudkoffer-v3 (or v1, v2, v3)'));
   });
 
   test("an unknown stack is refused before TF_VAR_nodes is read", () => {
