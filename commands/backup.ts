@@ -16,7 +16,7 @@ export const command: CommandSpec = {
   ],
   arguments: [STACK_ARGUMENT],
   options: {
-    dir: { type: "string", value: "DIR", description: `where the backups go, relative to where npm runs (default: CLOUDKOFFER_BACKUP_DIR, else ${DEFAULT_BACKUP_DIRECTORY})` },
+    dir: { type: "string", value: "DIR", description: "where the backups go, relative to where npm runs (default: CLOUDKOFFER_BACKUP_DIR, else backups/ in the project)" },
     keep: { type: "string", value: "N", default: String(DEFAULT_BACKUP_KEEP), description: "how many of the stack's backups to keep, the newest" },
     output: OUTPUT_OPTION,
   },

@@ -16,7 +16,7 @@ export const command: CommandSpec = {
   ],
   arguments: [STACK_ARGUMENT],
   options: { "no-color": { type: "boolean", description: "no colours in the plan" }, output: OUTPUT_OPTION },
-  environment: [{ name: "TF_VAR_*", description: "the stack's variables (docs/configuration.md)" }, ...STATE_ENVIRONMENT.slice(1)],
+  environment: [{ name: "TF_VAR_*", description: "the stack's variables (docs/configuration.md)" }, ...STATE_ENVIRONMENT.filter((entry) => entry.name !== "TF_VAR_nodes")],
   exitStatuses: [
     { name: "0", description: "planned, with changes or without" },
     { name: "1", description: "the plan failed" },
