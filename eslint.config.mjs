@@ -12,8 +12,8 @@ export default tseslint.config(
     },
   },
   {
-    // The app launcher stays plain CommonJS: it runs before anything is compiled.
-    files: ["commands/*.js"],
+    // The app launcher and jest's test sequencer stay plain CommonJS: they run before anything is compiled.
+    files: ["commands/*.js", "__tests__/support/*.js"],
     languageOptions: {
       sourceType: "commonjs",
       globals: { require: "readonly", __dirname: "readonly", process: "readonly", module: "readonly" },
