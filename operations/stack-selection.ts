@@ -11,9 +11,10 @@ export interface SelectedStack {
 }
 
 /**
- * Resolves a stack name (or its short name, v1, v2, v3) given to one of the project's commands, and the nodes
- * it targets, as `cdktf deploy <stack>` would with the same environment.
- * Throws one line that says what to do.
+ * Resolves a stack name (or its short name: v1, v2, v3) given to one of the
+ * project's commands, and the nodes it targets, as `cdktf deploy <stack>`
+ * would with the same environment. Throws one line that says what to do
+ * (a UsageError: bad input).
  */
 export function selectStack(name: string | undefined, env: NodeJS.ProcessEnv = process.env): SelectedStack {
   const names = CLOUDKOFFER_VERSIONS.map(stackName);

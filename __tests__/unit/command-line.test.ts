@@ -1,4 +1,4 @@
-import { readFileSync } from "fs";
+import { readdirSync, readFileSync } from "fs";
 import * as path from "path";
 import { HELP_HEADER } from "../../commands/help";
 import { PROJECT_ROOT } from "../../lib/project-paths";
@@ -96,4 +96,24 @@ describe("every command's help", () => {
     expect(readFileSync(path.join(PROJECT_ROOT, "docs", "commands.md"), "utf8")).toBe(commandsMarkdown(specs));
     expect(helpListing(specs, HELP_HEADER).split("\n").filter((line) => line.length > 80)).toEqual([]);
   });
+});
+
+test("every option README.md and docs/ give a command is one of that command's options", () => {
+  const specs = new Map(commandSpecs(SCRIPT_COMMANDS).map((spec) => [spec.name, spec]));
+  const documents = ["README.md", ...readdirSync(path.join(PROJECT_ROOT, "docs")).map((file) => path.join("docs", file))];
+  const unknown: string[] = [];
+  for (const document of documents) {
+    const text = readFileSync(path.join(PROJECT_ROOT, document), "utf8");
+    // `npm run <command> -- <arguments>` up to the end of the code span, a comment or the line.
+    for (const [, name, given] of text.matchAll(/\bnpm (?:run (?:-s |--silent )?)?([a-z][\w:-]*) -- ([^`#\n|]*)/g)) {
+      const spec = specs.get(name);
+      if (!spec || spec.passesEverything) continue;
+      const own = given.split(/ -- /)[0];
+      for (const [option] of own.matchAll(/(?<=^|\s)--[a-z][\w-]*/g)) {
+        const known = Object.keys(spec.options ?? {}).includes(option.slice(2).replace(/=.*/, "")) || option === "--help";
+        if (!known) unknown.push(`${document}: npm run ${name} -- ... ${option}`);
+      }
+    }
+  }
+  expect([...new Set(unknown)]).toEqual([]);
 });
