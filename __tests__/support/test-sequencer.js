@@ -37,8 +37,10 @@ function record() {
   const { execFileSync } = require("child_process");
   const config = JSON.parse(execFileSync(path.join(ROOT, "node_modules", ".bin", "jest"), ["--showConfig"], { cwd: ROOT, encoding: "utf8" }));
   const durations = {};
+  const HasteMap = require("jest-haste-map").default;
   for (const project of config.configs) {
-    const cache = path.join(project.cacheDirectory, `perf-cache-${project.id}`);
+    // Where jest's sequencer keeps it (@jest/test-sequencer's _getCachePath).
+    const cache = HasteMap.getStatic(project).getCacheFilePath(project.cacheDirectory, `perf-cache-${project.id}`);
     if (!fs.existsSync(cache)) continue;
     for (const [file, [, ms]] of Object.entries(JSON.parse(fs.readFileSync(cache, "utf8")))) {
       if (!file.includes(`${path.sep}unit${path.sep}`)) durations[path.relative(ROOT, file)] = Math.round(ms / 100) / 10;
