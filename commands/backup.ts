@@ -1,10 +1,8 @@
 /** npm run backup: an etcd backup of the deployed stack (its help: `command` below). */
-import * as path from "path";
-import { PROJECT_ROOT } from "../lib/project-paths";
 import { DEFAULT_BACKUP_DIRECTORY, DEFAULT_BACKUP_KEEP, describeSnapshot, takeBackup } from "../operations/etcd-backup";
 import { clusterAccess } from "../operations/stack-state";
 import { selectStack } from "../operations/stack-selection";
-import { CommandSpec, OUTPUT_OPTION, STACK_ARGUMENT, STATE_ENVIRONMENT, UsageError } from "../operations/command-line";
+import { CommandSpec, OUTPUT_OPTION, STACK_ARGUMENT, STATE_ENVIRONMENT, UsageError, userPath } from "../operations/command-line";
 import { runCommand } from "./command";
 
 export const command: CommandSpec = {
@@ -34,7 +32,7 @@ export const command: CommandSpec = {
 
 if (require.main === module) {
   runCommand(command, async (args) => {
-    const keepText = args.string("keep") ?? "";
+    const keepText = args.value("keep");
     const keep = Number(keepText);
     if (!/^\d+$/.test(keepText) || keep < 1) throw new UsageError(`--keep ${keepText}: say how many backups to keep, at least 1`);
     const stack = selectStack(args.positionals[0]);
@@ -42,13 +40,12 @@ if (require.main === module) {
     if (sealed && !process.env.TF_VAR_state_passphrase) {
       throw new Error("CLOUDKOFFER_STATE_ENCRYPTION=passphrase: TF_VAR_state_passphrase is not set, and an encrypted state's backups are sealed with it");
     }
-    const access = clusterAccess(stack.name, path.resolve(PROJECT_ROOT, args.string("output") ?? "cdktf.out"));
+    const access = clusterAccess(stack.name, args.outputFolder());
     if ("missing" in access) {
       console.error(`backup: ${access.missing}`);
       return 1;
     }
-    // npm runs scripts in the project's folder: a relative path is the user's, from where npm was run.
-    const directory = path.resolve(process.env.INIT_CWD ?? process.cwd(), args.string("dir") ?? process.env.CLOUDKOFFER_BACKUP_DIR ?? DEFAULT_BACKUP_DIRECTORY);
+    const directory = userPath(args.string("dir") ?? process.env.CLOUDKOFFER_BACKUP_DIR ?? DEFAULT_BACKUP_DIRECTORY);
     try {
       const backup = await takeBackup({
         stack: stack.name,

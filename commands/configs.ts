@@ -1,7 +1,7 @@
 /** npm run configs: the stack's talosconfig and kubeconfig as files (operations/stack-configs.ts). Its help: `command` below. */
 import * as path from "path";
 import { PROJECT_ROOT } from "../lib/project-paths";
-import { CommandSpec, OUTPUT_OPTION, STACK_ARGUMENT, STATE_ENVIRONMENT } from "../operations/command-line";
+import { CommandSpec, OUTPUT_OPTION, STACK_ARGUMENT, STATE_ENVIRONMENT, userPath } from "../operations/command-line";
 import { shellWord, writeStackConfigs } from "../operations/stack-configs";
 import { selectStack } from "../operations/stack-selection";
 import { runCommand } from "./command";
@@ -32,9 +32,8 @@ if (require.main === module) {
     (args) => {
       const stack = selectStack(args.positionals[0]);
       const given = args.string("dir");
-      // npm runs scripts in the project's folder: a relative path is the user's, from where npm was run.
-      const directory = given ? path.resolve(process.env.INIT_CWD ?? process.cwd(), given) : path.join(PROJECT_ROOT, "configs", stack.name);
-      const written = writeStackConfigs(stack.name, path.resolve(PROJECT_ROOT, args.string("output") ?? "cdktf.out"), directory);
+      const directory = given !== undefined ? userPath(given) : path.join(PROJECT_ROOT, "configs", stack.name);
+      const written = writeStackConfigs(stack.name, args.outputFolder(), directory);
       console.error(`configs: wrote ${written.talosconfig} and ${written.kubeconfig} (mode 0600) for ${stack.name}`);
       console.log(`export TALOSCONFIG=${shellWord(written.talosconfig)}`);
       console.log(`export KUBECONFIG=${shellWord(written.kubeconfig)}`);

@@ -1,6 +1,4 @@
 /** npm run credentials: when the stack's credentials expire (its help: `command` below). */
-import * as path from "path";
-import { PROJECT_ROOT } from "../lib/project-paths";
 import { selectStack } from "../operations/stack-selection";
 import { credentialExpiries, describeExpiry } from "../operations/credential-expiry";
 import { readStackState } from "../operations/stack-state";
@@ -27,7 +25,7 @@ export const command: CommandSpec = {
 if (require.main === module) {
   runCommand(command, (args) => {
     const stack = selectStack(args.positionals[0]);
-    const { state, where } = readStackState(stack.name, path.resolve(PROJECT_ROOT, args.string("output") ?? "cdktf.out"));
+    const { state, where } = readStackState(stack.name, args.outputFolder());
     const expiries = credentialExpiries(state);
     if (expiries.length === 0) {
       console.error(`credentials: ${stack.name} has no deployed cluster in ${where}`);

@@ -28,9 +28,7 @@
  *   so it adds --skip-provider-lock (`terraform providers lock` would only
  *   ask the registry again, which a mirror cannot answer).
  */
-import * as path from "path";
 import { selectStack } from "../operations/stack-selection";
-import { PROJECT_ROOT } from "../lib/project-paths";
 import { ensureSetup } from "../setup/setup";
 import { StackDeploy } from "../operations/stack-deploy";
 import { BAD_INPUT_STATUS, CommandSpec, OUTPUT_OPTION, STACK_ARGUMENT, STATE_ENVIRONMENT } from "../operations/command-line";
@@ -63,7 +61,7 @@ if (require.main === module) {
   runCommand(command, async (args) => {
     const stack = selectStack(args.positionals[0]);
     await ensureSetup();
-    const output = path.resolve(PROJECT_ROOT, args.string("output") ?? "cdktf.out");
+    const output = args.outputFolder();
     const cdktfArgs = [
       ...(args.flag("auto-approve") ? ["--auto-approve"] : []),
       ...(args.flag("no-color") ? ["--no-color"] : []),

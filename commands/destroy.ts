@@ -1,6 +1,4 @@
 /** npm run destroy: the stack's resources destroyed, the secrets backup kept (operations/stack-destroy.ts). Its help: `command` below. */
-import * as path from "path";
-import { PROJECT_ROOT } from "../lib/project-paths";
 import { CommandSpec, OUTPUT_OPTION, STACK_ARGUMENT, STATE_ENVIRONMENT } from "../operations/command-line";
 import { askOnTerminal } from "../operations/confirmation";
 import { destroyStack } from "../operations/stack-destroy";
@@ -37,7 +35,7 @@ if (require.main === module) {
     return destroyStack({
       stack: stack.name,
       nodes: stack.nodes,
-      output: path.resolve(PROJECT_ROOT, args.string("output") ?? "cdktf.out"),
+      output: args.outputFolder(),
       deleteSecretsBackup: args.flag("delete-secrets-backup"),
       confirm: args.flag("yes") ? () => Promise.resolve(true) : (question) => askOnTerminal("destroy", question),
     });

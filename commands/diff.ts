@@ -1,6 +1,4 @@
 /** npm run diff: what a deploy of the stack would change (operations/stack-plan.ts). Its help: `command` below. */
-import * as path from "path";
-import { PROJECT_ROOT } from "../lib/project-paths";
 import { CommandSpec, OUTPUT_OPTION, STACK_ARGUMENT, STATE_ENVIRONMENT } from "../operations/command-line";
 import { planStack } from "../operations/stack-plan";
 import { selectStack } from "../operations/stack-selection";
@@ -28,6 +26,6 @@ if (require.main === module) {
   runCommand(command, async (args) => {
     const stack = selectStack(args.positionals[0]);
     await ensureSetup();
-    return planStack(stack.name, path.resolve(PROJECT_ROOT, args.string("output") ?? "cdktf.out"), { noColor: args.flag("no-color") }) === 0 ? 0 : 1;
+    return planStack(stack.name, args.outputFolder(), { noColor: args.flag("no-color") }) === 0 ? 0 : 1;
   });
 }

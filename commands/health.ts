@@ -1,6 +1,4 @@
 /** npm run health: the seed's `talosctl health` on the deployed stack (its help: `command` below). */
-import * as path from "path";
-import { PROJECT_ROOT } from "../lib/project-paths";
 import { checkHealth } from "../operations/health";
 import { clusterAccess } from "../operations/stack-state";
 import { selectStack } from "../operations/stack-selection";
@@ -33,11 +31,11 @@ if (require.main === module) {
     const server = args.string("server");
     if (server !== "true" && server !== "false") throw new UsageError(`--server=${server}: say true or false`);
     const stack = selectStack(args.positionals[0]);
-    const access = clusterAccess(stack.name, path.resolve(PROJECT_ROOT, args.string("output") ?? "cdktf.out"));
+    const access = clusterAccess(stack.name, args.outputFolder());
     if ("missing" in access) {
       console.error(`health: ${access.missing}`);
       return 1;
     }
-    return checkHealth(stack.nodes, access.client, { talosctl: access.talosctl, server: server === "true", waitTimeout: args.string("wait-timeout") ?? "10m" });
+    return checkHealth(stack.nodes, access.client, { talosctl: access.talosctl, server: server === "true", waitTimeout: args.value("wait-timeout") });
   });
 }

@@ -43,8 +43,8 @@ function duration(flag: string, value: string): number {
 async function main(args: CommandArguments): Promise<number> {
   const requireMaintenance = args.flag("require-maintenance");
   const stack = selectStack(args.positionals[0]);
-  const timeoutMs = duration("timeout", args.string("timeout") ?? "10m");
-  const intervalMs = duration("interval", args.string("interval") ?? "5s");
+  const timeoutMs = duration("timeout", args.value("timeout"));
+  const intervalMs = duration("interval", args.value("interval"));
   const talosctl = args.flag("probe") ? undefined : talosctlOnPath();
   if (!talosctl) await ensureSetup(["talos-tool"]);
   console.log(

@@ -3,9 +3,7 @@
  * provider 0.5.0 never notices (applies and bootstrap do nothing on read), so
  * this replaces them in one terraform apply. Its help: `command` below.
  */
-import * as path from "path";
 import { selectStack } from "../operations/stack-selection";
-import { PROJECT_ROOT } from "../lib/project-paths";
 import { BOOTSTRAP_ADDRESS, CONTROL_PLANE_APPLY_ADDRESS, WORKER_APPLY_ADDRESS } from "../lib/addresses";
 import { ensureSetup, terraformCliEnvironment } from "../setup/setup";
 import { initialisedStack, stateAddresses } from "../operations/stack-workdir";
@@ -33,7 +31,7 @@ if (require.main === module) {
     const stack = selectStack(args.positionals[0]);
     await ensureSetup();
     const env = terraformCliEnvironment();
-    const dir = initialisedStack(stack.name, path.resolve(PROJECT_ROOT, args.string("output") ?? "cdktf.out"));
+    const dir = initialisedStack(stack.name, args.outputFolder());
     // Every apply (each node's instance) and the bootstrap: the nodes receive their configuration again.
     const replaced = stateAddresses(dir, { env }).filter(
       (address) => [CONTROL_PLANE_APPLY_ADDRESS, WORKER_APPLY_ADDRESS].some((apply) => address.startsWith(`${apply}[`)) || address === BOOTSTRAP_ADDRESS,

@@ -1,11 +1,9 @@
 /** npm run restore: Talos' etcd disaster recovery from a backup (its help: `command` below). */
-import * as path from "path";
-import { PROJECT_ROOT } from "../lib/project-paths";
 import { askOnTerminal } from "../operations/confirmation";
 import { restoreStack } from "../operations/etcd-restore";
 import { clusterAccess } from "../operations/stack-state";
 import { selectStack } from "../operations/stack-selection";
-import { CommandSpec, OUTPUT_OPTION, STACK_ARGUMENT, STATE_ENVIRONMENT, UsageError } from "../operations/command-line";
+import { CommandSpec, OUTPUT_OPTION, STACK_ARGUMENT, STATE_ENVIRONMENT, UsageError, userPath } from "../operations/command-line";
 import { runCommand } from "./command";
 
 export const command: CommandSpec = {
@@ -37,7 +35,7 @@ if (require.main === module) {
     const stack = selectStack(args.positionals[0]);
     const from = args.string("from");
     if (!from) throw new UsageError("--from FILE: name the etcd snapshot to restore (npm run backup writes them to backups/)");
-    const access = clusterAccess(stack.name, path.resolve(PROJECT_ROOT, args.string("output") ?? "cdktf.out"));
+    const access = clusterAccess(stack.name, args.outputFolder());
     if ("missing" in access) {
       console.error(`restore: ${access.missing}`);
       return 1;
@@ -47,13 +45,12 @@ if (require.main === module) {
       nodes: stack.nodes,
       client: access.client,
       talosctl: access.talosctl,
-      // npm runs scripts in the project's folder: a relative path is the user's, from where npm was run.
-      from: path.resolve(process.env.INIT_CWD ?? process.cwd(), from),
+      from: userPath(from),
       skipHashCheck: args.flag("skip-hash-check"),
       force: args.flag("force"),
       passphrase: process.env.TF_VAR_state_passphrase,
       confirm: args.flag("yes") ? () => Promise.resolve(true) : (question) => askOnTerminal("restore", question),
-      waitTimeout: args.string("wait-timeout") ?? "10m",
+      waitTimeout: args.value("wait-timeout"),
     });
   });
 }

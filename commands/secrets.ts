@@ -4,15 +4,13 @@
  * import adopts such a file (operations/secrets.ts). Its help: `command` below.
  */
 import { existsSync } from "fs";
-import * as path from "path";
 import { SECRETS_ADDRESS } from "../lib/addresses";
-import { PROJECT_ROOT } from "../lib/project-paths";
 import { selectStack } from "../operations/stack-selection";
 import { adoptSecrets, exportSecrets, stateSecrets } from "../operations/secrets";
 import { initialisedStack, stateAddresses } from "../operations/stack-workdir";
 import { DEFAULT_TALOS_TOOL } from "../operations/talos-tool";
 import { ensureSetup, terraformCliEnvironment } from "../setup/setup";
-import { CommandSpec, OUTPUT_OPTION, STACK_ARGUMENT, STATE_ENVIRONMENT, UsageError } from "../operations/command-line";
+import { CommandSpec, OUTPUT_OPTION, STACK_ARGUMENT, STATE_ENVIRONMENT, UsageError, userPath } from "../operations/command-line";
 import { runCommand } from "./command";
 
 export const command: CommandSpec = {
@@ -40,15 +38,14 @@ if (require.main === module) {
     const stack = selectStack(name);
     const force = args.flag("force");
     if (force && action === "import") throw new UsageError("--force is for export: import never replaces a state's secrets");
-    // npm runs scripts in the project's folder: a relative path is the user's, from where npm was run.
-    const file = path.resolve(process.env.INIT_CWD ?? process.cwd(), args.string("file") ?? "secrets.yaml");
+    const file = userPath(args.value("file"));
     // Before anything is set up or read: the file is the user's.
     if (action === "export" && existsSync(file) && !force) throw new Error(`${file} exists; export refuses to overwrite secrets (--force to do it anyway)`);
     if (action === "import" && !existsSync(file)) throw new Error(`${file} does not exist; name the secrets.yaml to import with --file`);
     await ensureSetup();
     process.umask(0o077); // terraform's state and our files: readable by the owner only
     const env = terraformCliEnvironment();
-    const dir = initialisedStack(stack.name, path.resolve(PROJECT_ROOT, args.string("output") ?? "cdktf.out"));
+    const dir = initialisedStack(stack.name, args.outputFolder());
     const present = stateAddresses(dir, { env }).includes(SECRETS_ADDRESS);
     if (action === "export") {
       const secrets = present ? stateSecrets(dir, env) : undefined;

@@ -1,5 +1,7 @@
+import * as path from "path";
 import { parseArgs } from "util";
 import { CLOUDKOFFER_VERSIONS, stackName } from "../lib/cloudkoffer-profile";
+import { PROJECT_ROOT } from "../lib/project-paths";
 
 /** One line of a command's help: an argument, an environment variable or an exit status. */
 export interface HelpEntry {
@@ -77,7 +79,12 @@ export interface CommandArguments {
   readonly positionals: readonly string[];
   /** The arguments after a literal `--`, for `passThrough`. */
   readonly passThrough: readonly string[];
+  /** A string option's value, else its default (undefined without one). */
   string(option: string): string | undefined;
+  /** A string option's value, else its default: for an option that has one. */
+  value(option: string): string;
+  /** cdktf's output folder ({@link OUTPUT_OPTION}), relative to the project. */
+  outputFolder(): string;
   flag(option: string): boolean;
 }
 
@@ -86,6 +93,11 @@ const HELP_OPTION: CommandOption = { type: "boolean", short: "h", description: "
 /** Every option, --help included. */
 function optionsOf(spec: CommandSpec): Record<string, CommandOption> {
   return { ...spec.options, help: HELP_OPTION };
+}
+
+/** A path the user gave, as they meant it: relative to where npm was run (npm runs scripts in the project's folder). */
+export function userPath(given: string): string {
+  return path.resolve(process.env.INIT_CWD ?? process.cwd(), given);
 }
 
 /** Whether the arguments ask for the help (before any literal `--`). */
@@ -100,7 +112,12 @@ export function asksForHelp(argv: readonly string[]): boolean {
  * naming it.
  */
 export function parseCommandArguments(spec: CommandSpec, argv: readonly string[]): CommandArguments {
-  if (spec.passesEverything) return { positionals: [], passThrough: argv, string: () => undefined, flag: () => false };
+  if (spec.passesEverything) {
+    const none = () => {
+      throw new Error(`${spec.name} passes every argument on`);
+    };
+    return { positionals: [], passThrough: argv, string: () => undefined, value: none, outputFolder: none, flag: () => false };
+  }
   const split = argv.indexOf("--");
   const own = split >= 0 ? argv.slice(0, split) : argv;
   const passThrough = split >= 0 ? argv.slice(split + 1) : [];
@@ -131,13 +148,21 @@ export function parseCommandArguments(spec: CommandSpec, argv: readonly string[]
     if (option?.type !== type) throw new Error(`${spec.name} has no ${type} option --${name}`);
     return option;
   };
+  const string = (name: string) => {
+    const value = values.get(name) ?? known(name, "string").default;
+    return typeof value === "string" ? value : undefined;
+  };
+  const value = (name: string) => {
+    const given = string(name);
+    if (given === undefined) throw new Error(`${spec.name}'s option --${name} has no default`);
+    return given;
+  };
   return {
     positionals,
     passThrough,
-    string: (name) => {
-      const value = values.get(name) ?? known(name, "string").default;
-      return typeof value === "string" ? value : undefined;
-    },
+    string,
+    value,
+    outputFolder: () => path.resolve(PROJECT_ROOT, value("output")),
     flag: (name) => known(name, "boolean") !== undefined && values.get(name) === true,
   };
 }

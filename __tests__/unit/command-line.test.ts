@@ -41,6 +41,9 @@ describe("a command's arguments, checked against its spec", () => {
     expect(parse("v3", "--output=elsewhere").string("output")).toBe("elsewhere");
     expect(parse("v3").flag("yes")).toBe(false);
     expect(parse("--stack", "v1").string("stack")).toBe("v1");
+    expect(parse("v3").value("output")).toBe("cdktf.out");
+    expect(() => parse("v3").value("stack")).toThrow("example's option --stack has no default");
+    expect(parse("v3", "-o", "out").outputFolder()).toBe(path.join(PROJECT_ROOT, "out"));
   });
 
   test.each([
