@@ -4,12 +4,10 @@
  * with the real talosctl on PATH recording its calls, and the talosctl
  * commands a roll is expected to run.
  */
-import { mkdtempSync, rmSync } from "fs";
-import { tmpdir } from "os";
-import * as path from "path";
 import { formatNodesVariable } from "../../operations/nodes-input";
-import { loopbackAddresses, TalosSimulator } from "../../testing/simulator";
+import { loopbackAddresses } from "../../testing/simulator";
 import { cdktfDeploy, DeployResult, deployedStack } from "../../testing/terraform";
+import { SimulatedCase } from "./simulated-case";
 import { Talosctl } from "./talosctl";
 
 /** The nodes on `<prefix>.1` to `.5`, and the talosctl commands of the seed's maintenance steps on them. */
@@ -50,42 +48,23 @@ export function maintenanceNodes(prefix: `127.${number}.${number}`) {
  * after them. Every deploy's output is kept, and every key the state held
  * after it (a replaced key is no less secret), for {@link expectNoSecretInLogs}.
  */
-export class MaintainedCluster {
+export class MaintainedCluster extends SimulatedCase {
   readonly logs: string[] = [];
   private readonly secretsSeen = new Set<string>();
-  private running?: { simulator: TalosSimulator; workdir: string; talosctl: Talosctl };
+  private installed?: Talosctl;
 
   /** Registers the beforeAll and afterAll hooks: call it in a describe block. */
   constructor(private readonly nodes: ReturnType<typeof maintenanceNodes>) {
-    beforeAll(async () => {
-      this.running = {
-        simulator: await TalosSimulator.start({ nodes: [...nodes.CONTROL_PLANES, ...nodes.WORKERS], rebootDelay: "200ms" }),
-        workdir: mkdtempSync(path.join(tmpdir(), "maintenance-")),
-        talosctl: new Talosctl(),
-      };
+    super([...nodes.CONTROL_PLANES, ...nodes.WORKERS], { folderPrefix: "maintenance", rebootDelay: "200ms" });
+    beforeAll(() => {
+      this.installed = new Talosctl();
     });
-    afterAll(async () => {
-      await this.running?.simulator.stop();
-      this.running?.talosctl.remove();
-      if (this.running) rmSync(this.running.workdir, { recursive: true, force: true });
-    });
-  }
-
-  private get started(): { simulator: TalosSimulator; workdir: string; talosctl: Talosctl } {
-    if (!this.running) throw new Error("the simulated cluster starts in beforeAll");
-    return this.running;
-  }
-
-  get simulator(): TalosSimulator {
-    return this.started.simulator;
-  }
-
-  get workdir(): string {
-    return this.started.workdir;
+    afterAll(() => this.installed?.remove());
   }
 
   get talosctl(): Talosctl {
-    return this.started.talosctl;
+    if (!this.installed) throw new Error("the simulated cluster starts in beforeAll");
+    return this.installed;
   }
 
   env(extra: Record<string, string> = {}, withTalosctl = true): Record<string, string> {

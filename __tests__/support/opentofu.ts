@@ -5,8 +5,7 @@
  * not be at rest, and a simulated cluster of one control plane and one worker
  * that a file's tests deploy with OpenTofu, one after the other.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "fs";
-import { tmpdir } from "os";
+import { readdirSync, readFileSync, statSync } from "fs";
 import * as path from "path";
 import { formatNodesVariable } from "../../operations/nodes-input";
 import { engineBinary } from "../../operations/engine";
@@ -14,6 +13,7 @@ import { DeployProcess, Finished } from "../../testing/deploy-process";
 import { loopbackDeployEnvironment } from "../../testing/loopback";
 import { loopbackAddresses, TalosSimulator } from "../../testing/simulator";
 import { TerraformWorkspace } from "../../testing/terraform";
+import { SimulatedCase } from "./simulated-case";
 
 export const STACK = "cloudkoffer-v1";
 export const TOFU = engineBinary({ CLOUDKOFFER_ENGINE: "tofu" });
@@ -54,39 +54,20 @@ export function isSealed(file: string): boolean {
  * `.2`, and a folder for its state, as a user's project would hold it: started
  * before the tests of the describe block that makes it, stopped after them.
  */
-export class OpenTofuCluster {
+export class OpenTofuCluster extends SimulatedCase {
   readonly nodes: string[];
   /** npm run deploy with OpenTofu. */
   readonly base: Record<string, string>;
   /** ... and the state encrypted with {@link PASSPHRASE}. */
   readonly encrypted: Record<string, string>;
-  private running?: { simulator: TalosSimulator; workdir: string };
 
   /** Registers the beforeAll and afterAll hooks: call it in a describe block. */
   constructor(prefix: `127.${number}.${number}`) {
-    this.nodes = loopbackAddresses(prefix, 2);
+    const nodes = loopbackAddresses(prefix, 2);
+    super(nodes, { folderPrefix: "opentofu" });
+    this.nodes = nodes;
     this.base = { TF_VAR_nodes: formatNodesVariable({ controlplane: [this.nodes[0]], worker: [this.nodes[1]] }), CLOUDKOFFER_ENGINE: "tofu" };
     this.encrypted = { ...this.base, CLOUDKOFFER_STATE_ENCRYPTION: "passphrase", TF_VAR_state_passphrase: PASSPHRASE };
-    beforeAll(async () => {
-      this.running = { simulator: await TalosSimulator.start({ nodes: this.nodes }), workdir: mkdtempSync(path.join(tmpdir(), "opentofu-")) };
-    });
-    afterAll(async () => {
-      await this.running?.simulator.stop();
-      if (this.running) rmSync(this.running.workdir, { recursive: true, force: true });
-    });
-  }
-
-  private get started(): { simulator: TalosSimulator; workdir: string } {
-    if (!this.running) throw new Error("the simulated cluster starts in beforeAll");
-    return this.running;
-  }
-
-  get simulator(): TalosSimulator {
-    return this.started.simulator;
-  }
-
-  get workdir(): string {
-    return this.started.workdir;
   }
 
   get statePath(): string {
