@@ -31,7 +31,7 @@
 import { selectStack } from "../operations/stack-selection";
 import { ensureSetup } from "../setup/setup";
 import { StackDeploy } from "../operations/stack-deploy";
-import { BAD_INPUT_STATUS, CommandSpec, OUTPUT_OPTION, STACK_ARGUMENT, STATE_ENVIRONMENT } from "../operations/command-line";
+import { BAD_INPUT_STATUS, CommandSpec, OUTPUT_OPTION, STACK_ARGUMENT, STACK_ENVIRONMENT } from "../operations/command-line";
 import { runCommand } from "./command";
 
 export const command: CommandSpec = {
@@ -50,8 +50,7 @@ export const command: CommandSpec = {
   },
   passThrough: "cdktf deploy",
   environment: [
-    { name: "TF_VAR_*", description: "the stack's variables (docs/configuration.md)" },
-    ...STATE_ENVIRONMENT.filter((entry) => entry.name !== "TF_VAR_nodes"),
+    ...STACK_ENVIRONMENT,
     { name: "PATH", description: "your talosctl of Talos v1.7 upgrades the nodes; without one, the one built here" },
   ],
   exitStatuses: [{ name: "0", description: "deployed and healthy" }, { name: "1", description: "the deploy failed (cdktf's status)" }, BAD_INPUT_STATUS],

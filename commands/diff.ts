@@ -1,5 +1,5 @@
 /** npm run diff: what a deploy of the stack would change (operations/stack-plan.ts). Its help: `command` below. */
-import { CommandSpec, OUTPUT_OPTION, STACK_ARGUMENT, STATE_ENVIRONMENT } from "../operations/command-line";
+import { CommandSpec, OUTPUT_OPTION, STACK_ARGUMENT, STACK_ENVIRONMENT } from "../operations/command-line";
 import { planStack } from "../operations/stack-plan";
 import { selectStack } from "../operations/stack-selection";
 import { ensureSetup } from "../setup/setup";
@@ -14,7 +14,7 @@ export const command: CommandSpec = {
   ],
   arguments: [STACK_ARGUMENT],
   options: { "no-color": { type: "boolean", description: "no colours in the plan" }, output: OUTPUT_OPTION },
-  environment: [{ name: "TF_VAR_*", description: "the stack's variables (docs/configuration.md)" }, ...STATE_ENVIRONMENT.filter((entry) => entry.name !== "TF_VAR_nodes")],
+  environment: STACK_ENVIRONMENT,
   exitStatuses: [
     { name: "0", description: "planned, with changes or without" },
     { name: "1", description: "the plan failed" },

@@ -1,6 +1,6 @@
 /** npm start: the stack deployed to a simulated Cloudkoffer on loopback (testing/demo.ts). Its help: `command` below. */
 import { CommandSpec, STACK_ARGUMENT } from "../operations/command-line";
-import { start } from "../testing/demo";
+import { DEFAULT_PREFIX, start } from "../testing/demo";
 import { runCommand } from "./command";
 
 export const command: CommandSpec = {
@@ -14,7 +14,7 @@ export const command: CommandSpec = {
   options: {
     once: { type: "boolean", description: "exit after the table" },
     "demo-dir": { type: "string", value: "DIR", description: "where the demo's state, talosconfig and kubeconfig go (default: .demo/<stack>)" },
-    prefix: { type: "string", value: "127.X.Y", default: "127.77.0", description: "the loopback /24 of the simulated nodes" },
+    prefix: { type: "string", value: "127.X.Y", default: DEFAULT_PREFIX, description: "the loopback /24 of the simulated nodes" },
     stack: { type: "string", value: "STACK", description: "the stack (the old spelling)", hidden: true },
   },
   exitStatuses: [
@@ -25,4 +25,11 @@ export const command: CommandSpec = {
   ],
 };
 
-if (require.main === module) runCommand(command, () => start(process.argv.slice(2)));
+if (require.main === module) {
+  runCommand(command, (args) =>
+    start(
+      { stack: args.positionals[0] ?? args.string("stack") ?? "cloudkoffer-v3", once: args.flag("once"), demoDir: args.string("demo-dir"), prefix: args.value("prefix") },
+      process.argv.slice(2),
+    ),
+  );
+}

@@ -71,6 +71,12 @@ export const STATE_ENVIRONMENT: readonly HelpEntry[] = [
   { name: "TF_VAR_state_passphrase", description: "the passphrase of an encrypted state" },
 ];
 
+/** What the commands that plan or apply the stack read: its variables, and where its state is. */
+export const STACK_ENVIRONMENT: readonly HelpEntry[] = [
+  { name: "TF_VAR_*", description: "the stack's variables (docs/configuration.md)" },
+  ...STATE_ENVIRONMENT.filter((entry) => entry.name !== "TF_VAR_nodes"),
+];
+
 /** The exit statuses every stack command shares. */
 export const BAD_INPUT_STATUS: HelpEntry = { name: "2", description: "bad input or refused; nothing was touched" };
 

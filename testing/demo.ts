@@ -23,7 +23,6 @@
 import { spawn } from "child_process";
 import { mkdirSync, readFileSync, rmSync } from "fs";
 import * as path from "path";
-import { parseArgs } from "util";
 import { CLOUDKOFFER_PROFILES } from "../lib/cloudkoffer-profile";
 import { selectStack } from "../operations/stack-selection";
 import { formatNodesVariable } from "../operations/nodes-input";
@@ -50,7 +49,7 @@ import { KUBE_APISERVER, kubeApiserverBuilt } from "../setup/kube-apiserver";
 const START_COMMAND = path.join(PROJECT_ROOT, "commands", "start.ts");
 
 /** The simulated nodes' addresses by default: 127.77.0.1 and up, the VIP 127.77.0.254. */
-const DEFAULT_PREFIX = "127.77.0";
+export const DEFAULT_PREFIX = "127.77.0";
 
 /** A path as the user best reads it: relative to the project when inside it. */
 function shown(file: string): string {
@@ -191,29 +190,30 @@ function talosctlVersion(talosctl: FoundTalosctl | undefined, talosconfig: strin
   return `talosctl version, ${which} with the talosconfig, against ${node}:\n${run.stdout.trimEnd().replace(/^/gm, "  ")}`;
 }
 
-/** npm start with its arguments (see the module's comment). */
-export async function start(args: readonly string[]): Promise<number> {
-  if (process.env.LOOPBACK_ONLY === undefined) return launch(args);
+/** What npm start was asked for (commands/start.ts checks its arguments). */
+export interface DemoOptions {
+  /** The stack, or its short name. */
+  readonly stack: string;
+  /** Exit after the table. */
+  readonly once: boolean;
+  /** Where the demo's state, talosconfig and kubeconfig go. @default .demo/<stack> */
+  readonly demoDir?: string;
+  /** The loopback /24 of the simulated nodes, e.g. {@link DEFAULT_PREFIX}. */
+  readonly prefix: string;
+}
+
+/** npm start: `argv` is what it runs again with inside a loopback-only namespace (see the module's comment). */
+export async function start(options: DemoOptions, argv: readonly string[]): Promise<number> {
+  if (process.env.LOOPBACK_ONLY === undefined) return launch(argv);
   // Already in a loopback-only namespace (e.g. in npm test): set up here, unless launch() did.
   if (process.env.CLOUDKOFFER_SET_UP !== "1") await ensureSetup(deploySteps());
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    allowPositionals: true,
-    options: {
-      once: { type: "boolean", default: false },
-      // The old spelling of the positional stack.
-      stack: { type: "string" },
-      "demo-dir": { type: "string" },
-      prefix: { type: "string", default: DEFAULT_PREFIX },
-    },
-  });
   // Another simulated case may run beside this one (tests): loopback /24s only.
-  if (!/^127\.\d{1,3}\.\d{1,3}$/.test(values.prefix)) throw new Error(`--prefix ${values.prefix}: not a loopback /24 such as ${DEFAULT_PREFIX}`);
-  const PREFIX = values.prefix as `127.${number}.${number}`;
+  if (!/^127\.\d{1,3}\.\d{1,3}$/.test(options.prefix)) throw new Error(`--prefix ${options.prefix}: not a loopback /24 such as ${DEFAULT_PREFIX}`);
+  const PREFIX = options.prefix as `127.${number}.${number}`;
   const started = process.hrtime.bigint();
-  const stack = selectStack(positionals[0] ?? values.stack ?? "cloudkoffer-v3", {});
+  const stack = selectStack(options.stack, {});
   const profile = CLOUDKOFFER_PROFILES[stack.profile.version];
-  const demo = path.resolve(PROJECT_ROOT, values["demo-dir"] ?? path.join(".demo", stack.name));
+  const demo = path.resolve(PROJECT_ROOT, options.demoDir ?? path.join(".demo", stack.name));
   const addresses = loopbackAddresses(PREFIX, profile.controlPlanes.length + profile.workers.length);
   const nodes = { controlplane: addresses.slice(0, profile.controlPlanes.length), worker: addresses.slice(profile.controlPlanes.length) };
 
@@ -223,7 +223,7 @@ export async function start(args: readonly string[]): Promise<number> {
   process.umask(0o077);
   console.log(`start: a simulated Cloudkoffer ${profile.version}: ${nodes.controlplane.length} control planes and ${nodes.worker.length} workers on ${PREFIX}.x`);
   const talosctl = findTalosctl();
-  const noHealth = healthUnavailable(talosctl, values.once);
+  const noHealth = healthUnavailable(talosctl, options.once);
   const simulator = await TalosSimulator.start({ nodes: addresses, rebootDelay: "500ms" });
   const stop = () => simulator.stop();
   try {
@@ -260,7 +260,7 @@ export async function start(args: readonly string[]): Promise<number> {
     }
 
     const first = nodes.controlplane[0];
-    const talosctlLines = talosctlVersion(talosctl, credentials.talosconfig, first, values.once);
+    const talosctlLines = talosctlVersion(talosctl, credentials.talosconfig, first, options.once);
     const healthLines = noHealth ?? (await healthReport(talosctl as FoundTalosctl, { talosconfig: credentials.talosconfig, kubeconfig: credentials.kubeconfig }, nodes));
 
     const status_ = await simulator.status();
@@ -285,7 +285,7 @@ export async function start(args: readonly string[]): Promise<number> {
     if (!noHealth) console.log(`  ${inNamespace(`kubectl --kubeconfig ${shown(credentials.kubeconfig)} get nodes`)}`);
     console.log(`simulator control: ${simulator.controlUrl}`);
 
-    if (values.once) return 0;
+    if (options.once) return 0;
     // Listening before saying so: a Ctrl-C right after the line must find the handler. Kept while
     // stopping: npm hands the terminal's Ctrl-C on to this process a second time.
     const interrupted = new Promise<void>((resolve) => {
